@@ -46,7 +46,6 @@ use crate::fingerprint::Fingerprint;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::ffi::CStr;
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{self, ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
@@ -605,50 +604,13 @@ fn current_user() -> String {
             return v;
         }
     }
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    passwd_name(uid).unwrap_or_else(|| format!("uid:{uid}"))
-}
-
-fn passwd_name(uid: libc::uid_t) -> Option<String> {
-    let mut buf: Vec<libc::c_char> = vec![0; 1024];
-    loop {
-        // SAFETY: all-zero is a valid `passwd` (null pointers and zero ids).
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: every pointer is valid for the call and `buf.len()` is its real length.
-        let rc =
-            unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
-        if rc == libc::ERANGE && buf.len() < (1 << 20) {
-            buf.resize(buf.len() * 2, 0);
-            continue;
-        }
-        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        // SAFETY: on success `pw_name` points to a NUL-terminated string inside `buf`.
-        let name = unsafe { CStr::from_ptr(pwd.pw_name) }
-            .to_string_lossy()
-            .into_owned();
-        return (!name.is_empty()).then_some(name);
-    }
+    let uid = crate::sys::uid();
+    crate::sys::passwd_name(uid).unwrap_or_else(|| format!("uid:{uid}"))
 }
 
 /// `gethostname`, else `unknown`.
 fn current_host() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the pointer and length describe `buf`.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "unknown".to_string();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
-    if name.is_empty() {
-        "unknown".to_string()
-    } else {
-        name
-    }
+    crate::sys::hostname().unwrap_or_else(|| "unknown".to_string())
 }
 
 #[cfg(test)]
@@ -1077,8 +1039,7 @@ mod tests {
         let ev = log.append(Record::new("reveal", Outcome::Ok)).unwrap();
         assert!(!ev.user.is_empty());
         assert!(!ev.host.is_empty());
-        // SAFETY: getuid cannot fail.
-        let uid = unsafe { libc::getuid() };
-        assert!(passwd_name(uid).is_some_and(|n| !n.is_empty()));
+        let uid = crate::sys::uid();
+        assert!(crate::sys::passwd_name(uid).is_some_and(|n| !n.is_empty()));
     }
 }

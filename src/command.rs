@@ -141,10 +141,8 @@ pub fn run_with_input(
             Ok(Some(s)) => break Some(s),
             Ok(None) if start.elapsed() >= timeout => {
                 timed_out = true;
-                // SAFETY: signals the process group we created (`process_group(0)`).
-                unsafe {
-                    libc::kill(-pid, libc::SIGKILL);
-                }
+                // The process group we created (`process_group(0)`).
+                crate::sys::kill_process_group(pid);
                 break child.wait().ok();
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),

@@ -168,8 +168,7 @@ pub fn file_meta(path: &Path) -> io::Result<FileMeta> {
 }
 
 pub fn current_uid() -> u32 {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    unsafe { libc::getuid() }
+    crate::sys::uid()
 }
 
 /// Sets mode `0600` on `path`.

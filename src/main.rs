@@ -1,16 +1,49 @@
-//! The `keywarden` binary: parse the command line, dispatch, turn errors into exit codes.
+//! The `keywarden` binary: parse the command line, dispatch to one of the two faces (a
+//! command, or the interactive view), turn errors into exit codes.
+
+#![forbid(unsafe_code)]
 
 use clap::Parser;
-use keywarden::cli::{self, Cli};
+use keywarden::cli::{self, Cli, Launch, Outcome};
+use keywarden::error::{Result, exit};
+use keywarden::tui::{self, Clock, Session, Settings, Theme};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    match cli::run(args) {
+    let result = cli::run(args).and_then(|outcome| match outcome {
+        Outcome::Exit(code) => Ok(code),
+        Outcome::Interactive(launch) => interactive(*launch),
+    });
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("keywarden: error: {err}");
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// The TUI on the project the command line opened.
+fn interactive(launch: Launch) -> Result<u8> {
+    let Launch {
+        opened,
+        clear_after,
+        farewell,
+    } = launch;
+    let session = Session {
+        project: opened.project,
+        pepper: opened.pepper,
+        env_var: Box::new(cli::common::env_var),
+        clock: Clock::System,
+    };
+    let settings = Settings {
+        theme: Theme::from_env(),
+        clear_after,
+    };
+    tui::run(session, settings)?;
+    if let Some(text) = farewell {
+        cli::emit(&text)?;
+    }
+    Ok(exit::OK)
 }

@@ -15,7 +15,6 @@ use crate::current_key::{self, Handout};
 use crate::error::{Error, Result, exit};
 use crate::secret::Secret;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
@@ -53,7 +52,7 @@ pub struct ServeArgs {
 const READY: &str = "ready";
 
 pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
-    let delay = super::tui::clear_after(args.clear_after)?;
+    let delay = super::interactive::clear_after(args.clear_after)?;
     let opened = common::open(project)?;
     // Recorded in the audit trail before the key goes anywhere; no record, no copy.
     let key = current_key::hand_out(
@@ -102,16 +101,9 @@ fn spawn_server(key: &Secret, secs: u64) -> Result<u32> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .current_dir("/");
-    // SAFETY: setsid is async-signal-safe; it detaches the child from the terminal, so
-    // closing the terminal or Ctrl-C there does not end the copy early.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // Detached from the terminal, so closing it or Ctrl-C there does not end the copy
+    // early.
+    crate::sys::detach_into_new_session(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::Failed(format!("cannot start the clipboard process: {e}")))?;

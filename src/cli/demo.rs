@@ -21,13 +21,13 @@ pub struct Args {
     no_tui: bool,
 }
 
-pub fn run(args: Args, clear_after: Option<u64>) -> Result<u8> {
+pub fn run(args: Args, clear_after: Option<u64>) -> Result<super::Outcome> {
     // Check what the view needs before writing anything.
     let delay = if args.no_tui {
         None
     } else {
-        super::tui::require_terminal()?;
-        Some(super::tui::clear_after(clear_after)?)
+        super::interactive::require_terminal()?;
+        Some(super::interactive::clear_after(clear_after)?)
     };
     let made = match &args.dir {
         Some(dir) => demo::create(dir, SystemTime::now())?,
@@ -45,12 +45,12 @@ pub fn run(args: Args, clear_after: Option<u64>) -> Result<u8> {
             "Look at it with:\n  keywarden --project {root} status\n  keywarden --project {root}\n"
         ));
         output::emit(&text)?;
-        return Ok(exit::OK);
+        return Ok(super::Outcome::Exit(exit::OK));
     }
     output::emit(&text)?;
-    super::tui::run(Some(&made.root), clear_after)?;
-    output::emit(&format!(
+    let mut launch = super::interactive::prepare(Some(&made.root), clear_after)?;
+    launch.farewell = Some(format!(
         "The demo project stays in {root} (remove it with: rm -rf {root})\n"
-    ))?;
-    Ok(exit::OK)
+    ));
+    Ok(super::Outcome::Interactive(Box::new(launch)))
 }

@@ -12,7 +12,7 @@ pub fn read_key() -> Result<Secret> {
     let mut buf = Zeroizing::new(Vec::new());
     if stdin.is_terminal() {
         eprint!("Paste the key, then press Enter (input hidden): ");
-        let _echo = EchoOff::new();
+        let _echo = crate::sys::EchoOff::hide();
         let mut line = Zeroizing::new(String::new());
         stdin
             .read_line(&mut line)
@@ -39,38 +39,6 @@ pub fn read_key() -> Result<Secret> {
     let text = std::str::from_utf8(&buf)
         .map_err(|_| Error::Usage("the key on stdin is not valid UTF-8".into()))?;
     Ok(Secret::new(text.to_string()))
-}
-
-/// Turns terminal echo off until dropped.
-struct EchoOff {
-    saved: Option<libc::termios>,
-}
-
-impl EchoOff {
-    fn new() -> EchoOff {
-        // SAFETY: tcgetattr/tcsetattr on fd 0 with a zeroed, then filled, termios struct.
-        unsafe {
-            let mut t: libc::termios = std::mem::zeroed();
-            if libc::tcgetattr(0, &mut t) != 0 {
-                return EchoOff { saved: None };
-            }
-            let saved = t;
-            t.c_lflag &= !libc::ECHO;
-            libc::tcsetattr(0, libc::TCSANOW, &t);
-            EchoOff { saved: Some(saved) }
-        }
-    }
-}
-
-impl Drop for EchoOff {
-    fn drop(&mut self) {
-        if let Some(t) = self.saved {
-            // SAFETY: restores the attributes read in `new`.
-            unsafe {
-                libc::tcsetattr(0, libc::TCSANOW, &t);
-            }
-        }
-    }
 }
 
 /// Whether an environment counts as production for confirmations.

@@ -10,16 +10,18 @@ mod generate;
 mod incident;
 mod init;
 mod input;
+mod interactive;
 mod output;
 mod rotate;
 mod sarif;
 mod scan;
 mod set;
 mod status;
-mod tui;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
+pub use interactive::Launch;
+pub use output::emit;
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
@@ -91,14 +93,29 @@ pub enum Command {
     ClipboardServe(copy::ServeArgs),
 }
 
-/// Runs the parsed command; returns the process exit code.
-pub fn run(cli: Cli) -> Result<u8> {
+/// How a command ended: with an exit code, or with the interactive view to open (which
+/// `main` starts: the TUI is the other face, not a part of this one).
+pub enum Outcome {
+    Exit(u8),
+    Interactive(Box<Launch>),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<Outcome> {
     let project = cli.project.as_deref();
     let Some(command) = cli.command else {
-        return tui::run(project, cli.clear_after);
+        return interactive::prepare(project, cli.clear_after)
+            .map(|l| Outcome::Interactive(Box::new(l)));
     };
+    if let Command::Demo(args) = command {
+        return demo::run(args, cli.clear_after);
+    }
+    run_command(command, project).map(Outcome::Exit)
+}
+
+fn run_command(command: Command, project: Option<&std::path::Path>) -> Result<u8> {
     match command {
-        Command::Demo(args) => demo::run(args, cli.clear_after),
+        Command::Demo(_) => unreachable!("handled by run"),
         Command::Copy(args) => copy::run(args, project),
         Command::ClipboardServe(args) => copy::run_serve(args),
         Command::Init(args) => init::run(args, project),

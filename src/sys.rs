@@ -1,0 +1,120 @@
+//! Every call into the C library that Rust cannot check: the real uid, the passwd entry,
+//! the host name, signals to a process group, terminal echo, and detaching a child into
+//! its own session. The rest of the crate denies `unsafe`; each call here says why it is
+//! sound, and each wrapper is safe to call.
+#![allow(unsafe_code)]
+
+use std::ffi::CStr;
+use std::process::Command;
+
+/// The real user id of this process.
+pub fn uid() -> u32 {
+    // SAFETY: getuid takes no argument, touches no memory of ours and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// The login name of `uid` in the passwd database, if it has a non-empty one.
+pub fn passwd_name(uid: u32) -> Option<String> {
+    let mut buf: Vec<libc::c_char> = vec![0; 1024];
+    loop {
+        // SAFETY: `passwd` is a plain C struct; all-zero (null pointers, zero ids) is a
+        // valid value of it, and getpwuid_r overwrites it before we read it.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: `pwd` and `result` are live locals; `buf` is live for the call and
+        // `buf.len()` is its real length, so getpwuid_r writes only inside it.
+        let rc =
+            unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+        if rc == libc::ERANGE && buf.len() < (1 << 20) {
+            buf.resize(buf.len() * 2, 0);
+            continue;
+        }
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success `pw_name` is non-null (checked above) and points to a
+        // NUL-terminated string inside `buf`, which outlives this borrow.
+        let name = unsafe { CStr::from_ptr(pwd.pw_name) }
+            .to_string_lossy()
+            .into_owned();
+        return (!name.is_empty()).then_some(name);
+    }
+}
+
+/// The host name, if the system gives one.
+pub fn hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the pointer and length describe `buf`, a live local array; gethostname
+    // writes at most `buf.len()` bytes into it.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Sends SIGKILL to the process group `pgid` (a group this process created).
+pub fn kill_process_group(pgid: i32) {
+    // SAFETY: kill only sends a signal; it reads and writes no memory of ours. A negative
+    // pid names a process group; callers pass the group of a child they spawned with
+    // `process_group(0)`, so no unrelated process is hit.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+/// Makes `command`'s child start a new session (setsid) before it runs, so closing the
+/// terminal or Ctrl-C there does not reach it.
+pub fn detach_into_new_session(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: setsid is one, and the closure allocates
+    // nothing and takes no lock (last_os_error only reads errno).
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Turns terminal echo off on stdin until dropped (for typing a key).
+#[must_use = "echo comes back when this is dropped"]
+pub struct EchoOff {
+    saved: Option<libc::termios>,
+}
+
+impl EchoOff {
+    pub fn hide() -> EchoOff {
+        // SAFETY: `termios` is a plain C struct; all-zero is a valid value, and tcgetattr
+        // fills it before we read it. Both calls get a pointer to a live local and fd 0,
+        // which is open for the life of the process; on a non-terminal they fail and we
+        // change nothing.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(0, &mut t) != 0 {
+                return EchoOff { saved: None };
+            }
+            let saved = t;
+            t.c_lflag &= !libc::ECHO;
+            libc::tcsetattr(0, libc::TCSANOW, &t);
+            EchoOff { saved: Some(saved) }
+        }
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(t) = self.saved {
+            // SAFETY: restores, on the same fd, the attributes tcgetattr read in `new`;
+            // `t` is a live local.
+            unsafe {
+                libc::tcsetattr(0, libc::TCSANOW, &t);
+            }
+        }
+    }
+}
