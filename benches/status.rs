@@ -6,11 +6,11 @@
 //!
 //! Run: `cargo bench --bench status` (python-dotenv needed for the baseline).
 
-use keywarden::fingerprint::Pepper;
-use keywarden::home::Home;
-use keywarden::key::{self, KeySpec};
+use keywarden::keys::fingerprint::Pepper;
+use keywarden::keys::generate::{self, KeySpec};
+use keywarden::ops::status;
 use keywarden::project::Project;
-use keywarden::status;
+use keywarden::project::home::Home;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -23,8 +23,8 @@ fn build_project(root: &Path) {
     for i in 0..ENVIRONMENTS {
         let dir = root.join(format!("envs/e{i:04}"));
         std::fs::create_dir_all(dir.join(".streamlit")).unwrap();
-        let k = key::generate_where(&KeySpec::default(), |k| {
-            keywarden::target::dotenv::check_portable(k.expose_secret()).is_ok()
+        let k = generate::generate_where(&KeySpec::default(), |k| {
+            keywarden::targets::dotenv::check_portable(k.expose_secret()).is_ok()
         })
         .unwrap();
         let k = k.expose_secret();

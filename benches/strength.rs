@@ -2,8 +2,8 @@
 //! Prints µs per key for 1,000 random 64-character keys (the guide's charset), for other
 //! generators, and for each of the guide's examples, with its label, bits and findings.
 
-use keywarden::secret::Secret;
-use keywarden::strength::{Context, analyze};
+use keywarden::keys::secret::Secret;
+use keywarden::keys::strength::{Context, analyze};
 use rand::RngExt;
 use std::hint::black_box;
 use std::time::Instant;

@@ -4,10 +4,10 @@
 //! Prints figures, asserts nothing. Goals: first frame within 30 ms, a 1,000-environment
 //! frame within 16 ms (one 60 Hz tick). Run: `cargo bench --bench tui`.
 
-use keywarden::fingerprint::Pepper;
-use keywarden::home::Home;
-use keywarden::key::{self, KeySpec};
+use keywarden::keys::fingerprint::Pepper;
+use keywarden::keys::generate::{self, KeySpec};
 use keywarden::project::Project;
+use keywarden::project::home::Home;
 use keywarden::tui::{Action, App, Clock, Session, Settings, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -47,8 +47,8 @@ fn big_project(root: &Path) {
     for i in 0..ENVIRONMENTS {
         let dir = root.join(format!("envs/e{i:04}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let key = key::generate_where(&KeySpec::default(), |k| {
-            keywarden::target::dotenv::check_portable(k.expose_secret()).is_ok()
+        let key = generate::generate_where(&KeySpec::default(), |k| {
+            keywarden::targets::dotenv::check_portable(k.expose_secret()).is_ok()
         })
         .unwrap();
         let key = key.expose_secret();
@@ -66,7 +66,7 @@ fn big_project(root: &Path) {
 fn main() {
     let home = tempfile::tempdir().unwrap();
     let demo_dir = tempfile::tempdir().unwrap();
-    let demo = keywarden::demo::create(&demo_dir.path().join("demo"), SystemTime::now())
+    let demo = keywarden::project::demo::create(&demo_dir.path().join("demo"), SystemTime::now())
         .unwrap()
         .root;
     println!("tui benchmark (release build)");

@@ -11,7 +11,7 @@
 //! Any failure to reach a clipboard (no display, no X server) is a [`ClipboardError`] with
 //! a sentence a user can act on; nothing here panics.
 
-use crate::secret::Secret;
+use crate::keys::secret::Secret;
 use std::ffi::OsStr;
 use std::time::{Duration, Instant};
 

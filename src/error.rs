@@ -132,8 +132,8 @@ impl Error {
     }
 }
 
-impl From<crate::manifest::ManifestError> for Error {
-    fn from(e: crate::manifest::ManifestError) -> Self {
+impl From<crate::project::manifest::ManifestError> for Error {
+    fn from(e: crate::project::manifest::ManifestError) -> Self {
         let (line, column) = if e.line > 0 {
             (Some(e.line), Some(e.column))
         } else {
@@ -143,9 +143,9 @@ impl From<crate::manifest::ManifestError> for Error {
     }
 }
 
-impl From<crate::audit::AuditError> for Error {
+impl From<crate::records::audit::AuditError> for Error {
     /// The audit trail fails closed: the action that needed the record did not happen.
-    fn from(e: crate::audit::AuditError) -> Self {
+    fn from(e: crate::records::audit::AuditError) -> Self {
         Error::Failed(format!(
             "no audit record could be written, so nothing was done: {e}"
         ))

@@ -6,39 +6,34 @@
 //! The faces are cargo features (`cli`, `tui`, and the `clipboard` both use), so
 //! `cargo check --lib --no-default-features` proves the core needs none of their crates;
 //! `tests/layering.rs` checks that no core file names them.
+//!
+//! The core, by what each part is about:
+//! - [`project`]: the project model: manifest, discovery, per-user state, the state home;
+//! - [`keys`]: key material: the secret type, generation, fingerprints, strength;
+//! - [`targets`]: the places a key lives (`.env`, `secrets.toml`, the environment);
+//! - [`ops`]: what changes or reads keys: set, rotate, revoke, restore, status;
+//! - [`records`]: what keywarden remembers: the audit trail, backups;
+//! - [`scanning`]: looking for keys in source trees, git history and logs;
+//! - [`incident`]: the compromised-key and lost-key playbooks;
+//! - shared vocabulary: [`error`], [`finding`], crash-safe files ([`fsio`]), and the one
+//!   module allowed `unsafe` ([`sys`]).
 
 #![deny(unsafe_code)]
 
-pub mod apply;
-pub mod audit;
-pub mod backup;
 #[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "clipboard")]
 pub mod clipboard;
-pub mod command;
-pub mod current_key;
-pub mod demo;
-pub mod discovery;
 pub mod error;
 pub mod finding;
-pub mod fingerprint;
 pub mod fsio;
-pub mod git;
-pub mod home;
 pub mod incident;
-pub mod key;
-pub mod logscan;
-pub mod manifest;
+pub mod keys;
+pub mod ops;
 pub mod project;
-pub mod restore;
-pub mod rotation;
-pub mod scan;
-pub mod secret;
-pub mod state;
-pub mod status;
-pub mod strength;
+pub mod records;
+pub mod scanning;
 pub mod sys;
-pub mod target;
+pub mod targets;
 #[cfg(feature = "tui")]
 pub mod tui;

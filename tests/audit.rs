@@ -1,6 +1,6 @@
 //! Multi-process appends: the test binary re-runs itself as child appenders.
 
-use keywarden::audit::{AuditLog, Outcome, Record};
+use keywarden::records::audit::{AuditLog, Outcome, Record};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;

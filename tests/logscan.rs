@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use keywarden::logscan::{COMPRESSED, Encoding, HitKind, LogScan, LogScanError, scan};
-use keywarden::secret::Secret;
+use keywarden::keys::secret::Secret;
+use keywarden::scanning::logscan::{COMPRESSED, Encoding, HitKind, LogScan, LogScanError, scan};
 
 /// A key of the guide's charset. The `???` run makes its base64 contain `/` (URL-safe
 /// `_`) at every alignment, so Base64 and Base64Url are told apart.

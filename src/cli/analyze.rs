@@ -4,7 +4,7 @@ use super::input;
 use super::output::{self, Style};
 use crate::error::{Result, exit};
 use crate::finding::{Finding, Severity, worst};
-use crate::strength::{self, Label};
+use crate::keys::strength::{self, Label};
 use serde::Serialize;
 
 /// Judge the strength of one key read from stdin (never from the command line).

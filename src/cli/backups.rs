@@ -4,10 +4,10 @@ use super::common;
 use super::input;
 use super::output;
 use super::rotate;
-use crate::backup::{BackupStore, Kind as BackupKind};
 use crate::error::{Result, exit};
-use crate::restore::{self, Restored};
-use crate::rotation::{Ctx, Progress, RunEnd};
+use crate::ops::restore::{self, Restored};
+use crate::ops::rotation::{Ctx, Progress, RunEnd};
+use crate::records::backup::{BackupStore, Kind as BackupKind};
 use std::path::Path;
 
 /// List the backups: every file's content before keywarden changed it, every retired key
@@ -42,7 +42,7 @@ pub struct RestoreArgs {
 pub fn run_backups(args: BackupsArgs, project: Option<&Path>) -> Result<u8> {
     let opened = common::open(project)?;
     if let Some(env) = &args.env {
-        crate::apply::environment(&opened.project, env)?;
+        crate::ops::apply::environment(&opened.project, env)?;
     }
     let all: Vec<_> = BackupStore::new(&opened.project.state_dir())
         .list()

@@ -2,10 +2,10 @@
 //! housekeeping every run does (ending grace periods, pointing at unfinished rotations).
 
 use crate::error::{Error, Result};
-use crate::fingerprint::Pepper;
-use crate::home::Home;
+use crate::keys::fingerprint::Pepper;
+use crate::ops::rotation;
 use crate::project::Project;
-use crate::rotation;
+use crate::project::home::Home;
 use std::path::Path;
 
 pub struct Opened {

@@ -9,11 +9,11 @@
 
 use super::common;
 use super::output;
-use crate::audit::{Outcome, Record};
 use crate::clipboard::{self, Cleared};
-use crate::current_key::{self, Handout};
 use crate::error::{Error, Result, exit};
-use crate::secret::Secret;
+use crate::keys::secret::Secret;
+use crate::ops::current_key::{self, Handout};
+use crate::records::audit::{Outcome, Record};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};

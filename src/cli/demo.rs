@@ -1,8 +1,8 @@
 //! `keywarden demo`: make the Baguette Metro demo project, then open it.
 
 use super::output;
-use crate::demo;
 use crate::error::{Result, exit};
+use crate::project::demo;
 use std::path::PathBuf;
 use std::time::SystemTime;
 

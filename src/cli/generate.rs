@@ -1,8 +1,8 @@
 //! `keywarden generate`: print fresh keys, one per line. The one command that prints keys.
 
-use crate::audit::{Outcome, Record};
 use crate::error::{Error, Result, exit};
-use crate::key::{self, Charset, KeySpec};
+use crate::keys::generate::{self, Charset, KeySpec};
+use crate::records::audit::{Outcome, Record};
 use std::io::Write;
 
 /// Print new random keys to stdout, one per line (from the OS's secure random source).
@@ -42,21 +42,21 @@ fn audited_project(project: Option<&std::path::Path>) -> Option<std::path::PathB
     };
     start
         .ancestors()
-        .find(|d| d.join(crate::manifest::FILE_NAME).is_file())
+        .find(|d| d.join(crate::project::manifest::FILE_NAME).is_file())
         .map(std::path::Path::to_path_buf)
 }
 
 pub fn run(args: Args, project: Option<&std::path::Path>) -> Result<u8> {
     let spec = KeySpec::new(args.charset, args.length, args.bytes)
         .map_err(|e| Error::Usage(e.to_string()))?;
-    if args.count == 0 || args.count > key::MAX_COUNT {
+    if args.count == 0 || args.count > generate::MAX_COUNT {
         return Err(Error::Usage(format!(
             "--count must be between 1 and {}",
-            key::MAX_COUNT
+            generate::MAX_COUNT
         )));
     }
     let keys = (0..args.count)
-        .map(|_| key::generate(&spec).map_err(|e| Error::Failed(e.to_string())))
+        .map(|_| generate::generate(&spec).map_err(|e| Error::Failed(e.to_string())))
         .collect::<Result<Vec<_>>>()?;
     if let Some(root) = audited_project(project) {
         // Fail closed: inside a project, keys are printed only once the audit trail says so.
@@ -64,7 +64,7 @@ pub fn run(args: Args, project: Option<&std::path::Path>) -> Result<u8> {
         let mut rec = Record::new("generate", Outcome::Ok).detail(format!(
             "{} key(s) printed to stdout ({})",
             keys.len(),
-            crate::apply::describe(&spec)
+            crate::ops::apply::describe(&spec)
         ));
         if let [k] = keys.as_slice() {
             rec = rec.new_fp(opened.pepper.fingerprint(k));

@@ -7,8 +7,8 @@ use crate::error::{Error, Result, exit};
 use crate::incident::actions::{self, StepCtx};
 use crate::incident::playbook::{self, Playbook};
 use crate::incident::{Incident, Incidents, Status, report};
-use crate::rotation::Progress;
-use crate::status;
+use crate::ops::rotation::Progress;
+use crate::ops::status;
 use clap::Subcommand;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -99,7 +99,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     match args.command {
         IncidentCommand::Start(a) => {
             let pb = playbook::load(&opened.project, &a.playbook)?;
-            crate::apply::environment(&opened.project, &a.env)?;
+            crate::ops::apply::environment(&opened.project, &a.env)?;
             let fp = current_fingerprint(&opened, &a.env)?;
             let mut incident = store.open(&pb, &a.env, fp)?;
             output::emit(&format!("opened {}\n", incident.id))?;
@@ -227,7 +227,7 @@ fn step_ctx<'a>(opened: &'a common::Opened, opts: &StepOpts) -> StepCtx<'a> {
 fn current_fingerprint(
     opened: &common::Opened,
     env: &str,
-) -> Result<Option<crate::fingerprint::Fingerprint>> {
+) -> Result<Option<crate::keys::fingerprint::Fingerprint>> {
     let state = opened.project.load_state()?;
     let st = status::collect(
         &opened.project,

@@ -1,10 +1,10 @@
 //! `keywarden init`: write what discovery found as `keywarden.toml`.
 
 use super::output;
-use crate::discovery;
 use crate::error::{Error, Result, exit};
 use crate::fsio;
-use crate::manifest::{self, Manifest};
+use crate::project::discovery;
+use crate::project::manifest::{self, Manifest};
 use std::path::Path;
 
 /// Write keywarden.toml from what discovery finds (.env, .env.<name>,

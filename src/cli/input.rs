@@ -1,7 +1,7 @@
 //! Reading a key from stdin: piped, or typed at a terminal with echo off.
 
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::keys::secret::Secret;
 use std::io::{IsTerminal, Read};
 use zeroize::Zeroizing;
 

@@ -3,9 +3,9 @@
 use super::common;
 use super::input;
 use super::output;
-use crate::command::CommandRun;
 use crate::error::{Error, Result, exit};
-use crate::rotation::{self, Ctx, Kind, Progress, RunEnd};
+use crate::ops::command::CommandRun;
+use crate::ops::rotation::{self, Ctx, Kind, Progress, RunEnd};
 use std::path::Path;
 
 /// Replace an environment's key: create, set, restart, verify, finish.
@@ -93,7 +93,7 @@ fn run_to_end(
             new,
             also_exposed,
         } => {
-            let old = crate::fingerprint::list(&old);
+            let old = crate::keys::fingerprint::list(&old);
             let mut text = format!(
                 "{env}: now uses {new} (was {old}; the old key is kept in `keywarden backups {env}`)\n"
             );
@@ -148,7 +148,7 @@ pub fn run_rotate(args: RotateArgs, project: Option<&Path>) -> Result<u8> {
     if args.resume {
         return run_to_end(&ctx, &args.env, |c, p| rotation::resume(c, &args.env, p));
     }
-    crate::apply::environment(&opened.project, &args.env)?;
+    crate::ops::apply::environment(&opened.project, &args.env)?;
     input::confirm(&args.env, "rotate", args.yes, false)?;
     run_to_end(&ctx, &args.env, |c, p| {
         rotation::start(c, &args.env, Kind::Rotate, None, None, p)
@@ -169,7 +169,7 @@ pub fn run_revoke(args: RevokeArgs, project: Option<&Path>) -> Result<u8> {
         audit: &audit,
         run_commands: true,
     };
-    crate::apply::environment(&opened.project, &args.env)?;
+    crate::ops::apply::environment(&opened.project, &args.env)?;
     input::confirm(&args.env, "revoke the key of", args.yes, true)?;
     let reason = args.reason.clone();
     run_to_end(&ctx, &args.env, |c, p| {

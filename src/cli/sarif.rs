@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 output for `check --sarif`, the format code-scanning dashboards read.
 
 use crate::finding::{Code, Finding, Severity};
-use crate::status::ProjectStatus;
+use crate::ops::status::ProjectStatus;
 use serde_json::{Value, json};
 
 fn level(sev: Severity) -> &'static str {

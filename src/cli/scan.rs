@@ -34,7 +34,7 @@ pub struct Args {
 
 pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     let opened = common::open(project)?;
-    let findings = crate::scan::scan(&opened.project, &opened.pepper, args.history)?;
+    let findings = crate::scanning::scan::scan(&opened.project, &opened.pepper, args.history)?;
     if args.sarif {
         let refs: Vec<&Finding> = findings.iter().collect();
         output::print_json(&sarif::report_findings(&refs))?;

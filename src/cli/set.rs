@@ -3,8 +3,8 @@
 use super::common;
 use super::input;
 use super::output;
-use crate::apply::{self, NewKey};
 use crate::error::{Result, exit};
+use crate::ops::apply::{self, NewKey};
 use std::path::Path;
 
 /// Write one key to every file target of an environment.

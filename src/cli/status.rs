@@ -5,7 +5,7 @@ use super::output::{self, Style};
 use super::sarif;
 use crate::error::{Error, Result, exit};
 use crate::finding::{Finding, Severity, worst};
-use crate::status::{self, EnvStatus, ProjectStatus};
+use crate::ops::status::{self, EnvStatus, ProjectStatus};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::path::Path;

@@ -3,18 +3,18 @@
 
 use super::Incident;
 use super::playbook::Action;
-use crate::backup::{BackupStore, Kind as BackupKind};
-use crate::command;
 use crate::error::{Error, Result};
 use crate::finding::Severity;
-use crate::fingerprint::{Fingerprint, Pepper};
-use crate::manifest::Target;
+use crate::keys::fingerprint::{Fingerprint, Pepper};
+use crate::keys::secret::Secret;
+use crate::keys::strength::Label;
+use crate::ops::command;
+use crate::ops::rotation::{self, Ctx, Kind, Progress, RunEnd};
+use crate::ops::status;
 use crate::project::Project;
-use crate::rotation::{self, Ctx, Kind, Progress, RunEnd};
-use crate::secret::Secret;
-use crate::status;
-use crate::strength::Label;
-use crate::target;
+use crate::project::manifest::Target;
+use crate::records::backup::{BackupStore, Kind as BackupKind};
+use crate::targets;
 use std::time::Duration;
 
 /// What running a step's action gave.
@@ -70,7 +70,7 @@ pub fn run(
     }
 }
 
-fn rotation_ctx<'a>(ctx: &'a StepCtx, audit: &'a crate::audit::AuditLog) -> Ctx<'a> {
+fn rotation_ctx<'a>(ctx: &'a StepCtx, audit: &'a crate::records::audit::AuditLog) -> Ctx<'a> {
     Ctx {
         project: ctx.project,
         pepper: ctx.pepper,
@@ -132,7 +132,7 @@ fn rotate_env(
             new,
             also_exposed,
         } => {
-            let old = crate::fingerprint::list(&old);
+            let old = crate::keys::fingerprint::list(&old);
             let verb = if kind == Kind::Revoke {
                 "revoked"
             } else {
@@ -312,7 +312,7 @@ fn compromised_key(ctx: &StepCtx, fp: &Fingerprint) -> Result<Option<Secret>> {
             for e in &ctx.project.manifest.environments {
                 for t in &e.targets {
                     if let Some(k) =
-                        target::read(&ctx.project.root, t, &|n| std::env::var_os(n)).key()
+                        targets::read(&ctx.project.root, t, &|n| std::env::var_os(n)).key()
                         && &ctx.pepper.fingerprint(k) == fp
                     {
                         return Ok(Some(k.clone()));
@@ -348,7 +348,7 @@ fn audit_logs(
     };
     progress(Progress::Step(format!("searching {}", globs.join(", "))));
     let keys: Vec<&Secret> = key.iter().collect();
-    let scan = crate::logscan::scan(&ctx.project.root, &globs, &keys)
+    let scan = crate::scanning::logscan::scan(&ctx.project.root, &globs, &keys)
         .map_err(|e| Error::Usage(e.to_string()))?;
     let mut s = format!(
         "searched {} file(s), {} line(s): {} occurrence(s) of the key, {} signature error(s)",
@@ -376,8 +376,8 @@ fn audit_logs(
         .take(20)
         .map(|h| {
             let what = match h.kind {
-                crate::logscan::HitKind::Key(enc) => format!("key ({})", enc.as_str()),
-                crate::logscan::HitKind::SignatureError => {
+                crate::scanning::logscan::HitKind::Key(enc) => format!("key ({})", enc.as_str()),
+                crate::scanning::logscan::HitKind::SignatureError => {
                     format!("signature error ({})", h.pattern.unwrap_or(""))
                 }
             };

@@ -10,11 +10,11 @@ pub mod actions;
 pub mod playbook;
 pub mod report;
 
-use crate::audit::{Outcome, Record};
 use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
 use crate::fsio;
+use crate::keys::fingerprint::Fingerprint;
 use crate::project::Project;
+use crate::records::audit::{Outcome, Record};
 use jiff::Timestamp;
 use playbook::Playbook;
 use serde::{Deserialize, Serialize};
@@ -140,7 +140,7 @@ impl<'a> Incidents<'a> {
         env: &str,
         fingerprint: Option<Fingerprint>,
     ) -> Result<Incident> {
-        crate::apply::environment(self.project, env)?;
+        crate::ops::apply::environment(self.project, env)?;
         let now = Timestamp::now();
         let base = format!("INC-{}-{}", now.strftime("%Y%m%d-%H%M%S"), pb.name);
         let mut id = base.clone();

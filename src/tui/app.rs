@@ -10,7 +10,7 @@ use super::theme::Theme;
 use super::wizard::Wizard;
 use crate::clipboard::HeldKey;
 use crate::error::Result;
-use crate::status::{EnvStatus, ProjectStatus};
+use crate::ops::status::{EnvStatus, ProjectStatus};
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};

@@ -4,8 +4,8 @@
 //! Pure logic, no terminal: it could move to the core when the CLI wants it.
 
 use crate::finding::Code;
-use crate::manifest::Environment;
-use crate::status::EnvStatus;
+use crate::ops::status::EnvStatus;
+use crate::project::manifest::Environment;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mark {
@@ -138,7 +138,7 @@ pub fn compute(env: &EnvStatus, manifest: &Environment) -> [Item; 8] {
 mod tests {
     use super::*;
     use crate::finding::{Finding, Severity};
-    use crate::status::TargetStatus;
+    use crate::ops::status::TargetStatus;
 
     fn target(mode: Option<&str>, env: Option<&str>, keyed: bool) -> TargetStatus {
         TargetStatus {
@@ -150,7 +150,7 @@ mod tests {
             mode: mode.map(Into::into),
             owner: None,
             fingerprint: keyed
-                .then(|| crate::fingerprint::Fingerprint::parse("kw:0000abcd").unwrap()),
+                .then(|| crate::keys::fingerprint::Fingerprint::parse("kw:0000abcd").unwrap()),
             line: None,
             error: None,
         }
@@ -163,7 +163,7 @@ mod tests {
             created: None,
             age_days: Some(10),
             age_source: "recorded",
-            rotate_every_days: crate::manifest::default_rotation_days(name),
+            rotate_every_days: crate::project::manifest::default_rotation_days(name),
             rotation_due_days: None,
             strength: None,
             targets,

@@ -13,14 +13,14 @@
 //! incident step's saved record) says so in [`JobReport::next`].
 
 use super::session::Session;
-use crate::apply::{self, NewKey};
-use crate::command::CommandRun;
-use crate::fingerprint::Fingerprint;
 use crate::incident::actions::{self as incident_actions, StepCtx};
 use crate::incident::{Incident, Incidents, Status, playbook};
-use crate::restore::{self, Restored};
-use crate::rotation::{self, Ctx, Kind, Progress, RunEnd};
-use crate::status::ProjectStatus;
+use crate::keys::fingerprint::Fingerprint;
+use crate::ops::apply::{self, NewKey};
+use crate::ops::command::CommandRun;
+use crate::ops::restore::{self, Restored};
+use crate::ops::rotation::{self, Ctx, Kind, Progress, RunEnd};
+use crate::ops::status::ProjectStatus;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::time::{Duration, Instant};

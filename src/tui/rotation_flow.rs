@@ -7,11 +7,11 @@ use super::app::App;
 use super::checklist::is_production;
 use super::jobs::Job;
 use super::popup::{AuditTrail, BackupRow, Backups, Confirm, Input, Popup, Unfinished};
-use crate::apply;
-use crate::backup::BackupStore;
-use crate::command::CommandRun;
-use crate::manifest::{Environment, Target};
-use crate::rotation::{Journal, Step};
+use crate::ops::apply;
+use crate::ops::command::CommandRun;
+use crate::ops::rotation::{Journal, Step};
+use crate::project::manifest::{Environment, Target};
+use crate::records::backup::BackupStore;
 
 impl App {
     /// At start: every unfinished rotation first (the most urgent), then open incidents.
@@ -226,7 +226,7 @@ impl App {
         };
         let (env, backup) = (list.env.clone(), row.meta.id.clone());
         if let Err(e) =
-            crate::restore::check(&self.session.project, &self.session.pepper, &env, &backup)
+            crate::ops::restore::check(&self.session.project, &self.session.pepper, &env, &backup)
         {
             self.queued.push_front(Popup::Backups(list));
             return self.error("Cannot restore", e.to_string());
@@ -236,17 +236,21 @@ impl App {
 
     /// The confirmation of a restore (production: type its name).
     pub(crate) fn ask_restore(&mut self, env: &str, backup: &str) {
-        let meta =
-            match crate::restore::check(&self.session.project, &self.session.pepper, env, backup) {
-                Ok(m) => m,
-                Err(e) => return self.error("Cannot restore", e.to_string()),
-            };
+        let meta = match crate::ops::restore::check(
+            &self.session.project,
+            &self.session.pepper,
+            env,
+            backup,
+        ) {
+            Ok(m) => m,
+            Err(e) => return self.error("Cannot restore", e.to_string()),
+        };
         let fp = meta
             .fingerprint
             .as_ref()
             .map_or("no key".to_string(), ToString::to_string);
         let body = match meta.kind {
-            crate::backup::Kind::Key => vec![
+            crate::records::backup::Kind::Key => vec![
                 format!(
                     "Key {fp} (backed up {}, {}) goes back into every file of {env}, through the journaled rotation: backed up, written, restarted, verified.",
                     meta.created.strftime("%Y-%m-%d %H:%M"),
@@ -254,7 +258,7 @@ impl App {
                 ),
                 "Sessions signed with the current key stop working.".into(),
             ],
-            crate::backup::Kind::File => vec![
+            crate::records::backup::Kind::File => vec![
                 format!(
                     "{} gets its content of {} back (it held {fp}; {}).",
                     meta.target,

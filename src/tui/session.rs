@@ -2,9 +2,9 @@
 //! Shared (behind an `Arc`) with the job threads.
 
 use crate::error::Result;
-use crate::fingerprint::Pepper;
+use crate::keys::fingerprint::Pepper;
+use crate::ops::status::{self, ProjectStatus};
 use crate::project::Project;
-use crate::status::{self, ProjectStatus};
 use jiff::Timestamp;
 use std::ffi::OsString;
 

@@ -5,12 +5,12 @@ use super::app::{Activity, App, Copied, Focus, Mode, Toast};
 use super::checklist::is_production;
 use super::jobs::{Job, JobEvent, JobReport, Next};
 use super::popup::{Confirm, Help, Message, Popup, REVEAL_FOR, Reveal};
-use crate::apply;
-use crate::audit::{Outcome, Record};
 use crate::clipboard::{self, Cleared};
-use crate::current_key::{self, Handout};
-use crate::manifest::Target;
-use crate::status::ProjectStatus;
+use crate::ops::apply;
+use crate::ops::current_key::{self, Handout};
+use crate::ops::status::ProjectStatus;
+use crate::project::manifest::Target;
+use crate::records::audit::{Outcome, Record};
 use std::time::Duration;
 
 /// How long a note stays at the bottom of the screen.

@@ -3,7 +3,7 @@
 //! holds any key that was ever in a target.
 
 use crate::support::{Sandbox, assert_no_key};
-use keywarden::target::{dotenv::DotenvFile, toml::TomlFile};
+use keywarden::targets::{dotenv::DotenvFile, toml::TomlFile};
 use std::collections::BTreeSet;
 
 const SHARED: &str = "Zq8#vN2!pL5@wR9$tY3^uI7&oP1*aS4(dF6)gH0_jK2+lM8-xC5=Bn7]vM3[cX9{z";

@@ -51,7 +51,8 @@ fn the_manifest_example_parses() {
     let block = &text[start..];
     let toml = &block[block.find("```toml\n").unwrap() + 8..];
     let toml = &toml[..toml.find("```").unwrap()];
-    let m = keywarden::manifest::Manifest::parse(toml, std::path::Path::new("README.md")).unwrap();
+    let m = keywarden::project::manifest::Manifest::parse(toml, std::path::Path::new("README.md"))
+        .unwrap();
     let prod = m.environment("production").unwrap();
     assert_eq!(prod.grace_days, 7);
     assert!(prod.notify.is_some() && prod.fallback.is_some());

@@ -545,7 +545,7 @@ fn without_an_audit_record_nothing_happens() {
         .and_then(|mut d| d.next())
         .map(|e| e.unwrap().path());
     let project_dir = project_dir.unwrap_or_else(|| {
-        let p = keywarden::home::Home::at(sb.home.path().into()).project_dir(&sb.root());
+        let p = keywarden::project::home::Home::at(sb.home.path().into()).project_dir(&sb.root());
         std::fs::create_dir_all(&p).unwrap();
         p
     });

@@ -275,7 +275,7 @@ fn a_second_process_is_locked_out_with_exit_3() {
     let sb = Sandbox::new();
     sb.write(".env", "SECRET_KEY=x\n");
     // Hold the project's lock from this test process, as a running keywarden would.
-    let home = keywarden::home::Home::at(sb.home.path().to_path_buf());
+    let home = keywarden::project::home::Home::at(sb.home.path().to_path_buf());
     let lock_dir = home.project_dir(&sb.root());
     std::fs::create_dir_all(&lock_dir).unwrap();
     let _held = keywarden::fsio::ProjectLock::acquire(&lock_dir.join("lock")).unwrap();

@@ -2,7 +2,7 @@
 //! outside the key's line are identical. Every expected text is written out
 //! here (old line -> new line), never computed by the code under test.
 
-use keywarden::target::dotenv::{DotenvError, DotenvFile, LineEnding, Quote};
+use keywarden::targets::dotenv::{DotenvError, DotenvFile, LineEnding, Quote};
 
 const NEW: &str = "n3w-S3cret!@#$%^&*()_+-=[]{}|;:,.<>?";
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use keywarden::target::dotenv::{DotenvFile, check_portable, readers_disagree};
+use keywarden::targets::dotenv::{DotenvFile, check_portable, readers_disagree};
 
 // ---------------------------------------------------------------------------
 // Tools

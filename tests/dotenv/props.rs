@@ -3,7 +3,7 @@
 //! full edited text, the text after removal) is computed independently of the
 //! code under test.
 
-use keywarden::target::dotenv::{DotenvFile, check_portable};
+use keywarden::targets::dotenv::{DotenvFile, check_portable};
 use proptest::prelude::*;
 
 const KEY: &str = "SECRET_KEY";

@@ -1,8 +1,8 @@
 //! Files written by `TomlFile::set` must read back identically with Python's `tomllib`
 //! (TOML 1.0), the parser Streamlit's secrets loader uses.
 
-use keywarden::key::{Charset, KeySpec, generate};
-use keywarden::target::toml::TomlFile;
+use keywarden::keys::generate::{Charset, KeySpec, generate};
+use keywarden::targets::toml::TomlFile;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use std::process::Command;

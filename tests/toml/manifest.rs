@@ -1,8 +1,8 @@
 //! The manifest corpus: every bad manifest fails with the expected position and message,
 //! every good one parses, and `to_toml` round-trips.
 
-use keywarden::key::Charset;
-use keywarden::manifest::{
+use keywarden::keys::generate::Charset;
+use keywarden::project::manifest::{
     Defaults, Environment, ErrorKind, FILE_NAME, Format, Manifest, Target, default_rotation_days,
 };
 use proptest::prelude::*;

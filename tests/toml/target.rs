@@ -1,6 +1,6 @@
 //! Byte-exact fixtures and property tests for `target::toml`.
 
-use keywarden::target::toml::{TomlFile, TomlTargetError};
+use keywarden::targets::toml::{TomlFile, TomlTargetError};
 use proptest::prelude::*;
 use std::path::Path;
 

@@ -3,9 +3,9 @@
 
 #![allow(dead_code)]
 
-use keywarden::fingerprint::Pepper;
-use keywarden::home::Home;
+use keywarden::keys::fingerprint::Pepper;
 use keywarden::project::Project;
+use keywarden::project::home::Home;
 use keywarden::tui::{Action, App, Clock, Session, Settings, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -45,8 +45,8 @@ impl Fixture {
 
     /// The demo project, as `keywarden demo` makes it, made "now".
     pub fn demo() -> Fixture {
-        let mut fx = Fixture::new(keywarden::demo::PROJECT_NAME);
-        fx.root = keywarden::demo::create(&fx.root, now_system())
+        let mut fx = Fixture::new(keywarden::project::demo::PROJECT_NAME);
+        fx.root = keywarden::project::demo::create(&fx.root, now_system())
             .unwrap()
             .root;
         fx
@@ -259,8 +259,8 @@ impl Fixture {
 /// Every key `fx` has used: what its targets hold now, every key in its backup store (old,
 /// retired, revoked, a rotation's new key), and the made-up [`FAKE_KEY`].
 pub fn keys_used(fx: &Fixture) -> Vec<String> {
-    use keywarden::backup::{BackupStore, Kind};
-    use keywarden::manifest::Target;
+    use keywarden::project::manifest::Target;
+    use keywarden::records::backup::{BackupStore, Kind};
     let project = fx.session().project;
     let mut keys: Vec<String> = project
         .manifest
@@ -269,7 +269,7 @@ pub fn keys_used(fx: &Fixture) -> Vec<String> {
         .flat_map(|e| e.targets.iter().chain(e.fallback.iter()))
         .filter(|t| matches!(t, Target::File { .. }))
         .filter_map(|t| {
-            keywarden::target::read(&project.root, t, &|_| None)
+            keywarden::targets::read(&project.root, t, &|_| None)
                 .key()
                 .map(|k| k.expose_secret().to_string())
         })

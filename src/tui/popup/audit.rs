@@ -5,7 +5,7 @@
 use super::super::keys::Scope;
 use super::super::text;
 use super::super::theme::Theme;
-use crate::audit::{Event, Outcome, Verification};
+use crate::records::audit::{Event, Outcome, Verification};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -32,7 +32,7 @@ fn result(o: Outcome) -> &'static str {
 }
 
 impl AuditTrail {
-    pub fn new(log: &crate::audit::AuditLog) -> AuditTrail {
+    pub fn new(log: &crate::records::audit::AuditLog) -> AuditTrail {
         AuditTrail {
             events: log.read().map_err(|e| e.to_string()),
             verification: log.verify().map_err(|e| e.to_string()),

@@ -5,7 +5,7 @@
 use super::super::keys::Scope;
 use super::super::text;
 use super::super::theme::Theme;
-use crate::backup::{BackupMeta, Kind};
+use crate::records::backup::{BackupMeta, Kind};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

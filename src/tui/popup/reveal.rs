@@ -5,8 +5,8 @@
 use super::super::keys::Scope;
 use super::super::text;
 use super::super::theme::Theme;
-use crate::fingerprint::Fingerprint;
-use crate::secret::Secret;
+use crate::keys::fingerprint::Fingerprint;
+use crate::keys::secret::Secret;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -5,7 +5,7 @@
 use super::super::keys::{self, Command, Scope};
 use super::super::text;
 use super::super::theme::Theme;
-use crate::command::CommandRun;
+use crate::ops::command::CommandRun;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

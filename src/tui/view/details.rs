@@ -10,7 +10,7 @@ use super::super::checklist::{self, Mark};
 use super::super::keys::{self, Command};
 use super::super::text;
 use super::super::theme::{self, Theme};
-use crate::status::{EnvStatus, TargetStatus};
+use crate::ops::status::{EnvStatus, TargetStatus};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -94,8 +94,8 @@ fn summary<'a>(env: &'a EnvStatus, theme: &Theme, width: usize) -> Vec<Line<'a>>
     let strength = match &env.strength {
         Some(s) => {
             let style = match s.label {
-                crate::strength::Label::Strong => theme.ok,
-                crate::strength::Label::Fair => theme.base,
+                crate::keys::strength::Label::Strong => theme.ok,
+                crate::keys::strength::Label::Fair => theme.base,
                 _ => theme.bad,
             };
             Span::styled(format!("{} (~{:.0} bits)", s.label, s.bits), style)

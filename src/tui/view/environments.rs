@@ -6,7 +6,7 @@ use super::super::app::{App, Focus};
 use super::super::text;
 use super::super::theme::{self, Theme};
 use super::ROWS_PER_ENV;
-use crate::status::EnvStatus;
+use crate::ops::status::EnvStatus;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;

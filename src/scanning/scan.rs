@@ -10,15 +10,15 @@
 //!   (`SECRET_KEY = "…"`, `os.getenv("SECRET_KEY", "…")`, `secret_key: '…'`) is a
 //!   hard-coded key, whatever its value; it is named by fingerprint and judged for strength.
 
-use crate::backup::{BackupStore, Kind as BackupKind};
 use crate::error::{Error, Result};
 use crate::finding::{Code, Finding, Severity};
-use crate::fingerprint::{Fingerprint, Pepper};
 use crate::fsio;
-use crate::manifest::Target;
+use crate::keys::fingerprint::{Fingerprint, Pepper};
+use crate::keys::secret::Secret;
+use crate::keys::strength::{self, Label};
 use crate::project::Project;
-use crate::secret::Secret;
-use crate::strength::{self, Label};
+use crate::project::manifest::Target;
+use crate::records::backup::{BackupStore, Kind as BackupKind};
 use memchr::memmem;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -120,7 +120,8 @@ fn known_keys(project: &Project, pepper: &Pepper) -> Result<Vec<Known>> {
     let mut out: Vec<Known> = Vec::new();
     for env in &project.manifest.environments {
         for t in &env.targets {
-            if let Some(k) = crate::target::read(&project.root, t, &|n| std::env::var_os(n)).key() {
+            if let Some(k) = crate::targets::read(&project.root, t, &|n| std::env::var_os(n)).key()
+            {
                 let fp = pepper.fingerprint(k);
                 if !out.iter().any(|o| o.fingerprint == fp) {
                     out.push(Known {

@@ -55,7 +55,7 @@ pub const TELLING_WORDS: &[&str] = &[
     "laravel",
 ];
 
-const WORDS_TXT: &str = include_str!("../../assets/words.txt");
+const WORDS_TXT: &str = include_str!("../../../assets/words.txt");
 
 /// What a dictionary entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

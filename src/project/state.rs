@@ -6,8 +6,8 @@
 //! rewritten, so an older keywarden never drops what a newer one recorded.
 
 use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
 use crate::fsio;
+use crate::keys::fingerprint::Fingerprint;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -82,7 +82,7 @@ pub struct State {
     pub grace: BTreeMap<String, Grace>,
     /// Per environment, the journal of a rotation that has not finished.
     #[serde(default)]
-    pub rotations: BTreeMap<String, crate::rotation::Journal>,
+    pub rotations: BTreeMap<String, crate::ops::rotation::Journal>,
 }
 
 impl State {

@@ -2,13 +2,22 @@
 //!
 //! The root is found the way git finds a repository: `--project DIR`, else the nearest
 //! folder at or above the current one that holds `keywarden.toml`, else the current folder.
+//!
+//! Beside it: the manifest that describes the environments ([`manifest`]), what discovery
+//! finds without one ([`discovery`]), the per-user state folder ([`home`]) and what it
+//! remembers ([`state`]), and the demo project ([`demo`]).
 
-use crate::discovery;
+pub mod demo;
+pub mod discovery;
+pub mod home;
+pub mod manifest;
+pub mod state;
+
 use crate::error::{Error, Result};
 use crate::fsio::{self, ProjectLock};
-use crate::home::Home;
-use crate::manifest::{self, Manifest};
-use crate::state::State;
+use home::Home;
+use manifest::Manifest;
+use state::State;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
@@ -86,12 +95,12 @@ impl Project {
     /// Whether a target of `env` holds one of `fps` now.
     pub fn environment_holds(
         &self,
-        pepper: &crate::fingerprint::Pepper,
-        env: &crate::manifest::Environment,
-        fps: &[crate::fingerprint::Fingerprint],
+        pepper: &crate::keys::fingerprint::Pepper,
+        env: &crate::project::manifest::Environment,
+        fps: &[crate::keys::fingerprint::Fingerprint],
     ) -> bool {
         env.targets.iter().any(|t| {
-            crate::target::read(&self.root, t, &|n| std::env::var_os(n))
+            crate::targets::read(&self.root, t, &|n| std::env::var_os(n))
                 .key()
                 .is_some_and(|k| fps.contains(&pepper.fingerprint(k)))
         })
@@ -100,8 +109,8 @@ impl Project {
     /// The environments, other than `except`, whose targets hold one of `fps` now.
     pub fn environments_holding(
         &self,
-        pepper: &crate::fingerprint::Pepper,
-        fps: &[crate::fingerprint::Fingerprint],
+        pepper: &crate::keys::fingerprint::Pepper,
+        fps: &[crate::keys::fingerprint::Fingerprint],
         except: &str,
     ) -> Vec<String> {
         self.manifest
@@ -113,8 +122,8 @@ impl Project {
     }
 
     /// The project's audit trail.
-    pub fn audit(&self) -> crate::audit::AuditLog {
-        crate::audit::AuditLog::new(&self.state_dir(), &self.root)
+    pub fn audit(&self) -> crate::records::audit::AuditLog {
+        crate::records::audit::AuditLog::new(&self.state_dir(), &self.root)
     }
 
     /// Takes the project's lock; held until the returned guard drops.

@@ -7,8 +7,8 @@
 
 use crate::error::{Error, Result};
 use crate::fsio;
-use crate::home::Home;
-use crate::secret::Secret;
+use crate::keys::secret::Secret;
+use crate::project::home::Home;
 use hmac::{Hmac, KeyInit, Mac};
 use rand::TryRng;
 use rand::rngs::SysRng;

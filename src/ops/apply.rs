@@ -5,16 +5,16 @@
 //! written), every file is backed up, then each is replaced atomically. If a replacement
 //! fails midway, the files already replaced get their old bytes back.
 
-use crate::audit::{Outcome, Record};
-use crate::backup::BackupStore;
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, Pepper};
 use crate::fsio;
-use crate::key::{self, KeySpec, Size};
-use crate::manifest::{Environment, Target};
+use crate::keys::fingerprint::{Fingerprint, Pepper};
+use crate::keys::generate::{self, KeySpec, Size};
+use crate::keys::secret::Secret;
 use crate::project::Project;
-use crate::secret::Secret;
-use crate::target::{self, PlannedWrite};
+use crate::project::manifest::{Environment, Target};
+use crate::records::audit::{Outcome, Record};
+use crate::records::backup::BackupStore;
+use crate::targets::{self, PlannedWrite};
 use jiff::Timestamp;
 use std::path::PathBuf;
 
@@ -73,14 +73,14 @@ pub fn set_key(
     let key = match new {
         NewKey::Generate => {
             let spec = default_spec(project)?;
-            key::generate_where(&spec, |k| {
-                env.targets.iter().all(|t| target::carries(t, k).is_ok())
+            generate::generate_where(&spec, |k| {
+                env.targets.iter().all(|t| targets::carries(t, k).is_ok())
             })
             .map_err(|e| Error::Failed(e.to_string()))?
         }
         NewKey::Given(k) => {
             for t in &env.targets {
-                target::carries(t, &k).map_err(|why| {
+                targets::carries(t, &k).map_err(|why| {
                     Error::Usage(format!(
                         "this key cannot be written to {} without being changed: {why}; use a key without it, or `--generate`",
                         t.label()
@@ -95,7 +95,7 @@ pub fn set_key(
     let mut plans = Vec::new();
     let mut read_only = Vec::new();
     for t in &env.targets {
-        match target::plan_set(&project.root, t, &key)? {
+        match targets::plan_set(&project.root, t, &key)? {
             Some(plan) => plans.push(plan),
             None => read_only.push(t.label()),
         }
@@ -110,7 +110,7 @@ pub fn set_key(
     // The keys the files hold now, named in the backups' records.
     let mut before: Vec<(String, Fingerprint, Secret)> = Vec::new();
     for t in &env.targets {
-        if let Some(k) = target::read(&project.root, t, &|_| None).key() {
+        if let Some(k) = targets::read(&project.root, t, &|_| None).key() {
             before.push((t.label(), pepper.fingerprint(k), k.clone()));
         }
     }
@@ -190,7 +190,7 @@ pub fn set_key(
 
     state.record_key(env_name, fingerprint.clone(), Timestamp::now());
     state.save(&project.state_dir())?;
-    crate::rotation::prune_backups(project, &state);
+    crate::ops::rotation::prune_backups(project, &state);
 
     Ok(SetOutcome {
         fingerprint,
@@ -288,7 +288,7 @@ pub fn fix_permissions(project: &Project, env_name: &str) -> Result<FixOutcome> 
 
 /// Changing a key under an unfinished rotation would leave its journal describing files
 /// that no longer hold what it says: finish or undo the rotation first.
-pub fn refuse_during_rotation(state: &crate::state::State, env_name: &str) -> Result<()> {
+pub fn refuse_during_rotation(state: &crate::project::state::State, env_name: &str) -> Result<()> {
     match state.rotations.get(env_name) {
         Some(j) => Err(Error::Usage(format!(
             "an unfinished rotation is in the way ({}); run `keywarden rotate {env_name} --resume` or `--rollback` first",

@@ -4,7 +4,7 @@
 //! modulo bias) from the OS random source; encoded keys (`base64`, `base64url`, `hex`
 //! with `--bytes`) encode raw random bytes. Every intermediate buffer is zeroized.
 
-use crate::secret::Secret;
+use crate::keys::secret::Secret;
 use base64::Engine as _;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;

@@ -17,19 +17,19 @@
 //! gets its pre-rotation content back from the backups). Either way every target ends
 //! holding one known key, and both keys stay in the backup store, so no key is lost.
 
-use crate::apply;
-use crate::audit::{self, AuditLog, Record};
-use crate::backup::BackupStore;
-use crate::command::{self, CommandRun};
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, Pepper};
 use crate::fsio;
-use crate::key;
-use crate::manifest::{Environment, Format, Target};
+use crate::keys::fingerprint::{Fingerprint, Pepper};
+use crate::keys::generate;
+use crate::keys::secret::Secret;
+use crate::ops::apply;
+use crate::ops::command::{self, CommandRun};
 use crate::project::Project;
-use crate::secret::Secret;
-use crate::state::{Grace, Revoked, State};
-use crate::target::{self, Edit};
+use crate::project::manifest::{Environment, Format, Target};
+use crate::project::state::{Grace, Revoked, State};
+use crate::records::audit::{self, AuditLog, Record};
+use crate::records::backup::BackupStore;
+use crate::targets::{self, Edit};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -118,7 +118,7 @@ impl Journal {
             "{}: {} from {} to {} started {}, stopped after step `{}`",
             self.environment,
             self.kind.as_str(),
-            crate::fingerprint::list(&self.old),
+            crate::keys::fingerprint::list(&self.old),
             self.new,
             self.started.strftime("%Y-%m-%d %H:%M:%SZ"),
             self.step.as_str()
@@ -213,8 +213,8 @@ pub fn start(
         .iter()
         .filter(|t| matches!(t, Target::File { .. }))
     {
-        let held = match target::read(&project.root, t, &|_| None).value? {
-            target::Value::Present { key, .. } => key,
+        let held = match targets::read(&project.root, t, &|_| None).value? {
+            targets::Value::Present { key, .. } => key,
             _ => continue,
         };
         let fp = ctx.pepper.fingerprint(&held);
@@ -227,7 +227,7 @@ pub fn start(
     let key = match new_key {
         Some(k) => {
             for t in env.targets.iter().chain(env.fallback.iter()) {
-                target::carries(t, &k).map_err(|why| {
+                targets::carries(t, &k).map_err(|why| {
                     Error::Usage(format!(
                         "this key cannot be written to {}: {why}",
                         t.label()
@@ -238,8 +238,8 @@ pub fn start(
         }
         None => {
             let spec = apply::default_spec(project)?;
-            key::generate_where(&spec, |k| {
-                env.targets.iter().chain(env.fallback.iter()).all(|t| target::carries(t, k).is_ok())
+            generate::generate_where(&spec, |k| {
+                env.targets.iter().chain(env.fallback.iter()).all(|t| targets::carries(t, k).is_ok())
                     // With a grace period the old key goes into the fallback next to the new
                     // one: it must differ from it.
                     && !old_keys.iter().any(|(_, o)| o == k)
@@ -388,7 +388,7 @@ fn drive(
         for (i, (path, format, edits)) in groups.iter().enumerate() {
             failpoint(&format!("set:{i}"));
             let label = path.display().to_string();
-            let plan = target::plan_edits(
+            let plan = targets::plan_edits(
                 &ctx.project.root,
                 path,
                 *format,
@@ -529,7 +529,7 @@ fn finish(
     if let Some(es) = state.environments.get_mut(&name) {
         for fp in &j.old {
             if !es.previous.iter().any(|r| &r.fingerprint == fp) && fp != &j.new {
-                es.previous.push(crate::state::Retired {
+                es.previous.push(crate::project::state::Retired {
                     fingerprint: fp.clone(),
                     retired_at: now,
                 });
@@ -702,7 +702,7 @@ pub fn run_env_command(
 pub fn held_keys(project: &Project, pepper: &Pepper, env: &Environment) -> Vec<(Secret, String)> {
     let mut out: Vec<(Secret, String)> = Vec::new();
     for t in env.targets.iter().chain(env.fallback.iter()) {
-        if let Some(k) = target::read(&project.root, t, &|n| std::env::var_os(n)).key() {
+        if let Some(k) = targets::read(&project.root, t, &|n| std::env::var_os(n)).key() {
             let fp = pepper.fingerprint(k).to_string();
             if !out.iter().any(|(_, f)| *f == fp) {
                 out.push((k.clone(), fp));
@@ -735,7 +735,7 @@ fn fallback_key(
                 format,
                 key: key.clone(),
             };
-            target::read(&project.root, &t, &|_| None).key().cloned()
+            targets::read(&project.root, &t, &|_| None).key().cloned()
         }
         _ => None,
     }
@@ -774,12 +774,14 @@ pub fn expire_grace(
         let detail = match &fallback {
             Some(t @ Target::File { path, format, key }) => {
                 // An unreadable fallback is an error: the grace period ends on a later run.
-                let holds_it = match target::read(&project.root, t, &|_| None).value? {
-                    target::Value::Present { key, .. } => pepper.fingerprint(&key) == g.fingerprint,
+                let holds_it = match targets::read(&project.root, t, &|_| None).value? {
+                    targets::Value::Present { key, .. } => {
+                        pepper.fingerprint(&key) == g.fingerprint
+                    }
                     _ => false,
                 };
                 if holds_it {
-                    let plan = target::plan_edits(
+                    let plan = targets::plan_edits(
                         &project.root,
                         path,
                         *format,

@@ -7,7 +7,7 @@
 //! fingerprint: an app that echoes its configuration must not put a key in keywarden's
 //! records.
 
-use crate::secret::Secret;
+use crate::keys::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -188,7 +188,7 @@ fn redact_and_trim(bytes: &[u8], redact: &[(Secret, String)]) -> String {
     let tail = &output[start..];
     let skip = match tail.find('\n') {
         Some(i) => i + 1,
-        None => (crate::key::MAX_LENGTH * 4).min(tail.len()),
+        None => (crate::keys::generate::MAX_LENGTH * 4).min(tail.len()),
     };
     let mut skip = skip.min(tail.len());
     while !tail.is_char_boundary(skip) {

@@ -5,14 +5,14 @@
 //! backup replaces that one file, after its current content is itself backed up. A backup
 //! holding a revoked key is refused, and the refusal is in the audit trail.
 
-use crate::audit::{Outcome, Record};
-use crate::backup::{BackupMeta, BackupStore, Kind as BackupKind};
 use crate::error::{Error, Result};
-use crate::fingerprint::Pepper;
 use crate::fsio;
-use crate::manifest::Target;
+use crate::keys::fingerprint::Pepper;
+use crate::ops::rotation::{self, Ctx, Kind, Progress, RunEnd};
 use crate::project::Project;
-use crate::rotation::{self, Ctx, Kind, Progress, RunEnd};
+use crate::project::manifest::Target;
+use crate::records::audit::{Outcome, Record};
+use crate::records::backup::{BackupMeta, BackupStore, Kind as BackupKind};
 
 /// What a restore did.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub enum Restored {
 /// The backup `id` of `env`, if it may be put back: it exists, belongs to `env`, and does
 /// not hold a revoked key (that refusal is audited). Call it before asking the user.
 pub fn check(project: &Project, pepper: &Pepper, env: &str, id: &str) -> Result<BackupMeta> {
-    let environment = crate::apply::environment(project, env)?;
+    let environment = crate::ops::apply::environment(project, env)?;
     let store = BackupStore::new(&project.state_dir());
     let meta = store.meta(id)?;
     if meta.environment != env {
@@ -38,7 +38,8 @@ pub fn check(project: &Project, pepper: &Pepper, env: &str, id: &str) -> Result<
     let state = project.load_state()?;
     // The key the backup holds: recorded for key backups; for a file, read from its
     // content, whatever its record says (the file may hold a fallback key too).
-    let mut held: Vec<crate::fingerprint::Fingerprint> = meta.fingerprint.iter().cloned().collect();
+    let mut held: Vec<crate::keys::fingerprint::Fingerprint> =
+        meta.fingerprint.iter().cloned().collect();
     if meta.kind == BackupKind::File {
         let content = store.content(&meta.id)?;
         if let Ok(text) = std::str::from_utf8(&content) {
@@ -48,7 +49,7 @@ pub fn check(project: &Project, pepper: &Pepper, env: &str, id: &str) -> Result<
                 .chain(environment.fallback.iter())
             {
                 if t.label() == meta.target
-                    && let Some(k) = crate::target::key_in_text(t, text)
+                    && let Some(k) = crate::targets::key_in_text(t, text)
                 {
                     held.push(pepper.fingerprint(&k));
                 }
@@ -98,7 +99,7 @@ pub fn run(
             Ok(Restored::Key(end))
         }
         BackupKind::File => {
-            let env = crate::apply::environment(project, env_name)?;
+            let env = crate::ops::apply::environment(project, env_name)?;
             let Some(Target::File { path, .. }) = env
                 .targets
                 .iter()
@@ -111,7 +112,7 @@ pub fn run(
                 )));
             };
             let _lock = project.lock()?;
-            crate::apply::refuse_during_rotation(&project.load_state()?, env_name)?;
+            crate::ops::apply::refuse_during_rotation(&project.load_state()?, env_name)?;
             let real = fsio::resolve_inside(&project.root, path)?;
             let content = store.content(&meta.id)?;
             let detail = format!("{} from backup {}", meta.target, meta.id);

@@ -6,8 +6,8 @@
 //! only; `meta.json` names keys by fingerprint.
 
 use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
 use crate::fsio;
+use crate::keys::fingerprint::Fingerprint;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -81,7 +81,7 @@ impl BackupStore {
     pub fn save_key(
         &self,
         environment: &str,
-        key: &crate::secret::Secret,
+        key: &crate::keys::secret::Secret,
         fingerprint: Fingerprint,
         reason: &str,
     ) -> Result<String> {
@@ -196,11 +196,11 @@ impl BackupStore {
     }
 
     /// A key backup's key.
-    pub fn key(&self, id: &str) -> Result<crate::secret::Secret> {
+    pub fn key(&self, id: &str) -> Result<crate::keys::secret::Secret> {
         let bytes = self.content(id)?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Error::Failed(format!("backup {id} does not hold a UTF-8 key")))?;
-        Ok(crate::secret::Secret::new(text.to_string()))
+        Ok(crate::keys::secret::Secret::new(text.to_string()))
     }
 
     /// Deletes backup `id` (retention).

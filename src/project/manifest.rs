@@ -51,8 +51,8 @@
 //!   host.)
 //! - `logs` are glob patterns, relative to the project root or absolute (`/var/log/...`).
 
-use crate::key::{Charset, MAX_LENGTH, MIN_LENGTH, RECOMMENDED_LENGTH};
-use crate::target::toml::{line_col, parse_key_path};
+use crate::keys::generate::{Charset, MAX_LENGTH, MIN_LENGTH, RECOMMENDED_LENGTH};
+use crate::targets::toml::{line_col, parse_key_path};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;

@@ -38,7 +38,7 @@ const fn file(path: &'static str, text: &'static str, mode: u32, age_days: u64) 
 
 macro_rules! asset {
     ($p:literal) => {
-        include_str!(concat!("../assets/demo/", $p))
+        include_str!(concat!("../../assets/demo/", $p))
     };
 }
 

@@ -6,15 +6,15 @@
 
 use crate::error::Result;
 use crate::finding::{Code, Finding, Severity};
-use crate::fingerprint::{Fingerprint, Pepper};
 use crate::fsio;
-use crate::git::GitView;
-use crate::manifest::{Environment, Target};
+use crate::keys::fingerprint::{Fingerprint, Pepper};
+use crate::keys::secret::Secret;
+use crate::keys::strength::{self, Label};
 use crate::project::Project;
-use crate::secret::Secret;
-use crate::state::{AgeSource, State};
-use crate::strength::{self, Label};
-use crate::target::{self, TargetRead, Value};
+use crate::project::manifest::{Environment, Target};
+use crate::project::state::{AgeSource, State};
+use crate::scanning::git::GitView;
+use crate::targets::{self, TargetRead, Value};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -173,7 +173,7 @@ fn read_all(
     let read_env = |e: &Environment| -> Vec<TargetRead> {
         e.targets
             .iter()
-            .map(|t| target::read_with(&project.root, t, env_var, Some(&folders)))
+            .map(|t| targets::read_with(&project.root, t, env_var, Some(&folders)))
             .collect()
     };
     parallel_map(envs, read_env)

@@ -53,7 +53,7 @@ mod known;
 mod words;
 
 use crate::finding::{Code, Finding, Severity};
-use crate::secret::Secret;
+use crate::keys::secret::Secret;
 pub use estimate::CHANCE_MARGIN;
 use estimate::{Estimate, Kind, Name, Token};
 use serde::Serialize;

@@ -42,7 +42,7 @@
 //! human sentence; JSON escaping keeps it on one line. Error messages from parsing never quote
 //! the file's content, only line and column numbers.
 
-use crate::fingerprint::Fingerprint;
+use crate::keys::fingerprint::Fingerprint;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

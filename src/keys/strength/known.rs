@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-const KNOWN_KEYS_TXT: &str = include_str!("../../assets/known-keys.txt");
+const KNOWN_KEYS_TXT: &str = include_str!("../../../assets/known-keys.txt");
 
 fn known_digests() -> &'static HashSet<[u8; 32]> {
     static SET: OnceLock<HashSet<[u8; 32]>> = OnceLock::new();

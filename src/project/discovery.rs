@@ -7,7 +7,7 @@
 //! `keywarden init` writes the result as `keywarden.toml`.
 
 use crate::error::Result;
-use crate::manifest::{Defaults, Environment, Format, Manifest, Target};
+use crate::project::manifest::{Defaults, Environment, Format, Manifest, Target};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

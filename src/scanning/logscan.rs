@@ -71,7 +71,7 @@ use memchr::memmem::Finder;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::secret::Secret;
+use crate::keys::secret::Secret;
 
 /// Needles shorter than this many bytes are not searched (too many false positives).
 pub const MIN_NEEDLE: usize = 16;

@@ -10,13 +10,13 @@
 //! record cannot be written the key is dropped (and wiped) and the caller gets the error:
 //! fail closed, as for every other action.
 
-use crate::apply;
-use crate::audit::{Outcome, Record};
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, Pepper};
+use crate::keys::fingerprint::{Fingerprint, Pepper};
+use crate::keys::secret::Secret;
+use crate::ops::apply;
 use crate::project::Project;
-use crate::secret::Secret;
-use crate::target;
+use crate::records::audit::{Outcome, Record};
+use crate::targets;
 use std::ffi::OsString;
 
 #[derive(Debug)]
@@ -37,7 +37,7 @@ pub fn read(
     let env = apply::environment(project, env_name)?;
     let mut found: Option<CurrentKey> = None;
     for t in &env.targets {
-        let read = target::read(&project.root, t, env_var);
+        let read = targets::read(&project.root, t, env_var);
         let Some(key) = read.key() else { continue };
         let fingerprint = pepper.fingerprint(key);
         match &found {

@@ -1,0 +1,9 @@
+//! Key material and what is known about a key without showing it: the zeroizing
+//! [`secret::Secret`] that alone carries a key, generation from the OS CSPRNG
+//! ([`generate`]), fingerprints that name a key everywhere else ([`fingerprint`]), and the
+//! strength analysis ([`strength`]).
+
+pub mod fingerprint;
+pub mod generate;
+pub mod secret;
+pub mod strength;

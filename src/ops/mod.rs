@@ -1,0 +1,11 @@
+//! Operations on an environment's key: set (plan every target, then write), rotate and
+//! revoke (the journaled protocol), restore from a backup, find the current key, and the
+//! read-only status that `status`, `check` and the TUI show. Restart and verify commands
+//! run through [`command`], with keys hidden from their output.
+
+pub mod apply;
+pub mod command;
+pub mod current_key;
+pub mod restore;
+pub mod rotation;
+pub mod status;

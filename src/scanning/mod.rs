@@ -1,0 +1,6 @@
+//! Looking for keys where they should not be: source files and git history ([`scan`],
+//! with git access in [`git`]), and log files ([`logscan`]).
+
+pub mod git;
+pub mod logscan;
+pub mod scan;
