@@ -5,7 +5,8 @@ use super::input;
 use super::output;
 use crate::error::{Error, Result, exit};
 use crate::ops::command::CommandRun;
-use crate::ops::rotation::{self, Ctx, Kind, Progress, RunEnd};
+use crate::ops::rotation::{self, Ctx, Progress, RunEnd};
+use crate::records::journal::Kind;
 use std::path::Path;
 
 /// Replace an environment's key: create, set, restart, verify, finish.

@@ -9,11 +9,12 @@ use crate::keys::fingerprint::{Fingerprint, Pepper};
 use crate::keys::secret::Secret;
 use crate::keys::strength::Label;
 use crate::ops::command;
-use crate::ops::rotation::{self, Ctx, Kind, Progress, RunEnd};
+use crate::ops::rotation::{self, Ctx, Progress, RunEnd};
 use crate::ops::status;
 use crate::project::Project;
 use crate::project::manifest::Target;
 use crate::records::backup::{BackupStore, Kind as BackupKind};
+use crate::records::journal::Kind;
 use crate::targets;
 use std::time::Duration;
 

@@ -8,11 +8,12 @@
 use crate::error::{Error, Result};
 use crate::fsio;
 use crate::keys::fingerprint::Pepper;
-use crate::ops::rotation::{self, Ctx, Kind, Progress, RunEnd};
+use crate::ops::rotation::{self, Ctx, Progress, RunEnd};
 use crate::project::Project;
 use crate::project::manifest::Target;
 use crate::records::audit::{Outcome, Record};
 use crate::records::backup::{BackupMeta, BackupStore, Kind as BackupKind};
+use crate::records::journal::Kind;
 
 /// What a restore did.
 #[derive(Debug)]

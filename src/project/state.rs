@@ -82,7 +82,7 @@ pub struct State {
     pub grace: BTreeMap<String, Grace>,
     /// Per environment, the journal of a rotation that has not finished.
     #[serde(default)]
-    pub rotations: BTreeMap<String, crate::ops::rotation::Journal>,
+    pub rotations: BTreeMap<String, crate::records::journal::Journal>,
 }
 
 impl State {

@@ -9,9 +9,9 @@ use super::jobs::Job;
 use super::popup::{AuditTrail, BackupRow, Backups, Confirm, Input, Popup, Unfinished};
 use crate::ops::apply;
 use crate::ops::command::CommandRun;
-use crate::ops::rotation::{Journal, Step};
 use crate::project::manifest::{Environment, Target};
 use crate::records::backup::BackupStore;
+use crate::records::journal::{Journal, Step};
 
 impl App {
     /// At start: every unfinished rotation first (the most urgent), then open incidents.

@@ -31,11 +31,19 @@
 //!
 //! Errors carry a 1-based line and column, a message and a hint. They never include a value
 //! from the file: only key names, types and positions.
+//!
+//! This file holds [`TomlFile`] (read, plan an edit, check it); [`syntax`] is TOML's key
+//! and string syntax, [`tree`] the walk to a key.
 
 use std::fmt;
 use std::ops::Range;
 use toml_edit::{Document, InlineTable, Item, Key, Table, Value};
 use zeroize::Zeroizing;
+
+mod syntax;
+mod tree;
+pub use syntax::*;
+use tree::*;
 
 /// An error reading or editing a TOML target. `line`/`column` are 1-based; `line == 0` means
 /// the error is not about a position in the file (for example a malformed key path).
@@ -86,87 +94,6 @@ impl TomlTargetError {
     }
 }
 
-/// 1-based line and column (in characters) of byte offset `pos` in `text`. A leading BOM is
-/// not counted as a column. Offsets past the end, or inside a character, are clamped.
-pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
-    let mut pos = pos.min(text.len());
-    while !text.is_char_boundary(pos) {
-        pos -= 1;
-    }
-    let before = &text[..pos];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..]
-        .chars()
-        .filter(|&c| !(line == 1 && c == '\u{feff}'))
-        .count()
-        + 1;
-    (line, column)
-}
-
-/// Splits a key path like `auth.secret_key` or `"a.b".c` into its segments, with TOML's
-/// own key syntax: bare segments are `A-Z a-z 0-9 _ -`, anything else is quoted.
-pub fn parse_key_path(key_path: &str) -> Result<Vec<String>, String> {
-    if key_path.trim().is_empty() {
-        return Err("the key path is empty".to_string());
-    }
-    Key::parse(key_path)
-        .map(|keys| keys.iter().map(|k| k.get().to_string()).collect())
-        .map_err(|e| {
-            format!(
-                "`{key_path}` is not a valid TOML key path ({}); separate segments with `.`, \
-                 each non-empty, and quote segments with other characters than A-Z a-z 0-9 _ - \
-                 (e.g. `\"my.key\".inner`)",
-                e.message()
-            )
-        })
-}
-
-/// The TOML text of a key path: bare segments where TOML allows, quoted otherwise.
-pub fn key_path_repr(segments: &[String]) -> String {
-    segments
-        .iter()
-        .map(|s| Key::new(s.as_str()).display_repr().into_owned())
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-/// The TOML text for a string value, readable identically by TOML 1.0 parsers (Python's
-/// `tomllib`, which Streamlit uses) and by toml_edit.
-///
-/// Decision: a literal string `'…'` when the value has no `'` and no control character
-/// (U+0000–U+001F, U+007F; tab included, for clarity). Literal strings have no escapes, so
-/// the file holds the key byte for byte: every key of the guide's charset
-/// (`A-Z a-z 0-9 !@#$%^&*()_+-=[]{}|;:,.<>?`) is written this way and can be compared by eye
-/// or by grep. Otherwise a basic string `"…"`, escaping only what TOML 1.0 requires:
-/// `"`, `\`, and control characters (`\b \t \n \f \r`, others as `\u00XX`). TOML 1.1-only
-/// escapes (`\e`, `\xHH`) are never written: tomllib reads TOML 1.0. Multi-line strings are
-/// never written (their first-newline trimming and line-ending rules are a trap), so a
-/// value always stays on one line.
-pub fn encode_string(value: &str) -> String {
-    let is_control = |c: char| c < '\u{20}' || c == '\u{7f}';
-    if !value.contains('\'') && !value.chars().any(is_control) {
-        return format!("'{value}'");
-    }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if is_control(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// A parsed TOML file: the original text and the spans toml_edit found in it.
 pub struct TomlFile {
     doc: Document<Zeroizing<String>>,
@@ -179,99 +106,6 @@ impl fmt::Debug for TomlFile {
             .field("bytes", &self.text().len())
             .finish_non_exhaustive()
     }
-}
-
-/// A table on the way to a key.
-#[derive(Clone, Copy)]
-enum Node<'a> {
-    Table(&'a Table),
-    Inline(&'a InlineTable),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
-    Root,
-    /// `[header]` section.
-    Header,
-    /// Created by a dotted key (`a.b = 1` makes `a` dotted), in a table or inline table.
-    Dotted,
-    /// Only implied by a deeper header (`[a.b]` without `[a]`).
-    Implicit,
-    /// `{ ... }`
-    Inline,
-}
-
-impl<'a> Node<'a> {
-    fn get(self, key: &str) -> Option<(&'a Key, &'a Item)> {
-        match self {
-            Node::Table(t) => t.get_key_value(key),
-            Node::Inline(t) => t.get_key_value(key),
-        }
-    }
-
-    fn kind(self, is_root: bool) -> Kind {
-        match self {
-            _ if is_root => Kind::Root,
-            Node::Table(t) if t.is_dotted() => Kind::Dotted,
-            Node::Table(t) if t.is_implicit() => Kind::Implicit,
-            Node::Table(_) => Kind::Header,
-            Node::Inline(t) if t.is_dotted() => Kind::Dotted,
-            Node::Inline(_) => Kind::Inline,
-        }
-    }
-
-    /// The last key/value written in this table's own region (not in sub-sections):
-    /// `(end of the value, start of its key)`.
-    fn last_entry(self) -> Option<(usize, usize)> {
-        let mut best: Option<(usize, usize)> = None;
-        let mut consider = |e: Option<(usize, usize)>| {
-            if let Some(e) = e
-                && best.is_none_or(|b| e.0 > b.0)
-            {
-                best = Some(e);
-            }
-        };
-        match self {
-            Node::Table(t) => {
-                for (k, item) in t.iter() {
-                    let key_start = t.key(k).and_then(Key::span).map(|s| s.start);
-                    match item {
-                        Item::Value(v) => consider(v.span().map(|s| s.end).zip(key_start)),
-                        Item::Table(sub) if sub.is_dotted() => {
-                            consider(Node::Table(sub).last_entry())
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Node::Inline(t) => {
-                for (k, v) in t.iter() {
-                    let key_start = t.key(k).and_then(Key::span).map(|s| s.start);
-                    match v {
-                        Value::InlineTable(sub) if sub.is_dotted() => {
-                            consider(Node::Inline(sub).last_entry())
-                        }
-                        v => consider(v.span().map(|s| s.end).zip(key_start)),
-                    }
-                }
-            }
-        }
-        best
-    }
-}
-
-/// What walking a key path found.
-enum Lookup<'a> {
-    Found {
-        key: &'a Key,
-        value: &'a toml_edit::Formatted<String>,
-        /// The tables from the root down to the key's table.
-        chain: Vec<Node<'a>>,
-    },
-    Absent {
-        /// The tables that exist, from the root down (at most `segments.len()`).
-        chain: Vec<Node<'a>>,
-    },
 }
 
 impl TomlFile {
@@ -620,176 +454,5 @@ impl TomlFile {
     }
 }
 
-fn segments(key_path: &str) -> Result<Vec<String>, TomlTargetError> {
-    parse_key_path(key_path).map_err(|e| {
-        TomlTargetError::nowhere(
-            e,
-            "fix the target's `key` in keywarden.toml (e.g. `auth.secret_key`)",
-        )
-    })
-}
-
-/// Every table and value under `item`, as `(path, canonical text)`, in a stable order.
-/// Strings compare by value, other scalars by their source text; tables are listed too, so
-/// that an emptied or vanished table is noticed.
-fn flatten(text: &str, item: &Item, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
-    match item {
-        Item::None => {}
-        Item::Value(v) => flatten_value(text, v, path, out),
-        Item::Table(t) => {
-            out.push((path.clone(), "{table}".to_string()));
-            let mut keys: Vec<_> = t.iter().collect();
-            keys.sort_by(|a, b| a.0.cmp(b.0));
-            for (k, it) in keys {
-                path.push(k.to_string());
-                flatten(text, it, path, out);
-                path.pop();
-            }
-        }
-        Item::ArrayOfTables(a) => {
-            for (i, t) in a.iter().enumerate() {
-                path.push(format!("[{i}]"));
-                flatten(text, &Item::Table(t.clone()), path, out);
-                path.pop();
-            }
-        }
-    }
-}
-
-fn flatten_value(
-    text: &str,
-    v: &Value,
-    path: &mut Vec<String>,
-    out: &mut Vec<(Vec<String>, String)>,
-) {
-    match v {
-        Value::String(s) => out.push((path.clone(), format!("string:{}", s.value()))),
-        Value::Array(a) => {
-            out.push((path.clone(), "{array}".to_string()));
-            for (i, v) in a.iter().enumerate() {
-                path.push(format!("[{i}]"));
-                flatten_value(text, v, path, out);
-                path.pop();
-            }
-        }
-        Value::InlineTable(t) => {
-            out.push((path.clone(), "{table}".to_string()));
-            let mut keys: Vec<_> = t.iter().collect();
-            keys.sort_by(|a, b| a.0.cmp(b.0));
-            for (k, v) in keys {
-                path.push(k.to_string());
-                flatten_value(text, v, path, out);
-                path.pop();
-            }
-        }
-        other => {
-            let raw = other.span().and_then(|s| text.get(s)).unwrap_or_default();
-            out.push((path.clone(), format!("{}:{raw}", other.type_name())));
-        }
-    }
-}
-
-fn type_phrase(item: &Item) -> String {
-    let name = match item {
-        Item::Value(v) => v.type_name(),
-        Item::Table(_) => "table",
-        Item::ArrayOfTables(_) => "array of tables",
-        Item::None => "nothing",
-    };
-    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {name}")
-}
-
-/// Where the first `[header]` / `[[header]]` under `item` starts (explicit headers only).
-fn header_start(item: &Item) -> Option<usize> {
-    match item {
-        Item::Table(t) => {
-            let own = (!t.is_dotted() && !t.is_implicit())
-                .then(|| t.span().map(|s| s.start))
-                .flatten();
-            t.iter()
-                .filter_map(|(_, it)| header_start(it))
-                .chain(own)
-                .min()
-        }
-        Item::ArrayOfTables(a) => a.iter().filter_map(|t| t.span().map(|s| s.start)).min(),
-        _ => None,
-    }
-}
-
-fn splice(text: &str, range: Range<usize>, with: &str) -> String {
-    let mut out = String::with_capacity(text.len() + with.len());
-    out.push_str(&text[..range.start]);
-    out.push_str(with);
-    out.push_str(&text[range.end..]);
-    out
-}
-
-/// The file's line ending, from its first line: CRLF files get CRLF lines.
-fn line_ending(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
-    }
-}
-
-fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind('\n').map_or(0, |i| i + 1)
-}
-
-/// The offset just after the newline ending the line that holds `pos`.
-fn after_line(text: &str, pos: usize) -> Option<usize> {
-    text[pos..].find('\n').map(|i| pos + i + 1)
-}
-
-fn indentation(text: &str, pos: usize) -> &str {
-    let start = line_start(text, pos);
-    let line = &text[start..];
-    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
-    let n = line.len() - line.trim_start_matches([' ', '\t']).len();
-    &line[..n]
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encoding_decision() {
-        assert_eq!(encode_string("abc!@#$%^&*()"), "'abc!@#$%^&*()'");
-        assert_eq!(encode_string(""), "''");
-        assert_eq!(encode_string("it's"), "\"it's\"");
-        assert_eq!(encode_string("a\"b\\c"), "'a\"b\\c'");
-        assert_eq!(encode_string("a'\"\\"), "\"a'\\\"\\\\\"");
-        assert_eq!(encode_string("l1\nl2\tx"), "\"l1\\nl2\\tx\"");
-        assert_eq!(
-            encode_string("\u{0}\u{7f}\u{1b}"),
-            "\"\\u0000\\u007F\\u001B\""
-        );
-        assert_eq!(encode_string("é€😀"), "'é€😀'");
-    }
-
-    #[test]
-    fn line_col_counts_characters_and_skips_bom() {
-        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
-        assert_eq!(line_col("\u{feff}a = 1", 3), (1, 1));
-        assert_eq!(line_col("x", 99), (1, 2));
-    }
-
-    #[test]
-    fn key_paths() {
-        assert_eq!(
-            parse_key_path("auth.secret_key").unwrap(),
-            ["auth", "secret_key"]
-        );
-        assert_eq!(parse_key_path("\"a.b\".c").unwrap(), ["a.b", "c"]);
-        assert!(parse_key_path("a..b").is_err());
-        assert!(parse_key_path("").is_err());
-        assert!(parse_key_path(".a").is_err());
-        assert_eq!(key_path_repr(&["a.b".into(), "c".into()]), "\"a.b\".c");
-    }
-}
+mod tests;

@@ -3,6 +3,9 @@
 //!
 //! Targets are read in parallel (one thread per core); strength analysis runs once per
 //! distinct key; git is asked once for all files.
+//!
+//! This file collects the status of every environment and target; [`findings`] says what
+//! is wrong with each.
 
 use crate::error::Result;
 use crate::finding::{Code, Finding, Severity};
@@ -20,6 +23,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::path::PathBuf;
+
+mod findings;
+use findings::*;
 
 #[derive(Debug, Serialize)]
 pub struct ProjectStatus {
@@ -478,179 +484,5 @@ fn target_status(read: &TargetRead, fingerprint: Option<Fingerprint>) -> TargetS
         fingerprint,
         line,
         error,
-    }
-}
-
-fn target_findings(
-    env: &Environment,
-    read: &TargetRead,
-    label: &str,
-    git: &GitView,
-    me: u32,
-) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let at = |f: Finding| f.at_target(label.to_string());
-    let key_name = match &read.target {
-        Target::File { key, .. } => key.as_str(),
-        Target::Env { var } => var.as_str(),
-    };
-    match &read.value {
-        Ok(Value::FileMissing) => out.push(at(Finding::new(
-            Code::KeyMissing,
-            Severity::High,
-            "the file does not exist".to_string(),
-        )
-        .with_fix(format!("keywarden set {} --generate", env.name)))),
-        Ok(Value::KeyAbsent) => out.push(at(Finding::new(
-            Code::KeyMissing,
-            Severity::High,
-            format!("the file does not set {key_name}"),
-        )
-        .with_fix(format!("keywarden set {} --generate", env.name)))),
-        Ok(Value::Unset) => out.push(at(Finding::new(
-            Code::EnvVarUnset,
-            Severity::Info,
-            format!(
-                "the environment variable {key_name} is not set in this shell (read-only target)"
-            ),
-        )
-        .with_fix(format!(
-            "export {key_name} where the service runs; keywarden does not write variables"
-        )))),
-        Err(e) => {
-            let outside = matches!(&read.target, Target::File { .. })
-                && e.to_string().contains("outside the project");
-            let (code, fix) = if outside {
-                (
-                    Code::SymlinkOutside,
-                    "point the manifest at a file inside the project",
-                )
-            } else {
-                (
-                    Code::Unreadable,
-                    "fix the file; keywarden leaves it untouched until then",
-                )
-            };
-            out.push(at(
-                Finding::new(code, Severity::High, e.to_string()).with_fix(fix)
-            ));
-        }
-        Ok(Value::Present { .. }) => {}
-    }
-
-    let Target::File { path, .. } = &read.target else {
-        return out;
-    };
-    if let Some(meta) = read.meta {
-        let mode = meta.mode_string();
-        if meta.mode & 0o044 != 0 {
-            let who = if meta.mode & 0o004 != 0 {
-                "every user"
-            } else {
-                "the file's group"
-            };
-            out.push(at(Finding::new(
-                Code::PermissiveRead,
-                if meta.mode & 0o004 != 0 {
-                    Severity::High
-                } else {
-                    Severity::Medium
-                },
-                format!("readable by {who} (mode {mode}); the guide asks chmod 600"),
-            )
-            .with_fix(format!("keywarden fix {}", env.name))));
-        }
-        if meta.mode & 0o022 != 0 {
-            out.push(at(Finding::new(
-                Code::PermissiveWrite,
-                Severity::High,
-                format!(
-                    "writable by others (mode {mode}): anyone who can write it can replace the key"
-                ),
-            )
-            .with_fix(format!("keywarden fix {}", env.name))));
-        }
-        if meta.uid != me {
-            out.push(at(Finding::new(
-                Code::ForeignOwner,
-                Severity::Medium,
-                format!("owned by uid {}, not by you (uid {me})", meta.uid),
-            )
-            .with_fix(format!(
-                "chown it to the service's user, then keywarden fix {}",
-                env.name
-            ))));
-        }
-        let rel = fsio::normalize(path);
-        if git.in_repo {
-            if git.is_tracked(&rel) {
-                out.push(at(Finding::new(
-                    Code::TrackedByGit,
-                    Severity::Critical,
-                    "committed to git: its key is in the repository's history".to_string(),
-                )
-                .with_fix(format!(
-                    "git rm --cached {label}, add it to .gitignore, and rotate: keywarden set {} --generate (the old key stays in history)",
-                    env.name
-                ))));
-            } else if !git.is_ignored(&rel) {
-                out.push(at(Finding::new(
-                    Code::NotIgnored,
-                    Severity::High,
-                    "not ignored by git: one `git add .` commits the key".to_string(),
-                )
-                .with_fix(format!("echo '/{}' >> .gitignore", rel.display()))));
-            }
-        }
-    }
-    out
-}
-
-/// The same key in two environments: critical when production shares it.
-fn flag_shared_keys(envs: &mut [EnvStatus]) {
-    let mut by_fp: BTreeMap<Fingerprint, Vec<usize>> = BTreeMap::new();
-    for (i, e) in envs.iter().enumerate() {
-        let mut fps: Vec<&Fingerprint> = e
-            .targets
-            .iter()
-            .filter_map(|t| t.fingerprint.as_ref())
-            .collect();
-        fps.sort();
-        fps.dedup();
-        for fp in fps {
-            by_fp.entry(fp.clone()).or_default().push(i);
-        }
-    }
-    for (fp, idx) in by_fp {
-        if idx.len() < 2 {
-            continue;
-        }
-        let names: Vec<String> = idx.iter().map(|&i| envs[i].name.clone()).collect();
-        let severity = if names.iter().any(|n| is_production(n)) {
-            Severity::Critical
-        } else {
-            Severity::High
-        };
-        for &i in &idx {
-            let others: Vec<&str> = names
-                .iter()
-                .filter(|n| **n != envs[i].name)
-                .map(String::as_str)
-                .collect();
-            let f = Finding::new(
-                Code::SharedKey,
-                severity,
-                format!(
-                    "key {fp} is also used by {}; the guide asks a different key per environment",
-                    others.join(", ")
-                ),
-            )
-            .with_fix(format!(
-                "give this environment its own key: keywarden set {} --generate",
-                envs[i].name
-            ))
-            .in_environment(envs[i].name.clone());
-            envs[i].findings.push(f);
-        }
     }
 }

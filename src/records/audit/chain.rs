@@ -1,0 +1,151 @@
+//! The hash chain: each line carries the SHA-256 of the line before it, and `audit.head`
+//! beside the log remembers the count and the last hash, so an edited, inserted or deleted
+//! line (the last ones included) is found by [`AuditLog::verify`].
+
+use super::*;
+
+/// Beside the log: how many lines it had and the hash of the last one.
+pub const HEAD_FILE: &str = "audit.head";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Head {
+    pub(super) lines: u64,
+    pub(super) last: String,
+}
+
+/// Compares an intact chain with the recorded head: fewer lines, or a different line at
+/// the recorded position, means lines were removed from (or replaced at) the end.
+pub(super) fn tail_problem(bytes: &[u8], lines: usize, head: &Head) -> Option<ChainProblem> {
+    let recorded = head.lines as usize;
+    if recorded == 0 {
+        return None;
+    }
+    if lines < recorded {
+        return Some(ChainProblem {
+            line: lines + 1,
+            message: format!(
+                "the log ends after line {lines}, but {recorded} lines were recorded: line(s) {}–{recorded} were removed from the end",
+                lines + 1
+            ),
+        });
+    }
+    let at = bytes.split(|&b| b == b'\n').nth(recorded - 1)?;
+    (sha256_hex(at) != head.last).then(|| ChainProblem {
+        line: recorded,
+        message: format!("line {recorded} is not the line that was recorded there: the end of the log was rewritten"),
+    })
+}
+
+/// The outcome of [`AuditLog::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Lines checked (complete lines in the file, up to and including the first problem).
+    pub lines: usize,
+    /// The first problem found, if any.
+    pub problem: Option<ChainProblem>,
+    /// SHA-256 (lowercase hex) of the last complete line, or [`GENESIS_PREV`] for an empty
+    /// log: what the next event's `prev` will be. Keep it elsewhere to detect tail deletion.
+    pub head: String,
+}
+
+impl Verification {
+    pub fn is_valid(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// Where the chain breaks and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainProblem {
+    /// 1-based line number.
+    pub line: usize,
+    pub message: String,
+}
+
+/// Splits into complete lines (without newlines) and a trailing fragment with no newline.
+pub(super) fn split_lines(bytes: &[u8]) -> (Vec<&[u8]>, Option<&[u8]>) {
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    // `split` always yields a last piece: empty if the file ends with '\n' (or is empty).
+    let tail = lines.pop().filter(|t| !t.is_empty());
+    (lines, tail)
+}
+
+pub(super) fn verify_bytes(bytes: &[u8]) -> Verification {
+    let (lines, partial) = split_lines(bytes);
+    let mut head = GENESIS_PREV.to_string();
+    for (i, line) in lines.iter().enumerate() {
+        let n = i + 1;
+        let problem = |message: String| Verification {
+            lines: n,
+            problem: Some(ChainProblem { line: n, message }),
+            head: head.clone(),
+        };
+        if line.is_empty() {
+            return problem(format!("line {n} is empty"));
+        }
+        let event = match serde_json::from_slice::<Event>(line) {
+            Ok(ev) => ev,
+            Err(e) if e.is_syntax() || e.is_eof() => {
+                return problem(format!("line {n} is not valid JSON ({})", json_reason(&e)));
+            }
+            Err(e) => {
+                return problem(format!(
+                    "line {n} is not a valid audit event ({})",
+                    json_reason(&e)
+                ));
+            }
+        };
+        if event.prev != head {
+            return problem(if n == 1 {
+                "line 1 was changed, or lines before it were removed: its `prev` is not the start of a log".to_string()
+            } else {
+                format!(
+                    "line {n} was changed or removed: its `prev` does not match line {}",
+                    n - 1
+                )
+            });
+        }
+        head = sha256_hex(line);
+    }
+    let checked = lines.len();
+    match partial {
+        None => Verification {
+            lines: checked,
+            problem: None,
+            head,
+        },
+        Some(_) => Verification {
+            lines: checked,
+            problem: Some(ChainProblem {
+                line: checked + 1,
+                message: format!(
+                    "the file ends in the middle of a line: line {} has no newline (a crash mid-write, or tampering)",
+                    checked + 1
+                ),
+            }),
+            head,
+        },
+    }
+}
+
+/// Describes a parse error without quoting the input.
+pub(super) fn json_reason(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "wrong or missing field",
+        serde_json::error::Category::Eof => "unexpected end",
+    };
+    format!("{kind} at column {}", e.column())
+}
+
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest.iter() {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 0xf) as usize] as char);
+    }
+    s
+}

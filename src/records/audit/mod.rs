@@ -1,0 +1,477 @@
+//! The append-only, tamper-evident audit log (`audit.jsonl`).
+//!
+//! One JSON object per line in the project's state folder (folder `0700`, file `0600`).
+//! Every line carries `prev`: the lowercase hex SHA-256 of the previous line's exact bytes
+//! (without its newline); the first line's `prev` is 64 zeros. `keywarden audit --verify`
+//! walks the chain and reports the first line that does not follow from the one before it,
+//! so an edited, deleted, inserted or reordered line is found.
+//!
+//! # Failing closed
+//!
+//! [`AuditLog::append`] is called *before* an action, and any error (cannot create the folder
+//! or the file, cannot lock, cannot read the last line, cannot write or `fsync`) is returned
+//! so the caller does not act. A file whose last line has no newline (a crash mid-write, or
+//! tampering) or whose last line is not an audit event is never appended to or "repaired":
+//! the user is sent to `keywarden audit --verify`.
+//!
+//! # Concurrency
+//!
+//! Appends take an exclusive `flock` (`File::lock`) on the audit file itself for the whole
+//! read-last-line + write + `fsync` sequence, so processes (and threads: each append opens its
+//! own file description) that append at once form one chain. Readers take a shared lock, so
+//! they never see a half-written line.
+//!
+//! # Limits of the chain
+//!
+//! The chain is an unkeyed hash chain: it detects a change *followed by* at least one intact
+//! line. By itself it cannot detect
+//! - removal of the last line(s) (the remaining prefix is a valid chain),
+//! - an edit of the last line that keeps its `prev` (no later line vouches for it),
+//! - a rewrite that recomputes every `prev` from the changed line to the end (anyone who can
+//!   write the file can do this; it is evidence against accidents and careless edits, not
+//!   against a determined same-user attacker).
+//!
+//! The first two gaps are closed by an anchor beside the log: every append records the line
+//! count and the last line's hash in `audit.head`, and `verify` reports a log shorter than
+//! that, or a different line at that position. Someone who edits both files by hand is
+//! still not caught: the trail proves accidents and careless edits, not more.
+//!
+//! # Hygiene
+//!
+//! The API takes fingerprints only, never a key. `detail` is caller text and must be a short
+//! human sentence; JSON escaping keeps it on one line. Error messages from parsing never quote
+//! the file's content, only line and column numbers.
+//!
+//! This file holds the events and the log (append, read, verify); [`chain`] is the hash
+//! chain and its checks.
+
+use crate::keys::fingerprint::Fingerprint;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io::{self, ErrorKind, Write};
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+mod chain;
+pub use chain::*;
+
+/// The audit log's file name inside the project's state folder.
+pub const AUDIT_FILE: &str = "audit.jsonl";
+
+/// The `prev` of the first line.
+pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The longest last line `append` will read back to chain from (events are a few hundred
+/// bytes; anything this long is damage or tampering).
+const MAX_LINE: u64 = 1 << 20;
+
+const HINT: &str = "keywarden refuses to act without an audit record; check the state folder's permissions and free disk space";
+const VERIFY_HINT: &str = "keywarden will not append to a damaged audit log; run `keywarden audit --verify` to see what is wrong";
+
+/// The key fingerprints an event concerns.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Fingerprints {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub old: Option<Fingerprint>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub new: Option<Fingerprint>,
+}
+
+impl Fingerprints {
+    pub fn is_empty(&self) -> bool {
+        self.old.is_none() && self.new.is_none()
+    }
+}
+
+/// How an action ended (or that it started).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Ok,
+    Failed,
+    Refused,
+    Started,
+}
+
+/// What a caller records; the log adds `ts`, `user`, `host`, `project` and `prev`.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub environment: Option<String>,
+    pub action: String,
+    pub fingerprints: Fingerprints,
+    pub result: Outcome,
+    pub detail: Option<String>,
+}
+
+impl Record {
+    pub fn new(action: impl Into<String>, result: Outcome) -> Self {
+        Record {
+            environment: None,
+            action: action.into(),
+            fingerprints: Fingerprints::default(),
+            result,
+            detail: None,
+        }
+    }
+
+    pub fn env(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into());
+        self
+    }
+
+    pub fn old(mut self, fp: Fingerprint) -> Self {
+        self.fingerprints.old = Some(fp);
+        self
+    }
+
+    pub fn new_fp(mut self, fp: Fingerprint) -> Self {
+        self.fingerprints.new = Some(fp);
+        self
+    }
+
+    /// A short human sentence. Never a key.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// One line of `audit.jsonl`. Field order here is the order on disk.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    pub ts: Timestamp,
+    pub user: String,
+    pub host: String,
+    pub project: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub environment: Option<String>,
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fingerprints: Option<Fingerprints>,
+    pub result: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<String>,
+    pub prev: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("cannot {what} the audit log {}: {source}. {HINT}", path.display())]
+    Io {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the audit log {} is not a regular file. {HINT}", path.display())]
+    NotAFile { path: PathBuf },
+    #[error("the audit log {} ends in the middle of a line (a crash mid-write, or tampering). {VERIFY_HINT}", path.display())]
+    Unterminated { path: PathBuf },
+    #[error("the last line ({line}) of the audit log {} is not a valid audit event ({reason}). {VERIFY_HINT}", path.display())]
+    BadLastLine {
+        path: PathBuf,
+        line: &'static str,
+        reason: String,
+    },
+    #[error("line {line} of the audit log {} is not a valid audit event ({reason}); run `keywarden audit --verify`", path.display())]
+    BadLine {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("cannot encode the audit event: {0}. {HINT}")]
+    Encode(#[source] serde_json::Error),
+}
+
+impl AuditError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            AuditError::Io { .. } | AuditError::NotAFile { .. } | AuditError::Encode(_) => HINT,
+            AuditError::Unterminated { .. } | AuditError::BadLastLine { .. } => VERIFY_HINT,
+            AuditError::BadLine { .. } => "run `keywarden audit --verify`",
+        }
+    }
+}
+
+/// The audit log of one project.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    dir: PathBuf,
+    path: PathBuf,
+    project: String,
+    user: String,
+    host: String,
+}
+
+impl AuditLog {
+    /// The log at `state_dir/audit.jsonl` for the project rooted at `project_root` (its
+    /// canonical path). Touches nothing on disk.
+    pub fn new(state_dir: &Path, project_root: &Path) -> AuditLog {
+        AuditLog {
+            dir: state_dir.to_path_buf(),
+            path: state_dir.join(AUDIT_FILE),
+            project: project_root.to_string_lossy().into_owned(),
+            user: current_user(),
+            host: current_host(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn io(&self, what: &'static str) -> impl FnOnce(io::Error) -> AuditError + '_ {
+        move |source| AuditError::Io {
+            path: self.path.clone(),
+            what,
+            source,
+        }
+    }
+
+    /// Appends one event and returns it. Fails closed: on any error nothing usable was
+    /// written and the caller must not perform the action.
+    pub fn append(&self, record: Record) -> Result<Event, AuditError> {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(self.io("create the folder of"))?;
+
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&self.path)
+            .map_err(self.io("open"))?;
+        let meta = file.metadata().map_err(self.io("inspect"))?;
+        if !meta.is_file() {
+            return Err(AuditError::NotAFile {
+                path: self.path.clone(),
+            });
+        }
+        if meta.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(self.io("restrict the permissions of"))?;
+        }
+
+        file.lock().map_err(self.io("lock"))?;
+        // The lock is released when `file` is closed, on every path out of here.
+
+        let len = file.metadata().map_err(self.io("inspect"))?.len();
+        let prev = match self.last_line(&file, len)? {
+            None => GENESIS_PREV.to_string(),
+            Some(line) => {
+                if let Err(e) = serde_json::from_slice::<Event>(&line) {
+                    return Err(AuditError::BadLastLine {
+                        path: self.path.clone(),
+                        line: "before the new event",
+                        reason: json_reason(&e),
+                    });
+                }
+                sha256_hex(&line)
+            }
+        };
+
+        let fingerprints = (!record.fingerprints.is_empty()).then_some(record.fingerprints);
+        let event = Event {
+            ts: Timestamp::now(),
+            user: self.user.clone(),
+            host: self.host.clone(),
+            project: self.project.clone(),
+            environment: record.environment,
+            action: record.action,
+            fingerprints,
+            result: record.result,
+            detail: record.detail,
+            prev,
+        };
+        let mut line = serde_json::to_vec(&event).map_err(AuditError::Encode)?;
+        debug_assert!(!line.contains(&b'\n'));
+        line.push(b'\n');
+
+        if let Err(e) = (&file).write_all(&line) {
+            // Undo our own partial line (we hold the lock, so it is ours) so the log stays
+            // appendable; if even that fails, the next append refuses and points to --verify.
+            let _ = file.set_len(len);
+            let _ = file.sync_data();
+            return Err(self.io("write to")(e));
+        }
+        file.sync_data().map_err(self.io("flush to disk"))?;
+        self.write_head(len, &event.prev, &line[..line.len() - 1]);
+        if len == 0 {
+            // A new file: make its directory entry durable too.
+            File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .map_err(self.io("flush the folder of"))?;
+        }
+        Ok(event)
+    }
+
+    /// The last line of the file (without its newline), or `None` for an empty file.
+    fn last_line(&self, file: &File, len: u64) -> Result<Option<Vec<u8>>, AuditError> {
+        if len == 0 {
+            return Ok(None);
+        }
+        let mut last = [0u8; 1];
+        file.read_exact_at(&mut last, len - 1)
+            .map_err(self.io("read the end of"))?;
+        if last[0] != b'\n' {
+            return Err(AuditError::Unterminated {
+                path: self.path.clone(),
+            });
+        }
+        // Scan backwards from the final newline for the one before it.
+        let end = len - 1;
+        let mut start = end;
+        let mut buf = vec![0u8; 8192];
+        'scan: while start > 0 {
+            let n = buf.len().min(start as usize);
+            let from = start - n as u64;
+            file.read_exact_at(&mut buf[..n], from)
+                .map_err(self.io("read the end of"))?;
+            if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+                start = from + i as u64 + 1;
+                break 'scan;
+            }
+            start = from;
+            if end - start > MAX_LINE {
+                return Err(AuditError::BadLastLine {
+                    path: self.path.clone(),
+                    line: "before the new event",
+                    reason: format!("longer than {MAX_LINE} bytes"),
+                });
+            }
+        }
+        let mut line = vec![0u8; (end - start) as usize];
+        file.read_exact_at(&mut line, start)
+            .map_err(self.io("read the end of"))?;
+        Ok(Some(line))
+    }
+
+    /// The whole file under a shared lock; `None` if it does not exist.
+    fn read_bytes(&self) -> Result<Option<Vec<u8>>, AuditError> {
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+            .open(&self.path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io("open")(e)),
+        };
+        if !file.metadata().map_err(self.io("inspect"))?.is_file() {
+            return Err(AuditError::NotAFile {
+                path: self.path.clone(),
+            });
+        }
+        file.lock_shared().map_err(self.io("lock"))?;
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut &file, &mut bytes).map_err(self.io("read"))?;
+        Ok(Some(bytes))
+    }
+
+    /// All events, oldest first. A line that is not an event is an error naming its number;
+    /// so is a file that ends in the middle of a line.
+    pub fn read(&self) -> Result<Vec<Event>, AuditError> {
+        let Some(bytes) = self.read_bytes()? else {
+            return Ok(Vec::new());
+        };
+        let (lines, partial) = split_lines(&bytes);
+        if partial.is_some() {
+            return Err(AuditError::Unterminated {
+                path: self.path.clone(),
+            });
+        }
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                serde_json::from_slice::<Event>(line).map_err(|e| AuditError::BadLine {
+                    path: self.path.clone(),
+                    line: i + 1,
+                    reason: json_reason(&e),
+                })
+            })
+            .collect()
+    }
+
+    /// Checks the chain. A missing file is an empty, valid log. I/O errors are errors; a
+    /// broken chain is a [`ChainProblem`] in the returned report.
+    pub fn verify(&self) -> Result<Verification, AuditError> {
+        let recorded = self.read_head();
+        let Some(bytes) = self.read_bytes()? else {
+            let problem = recorded.filter(|h| h.lines > 0).map(|h| ChainProblem {
+                line: 1,
+                message: format!(
+                    "the audit log is gone, but {} line(s) were recorded in {HEAD_FILE}",
+                    h.lines
+                ),
+            });
+            return Ok(Verification {
+                lines: 0,
+                problem,
+                head: GENESIS_PREV.to_string(),
+            });
+        };
+        let mut v = verify_bytes(&bytes);
+        if let (None, Some(h)) = (&v.problem, recorded) {
+            v.problem = tail_problem(&bytes, v.lines, &h);
+        }
+        Ok(v)
+    }
+
+    fn head_path(&self) -> PathBuf {
+        self.dir.join(HEAD_FILE)
+    }
+
+    fn read_head(&self) -> Option<Head> {
+        serde_json::from_slice(&std::fs::read(self.head_path()).ok()?).ok()
+    }
+
+    /// Records the line count and the last line's hash beside the log, so that lines cut
+    /// from the end (which the chain cannot see) are found by `verify`. Best effort: the
+    /// event itself is already durable, and a stale head only lags behind the log.
+    fn write_head(&self, len_before: u64, prev: &str, line: &[u8]) {
+        let lines = match self.read_head() {
+            Some(h) if h.last == prev && len_before > 0 => h.lines + 1,
+            _ if len_before == 0 => 1,
+            _ => match std::fs::read(&self.path) {
+                Ok(all) => all.iter().filter(|&&b| b == b'\n').count() as u64,
+                Err(_) => return,
+            },
+        };
+        let head = Head {
+            lines,
+            last: sha256_hex(line),
+        };
+        if let Ok(json) = serde_json::to_vec(&head) {
+            let _ = crate::fsio::atomic_write(&self.head_path(), &json, 0o600);
+        }
+    }
+}
+
+/// `$USER`, else `$LOGNAME`, else the passwd entry of the real uid, else `uid:N`.
+fn current_user() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            return v;
+        }
+    }
+    let uid = crate::sys::uid();
+    crate::sys::passwd_name(uid).unwrap_or_else(|| format!("uid:{uid}"))
+}
+
+/// `gethostname`, else `unknown`.
+fn current_host() -> String {
+    crate::sys::hostname().unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests;
