@@ -6,6 +6,7 @@
 //!
 //! Run: `cargo bench --bench status` (python-dotenv needed for the baseline).
 
+use keywarden::context::{Clock, Context, Env};
 use keywarden::keys::fingerprint::Pepper;
 use keywarden::keys::generate::{self, KeySpec};
 use keywarden::ops::status;
@@ -84,10 +85,14 @@ fn main() {
     let mut times = Vec::new();
     for _ in 0..20 {
         let start = Instant::now();
-        let project = Project::open(Some(&root), Home::at(home.path().to_path_buf())).unwrap();
+        let project = Project::open(
+            Some(&root),
+            Home::at(home.path().to_path_buf()),
+            Context::new(Env::empty(), Clock::System),
+        )
+        .unwrap();
         let state = project.load_state().unwrap();
-        let st =
-            status::collect(&project, &state, &pepper, &|_| None, jiff::Timestamp::now()).unwrap();
+        let st = status::collect(&project, &state, &pepper).unwrap();
         let json = serde_json::to_string(&st).unwrap();
         std::hint::black_box(json);
         times.push(start.elapsed());

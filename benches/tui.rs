@@ -8,7 +8,7 @@ use keywarden::keys::fingerprint::Pepper;
 use keywarden::keys::generate::{self, KeySpec};
 use keywarden::project::Project;
 use keywarden::project::home::Home;
-use keywarden::tui::{Action, App, Clock, Session, Settings, Theme};
+use keywarden::tui::{Action, App, Clock, Context, Env, Session, Settings, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -22,9 +22,8 @@ fn session(root: &Path, home: &Path) -> Session {
     let home = Home::at(home.to_path_buf());
     Session {
         pepper: Pepper::load_or_create(&home).unwrap(),
-        project: Project::open(Some(root), home).unwrap(),
-        env_var: Box::new(|_| None),
-        clock: Clock::System,
+        project: Project::open(Some(root), home, Context::new(Env::empty(), Clock::System))
+            .unwrap(),
     }
 }
 

@@ -15,8 +15,9 @@
 //! - [`records`]: what keywarden remembers: the audit trail, backups;
 //! - [`scanning`]: looking for keys in source trees, git history and logs;
 //! - [`incident`]: the compromised-key and lost-key playbooks;
+//! - the outside world (environment, clock, who acts): [`context`];
 //! - shared vocabulary: [`error`], [`finding`], crash-safe files ([`fsio`]), and the one
-//!   module allowed `unsafe` ([`sys`]).
+//!   module that calls the C library unchecked ([`sys`]).
 
 #![deny(unsafe_code)]
 
@@ -24,6 +25,7 @@
 pub mod cli;
 #[cfg(feature = "clipboard")]
 pub mod clipboard;
+pub mod context;
 pub mod error;
 pub mod finding;
 pub mod fsio;

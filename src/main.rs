@@ -6,7 +6,7 @@
 use clap::Parser;
 use keywarden::cli::{self, Cli, Launch, Outcome};
 use keywarden::error::{Result, exit};
-use keywarden::tui::{self, Clock, Session, Settings, Theme};
+use keywarden::tui::{self, Session, Settings, Theme};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -34,8 +34,6 @@ fn interactive(launch: Launch) -> Result<u8> {
     let session = Session {
         project: opened.project,
         pepper: opened.pepper,
-        env_var: Box::new(cli::common::env_var),
-        clock: Clock::System,
     };
     let settings = Settings {
         theme: Theme::from_env(),

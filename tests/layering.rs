@@ -97,3 +97,27 @@ fn unsafe_code_lives_in_one_module() {
         offenders.join("\n")
     );
 }
+
+#[test]
+fn only_the_context_reads_the_process_environment() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut offenders = Vec::new();
+    for path in files {
+        let rel = path.strip_prefix(&src).unwrap();
+        // Faces read their own flags' variables; unit-test files may read test knobs.
+        if is_face(rel) || rel == Path::new("context.rs") || rel.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("env::var") {
+            offenders.push(format!("src/{}", rel.display()));
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "core files read the process environment outside src/context.rs:\n{}",
+        offenders.join("\n")
+    );
+}

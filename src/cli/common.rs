@@ -1,6 +1,7 @@
 //! What most commands start with: the project, the state home, the pepper; and the
 //! housekeeping every run does (ending grace periods, pointing at unfinished rotations).
 
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::keys::fingerprint::Pepper;
 use crate::ops::rotation;
@@ -16,11 +17,13 @@ pub struct Opened {
 /// Opens the project, ends expired grace periods, and warns (on stderr) about unfinished
 /// rotations other than `quiet_for`'s.
 pub fn open_for(project: Option<&Path>, quiet_for: Option<&str>) -> Result<Opened> {
-    let home = Home::locate()?;
+    // The command line's one view of the outside world: this process.
+    let context = Context::process();
+    let home = Home::locate(&context.env)?;
     let pepper = Pepper::load_or_create(&home)?;
-    let project = Project::open(project, home)?;
+    let project = Project::open(project, home, context)?;
     // Housekeeping must not stop the command the user asked for: a failure is a warning.
-    match rotation::expire_grace(&project, &pepper, &project.audit(), jiff::Timestamp::now()) {
+    match rotation::expire_grace(&project, &pepper, &project.audit(), project.context.now()) {
         Ok(ended) => {
             for env in ended {
                 eprintln!(
@@ -64,9 +67,4 @@ pub fn open_for(project: Option<&Path>, quiet_for: Option<&str>) -> Result<Opene
 
 pub fn open(project: Option<&Path>) -> Result<Opened> {
     open_for(project, None)
-}
-
-/// Reads the process environment (the one real implementation of the core's `env_var`).
-pub fn env_var(name: &str) -> Option<std::ffi::OsString> {
-    std::env::var_os(name)
 }

@@ -55,13 +55,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     let delay = super::interactive::clear_after(args.clear_after)?;
     let opened = common::open(project)?;
     // Recorded in the audit trail before the key goes anywhere; no record, no copy.
-    let key = current_key::hand_out(
-        &opened.project,
-        &opened.pepper,
-        &args.env,
-        &common::env_var,
-        Handout::Copy,
-    )?;
+    let key = current_key::hand_out(&opened.project, &opened.pepper, &args.env, Handout::Copy)?;
     let secs = delay.as_secs();
     let done = format!(
         "{}: key {} copied to the clipboard; cleared in {secs} s if it still holds it\n",

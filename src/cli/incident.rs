@@ -229,13 +229,7 @@ fn current_fingerprint(
     env: &str,
 ) -> Result<Option<crate::keys::fingerprint::Fingerprint>> {
     let state = opened.project.load_state()?;
-    let st = status::collect(
-        &opened.project,
-        &state,
-        &opened.pepper,
-        &common::env_var,
-        jiff::Timestamp::now(),
-    )?;
+    let st = status::collect(&opened.project, &state, &opened.pepper)?;
     let from_targets = st
         .environments
         .into_iter()

@@ -6,7 +6,6 @@ use super::sarif;
 use crate::error::{Error, Result, exit};
 use crate::finding::{Finding, Severity, worst};
 use crate::ops::status::{self, EnvStatus, ProjectStatus};
-use jiff::Timestamp;
 use serde::Serialize;
 use std::path::Path;
 
@@ -42,13 +41,7 @@ pub struct CheckArgs {
 fn collect(project: Option<&Path>) -> Result<ProjectStatus> {
     let opened = common::open(project)?;
     let state = opened.project.load_state()?;
-    status::collect(
-        &opened.project,
-        &state,
-        &opened.pepper,
-        &common::env_var,
-        Timestamp::now(),
-    )
+    status::collect(&opened.project, &state, &opened.pepper)
 }
 
 pub fn run_status(args: StatusArgs, project: Option<&Path>) -> Result<u8> {

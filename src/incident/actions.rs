@@ -154,13 +154,7 @@ fn rotate_env(
 
 fn env_status(ctx: &StepCtx, env: &str) -> Result<status::EnvStatus> {
     let state = ctx.project.load_state()?;
-    let st = status::collect(
-        ctx.project,
-        &state,
-        ctx.pepper,
-        &|n| std::env::var_os(n),
-        jiff::Timestamp::now(),
-    )?;
+    let st = status::collect(ctx.project, &state, ctx.pepper)?;
     st.environments
         .into_iter()
         .find(|e| e.name == env)
@@ -313,7 +307,7 @@ fn compromised_key(ctx: &StepCtx, fp: &Fingerprint) -> Result<Option<Secret>> {
             for e in &ctx.project.manifest.environments {
                 for t in &e.targets {
                     if let Some(k) =
-                        targets::read(&ctx.project.root, t, &|n| std::env::var_os(n)).key()
+                        targets::read(&ctx.project.root, t, ctx.project.context.env.reader()).key()
                         && &ctx.pepper.fingerprint(k) == fp
                     {
                         return Ok(Some(k.clone()));

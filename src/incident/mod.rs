@@ -104,13 +104,6 @@ pub struct Incidents<'a> {
     project: &'a Project,
 }
 
-/// Who is acting: `$USER`, else the uid.
-pub fn current_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| format!("uid:{}", fsio::current_uid()))
-}
-
 impl<'a> Incidents<'a> {
     pub fn new(project: &'a Project) -> Incidents<'a> {
         Incidents { project }
@@ -155,7 +148,7 @@ impl<'a> Incidents<'a> {
             title: pb.title.clone(),
             environment: env.to_string(),
             opened: now,
-            opened_by: current_user(),
+            opened_by: self.project.context.user(),
             closed: None,
             fingerprint,
             steps: pb
@@ -262,7 +255,7 @@ impl<'a> Incidents<'a> {
             )));
         }
         let now = Timestamp::now();
-        let user = current_user();
+        let user = self.project.context.user();
         self.project.audit().append(
             Record::new(
                 "incident.step",
@@ -316,7 +309,7 @@ impl<'a> Incidents<'a> {
             })?;
         rec.notes.push(Note {
             at: Timestamp::now(),
-            by: current_user(),
+            by: self.project.context.user(),
             text: text.to_string(),
         });
         self.save(incident)

@@ -17,7 +17,6 @@ use crate::ops::apply;
 use crate::project::Project;
 use crate::records::audit::{Outcome, Record};
 use crate::targets;
-use std::ffi::OsString;
 
 #[derive(Debug)]
 pub struct CurrentKey {
@@ -28,16 +27,11 @@ pub struct CurrentKey {
 }
 
 /// Reads the key of `env_name`; an error when no target holds one or targets disagree.
-pub fn read(
-    project: &Project,
-    pepper: &Pepper,
-    env_name: &str,
-    env_var: &dyn Fn(&str) -> Option<OsString>,
-) -> Result<CurrentKey> {
+pub fn read(project: &Project, pepper: &Pepper, env_name: &str) -> Result<CurrentKey> {
     let env = apply::environment(project, env_name)?;
     let mut found: Option<CurrentKey> = None;
     for t in &env.targets {
-        let read = targets::read(&project.root, t, env_var);
+        let read = targets::read(&project.root, t, project.context.env.reader());
         let Some(key) = read.key() else { continue };
         let fingerprint = pepper.fingerprint(key);
         match &found {
@@ -91,10 +85,9 @@ pub fn hand_out(
     project: &Project,
     pepper: &Pepper,
     env_name: &str,
-    env_var: &dyn Fn(&str) -> Option<OsString>,
     why: Handout,
 ) -> Result<CurrentKey> {
-    let key = read(project, pepper, env_name, env_var)?;
+    let key = read(project, pepper, env_name)?;
     project.audit().append(
         Record::new(why.as_str(), Outcome::Ok)
             .env(env_name)

@@ -4,6 +4,7 @@
 //! Linux). Each project gets a folder named after its directory plus a digest of its
 //! canonical path, so two checkouts never share state. Folders are created `0700`.
 
+use crate::context::Env;
 use crate::error::{Error, Result};
 use crate::fsio;
 use sha2::{Digest, Sha256};
@@ -19,8 +20,8 @@ pub struct Home {
 
 impl Home {
     /// Resolves the state root from `$KEYWARDEN_HOME` or the platform data directory.
-    pub fn locate() -> Result<Home> {
-        if let Some(dir) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
+    pub fn locate(env: &Env) -> Result<Home> {
+        if let Some(dir) = env.var_os(HOME_ENV).filter(|v| !v.is_empty()) {
             return Ok(Home::at(PathBuf::from(dir)));
         }
         let dirs = directories::ProjectDirs::from("", "", "keywarden").ok_or_else(|| {

@@ -13,6 +13,7 @@ pub mod home;
 pub mod manifest;
 pub mod state;
 
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::fsio::{self, ProjectLock};
 use home::Home;
@@ -28,11 +29,14 @@ pub struct Project {
     pub manifest_path: Option<PathBuf>,
     pub manifest: Manifest,
     pub home: Home,
+    /// The outside world this project is seen from (environment, clock, user).
+    pub context: Context,
 }
 
 impl Project {
-    /// Finds and loads the project from `--project` or the current folder.
-    pub fn open(explicit: Option<&Path>, home: Home) -> Result<Project> {
+    /// Finds and loads the project from `--project` or the current folder, as seen from
+    /// `context`.
+    pub fn open(explicit: Option<&Path>, home: Home, context: Context) -> Result<Project> {
         let start = match explicit {
             Some(dir) => dir.to_path_buf(),
             None => {
@@ -61,15 +65,17 @@ impl Project {
                     manifest_path: Some(path),
                     manifest,
                     home,
+                    context,
                 })
             }
             None => {
-                let manifest = discovery::discover(&start, |name| std::env::var_os(name))?;
+                let manifest = discovery::discover(&start, |name| context.env.var_os(name))?;
                 Ok(Project {
                     root: start,
                     manifest_path: None,
                     manifest,
                     home,
+                    context,
                 })
             }
         }
@@ -100,7 +106,7 @@ impl Project {
         fps: &[crate::keys::fingerprint::Fingerprint],
     ) -> bool {
         env.targets.iter().any(|t| {
-            crate::targets::read(&self.root, t, &|n| std::env::var_os(n))
+            crate::targets::read(&self.root, t, self.context.env.reader())
                 .key()
                 .is_some_and(|k| fps.contains(&pepper.fingerprint(k)))
         })
@@ -123,7 +129,7 @@ impl Project {
 
     /// The project's audit trail.
     pub fn audit(&self) -> crate::records::audit::AuditLog {
-        crate::records::audit::AuditLog::new(&self.state_dir(), &self.root)
+        crate::records::audit::AuditLog::by(&self.state_dir(), &self.root, self.context.actor())
     }
 
     /// Takes the project's lock; held until the returned guard drops.

@@ -23,7 +23,8 @@ impl GitView {
     pub fn query(root: &Path, paths: &[PathBuf]) -> GitView {
         // No `.git` at or above the root (and no GIT_DIR): not a work tree, and no process
         // to start for finding that out.
-        if std::env::var_os("GIT_DIR").is_none()
+        // git inherits this process's environment, so it is this process's GIT_DIR.
+        if crate::context::Env::process().var_os("GIT_DIR").is_none()
             && !root.ancestors().any(|d| d.join(".git").exists())
         {
             return GitView::default();

@@ -120,7 +120,8 @@ fn known_keys(project: &Project, pepper: &Pepper) -> Result<Vec<Known>> {
     let mut out: Vec<Known> = Vec::new();
     for env in &project.manifest.environments {
         for t in &env.targets {
-            if let Some(k) = crate::targets::read(&project.root, t, &|n| std::env::var_os(n)).key()
+            if let Some(k) =
+                crate::targets::read(&project.root, t, project.context.env.reader()).key()
             {
                 let fp = pepper.fingerprint(k);
                 if !out.iter().any(|o| o.fingerprint == fp) {

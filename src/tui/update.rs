@@ -286,11 +286,10 @@ impl App {
     fn copy(&mut self, env: &str) {
         let s = &self.session;
         // The audit trail records the copy before the key leaves memory (fail closed).
-        let key =
-            match current_key::hand_out(&s.project, &s.pepper, env, &*s.env_var, Handout::Copy) {
-                Ok(k) => k,
-                Err(e) => return self.error("Cannot copy", e.to_string()),
-            };
+        let key = match current_key::hand_out(&s.project, &s.pepper, env, Handout::Copy) {
+            Ok(k) => k,
+            Err(e) => return self.error("Cannot copy", e.to_string()),
+        };
         match clipboard::copy(&key.key, self.settings.clear_after) {
             Ok(held) => {
                 self.copied = Some(Copied {
@@ -318,7 +317,7 @@ impl App {
 
     fn reveal(&mut self, env: &str) {
         let s = &self.session;
-        match current_key::hand_out(&s.project, &s.pepper, env, &*s.env_var, Handout::Reveal) {
+        match current_key::hand_out(&s.project, &s.pepper, env, Handout::Reveal) {
             Ok(k) => {
                 self.popup = Some(Popup::Reveal(Reveal {
                     env: env.to_string(),

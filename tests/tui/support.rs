@@ -6,7 +6,7 @@
 use keywarden::keys::fingerprint::Pepper;
 use keywarden::project::Project;
 use keywarden::project::home::Home;
-use keywarden::tui::{Action, App, Clock, Session, Settings, Theme};
+use keywarden::tui::{Action, App, Clock, Context, Env, Session, Settings, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -90,9 +90,12 @@ impl Fixture {
         let home = Home::at(self.home.path().to_path_buf());
         Session {
             pepper: Pepper::load_or_create(&home).unwrap(),
-            project: Project::open(Some(&self.root), home).unwrap(),
-            env_var: Box::new(|_| None),
-            clock: Clock::Fixed(now()),
+            project: Project::open(
+                Some(&self.root),
+                home,
+                Context::new(Env::empty(), Clock::Fixed(now())),
+            )
+            .unwrap(),
         }
     }
 

@@ -8,7 +8,7 @@ use super::*;
 pub fn held_keys(project: &Project, pepper: &Pepper, env: &Environment) -> Vec<(Secret, String)> {
     let mut out: Vec<(Secret, String)> = Vec::new();
     for t in env.targets.iter().chain(env.fallback.iter()) {
-        if let Some(k) = targets::read(&project.root, t, &|n| std::env::var_os(n)).key() {
+        if let Some(k) = targets::read(&project.root, t, project.context.env.reader()).key() {
             let fp = pepper.fingerprint(k).to_string();
             if !out.iter().any(|(_, f)| *f == fp) {
                 out.push((k.clone(), fp));

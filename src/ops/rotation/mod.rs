@@ -90,7 +90,10 @@ impl<'a> Ctx<'a> {
 /// kill keywarden between any two side effects. Compiled out of release builds.
 pub fn failpoint(name: &str) {
     #[cfg(debug_assertions)]
-    if std::env::var("KEYWARDEN_FAILPOINT").is_ok_and(|v| v == name) {
+    if crate::context::Env::process()
+        .var("KEYWARDEN_FAILPOINT")
+        .is_some_and(|v| v == name)
+    {
         eprintln!("keywarden: failpoint {name}: aborting");
         std::process::abort();
     }

@@ -99,13 +99,9 @@ pub struct TargetStatus {
 }
 
 /// Computes the status of every environment of `project`.
-pub fn collect(
-    project: &Project,
-    state: &State,
-    pepper: &Pepper,
-    env_var: &(dyn Fn(&str) -> Option<OsString> + Sync),
-    now: Timestamp,
-) -> Result<ProjectStatus> {
+pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<ProjectStatus> {
+    let env_var = project.context.env.reader();
+    let now = project.context.now();
     let envs = &project.manifest.environments;
     let reads = read_all(project, envs, env_var);
     let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();

@@ -45,6 +45,7 @@
 //! This file holds the events and the log (append, read, verify); [`chain`] is the hash
 //! chain and its checks.
 
+use crate::context::{Actor, Context};
 use crate::keys::fingerprint::Fingerprint;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -209,13 +210,20 @@ pub struct AuditLog {
 impl AuditLog {
     /// The log at `state_dir/audit.jsonl` for the project rooted at `project_root` (its
     /// canonical path). Touches nothing on disk.
+    /// The log of `project_root` in `state_dir`, its events signed by this process's user
+    /// and host.
     pub fn new(state_dir: &Path, project_root: &Path) -> AuditLog {
+        AuditLog::by(state_dir, project_root, Context::process().actor())
+    }
+
+    /// The log, its events signed by `actor`.
+    pub fn by(state_dir: &Path, project_root: &Path, actor: Actor) -> AuditLog {
         AuditLog {
             dir: state_dir.to_path_buf(),
             path: state_dir.join(AUDIT_FILE),
             project: project_root.to_string_lossy().into_owned(),
-            user: current_user(),
-            host: current_host(),
+            user: actor.user,
+            host: actor.host,
         }
     }
 
@@ -453,24 +461,6 @@ impl AuditLog {
             let _ = crate::fsio::atomic_write(&self.head_path(), &json, 0o600);
         }
     }
-}
-
-/// `$USER`, else `$LOGNAME`, else the passwd entry of the real uid, else `uid:N`.
-fn current_user() -> String {
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(v) = std::env::var(var)
-            && !v.is_empty()
-        {
-            return v;
-        }
-    }
-    let uid = crate::sys::uid();
-    crate::sys::passwd_name(uid).unwrap_or_else(|| format!("uid:{uid}"))
-}
-
-/// `gethostname`, else `unknown`.
-fn current_host() -> String {
-    crate::sys::hostname().unwrap_or_else(|| "unknown".to_string())
 }
 
 #[cfg(test)]
