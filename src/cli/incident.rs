@@ -204,7 +204,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
             let text = report::markdown(&incident, &opened.project)?;
             match file {
                 Some(path) => {
-                    crate::fsio::atomic_write(&path, text.as_bytes(), 0o600)?;
+                    report::write(&path, &text)?;
                     output::emit(&format!("wrote {}\n", path.display()))?;
                 }
                 None => output::emit(&text)?,

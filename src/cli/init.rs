@@ -2,9 +2,8 @@
 
 use super::output;
 use crate::error::{Error, Result, exit};
-use crate::fsio;
-use crate::project::discovery;
-use crate::project::manifest::{self, Manifest};
+use crate::context::Context;
+use crate::project::init;
 use std::path::Path;
 
 /// Write keywarden.toml from what discovery finds (.env, .env.<name>,
@@ -24,26 +23,8 @@ pub fn run(_args: Args, project: Option<&Path>) -> Result<u8> {
     };
     let root =
         std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, "open the project folder", e))?;
-    let path = root.join(manifest::FILE_NAME);
-    if path.exists() {
-        return Err(Error::Usage(format!(
-            "{} already exists; keywarden init never overwrites it (edit it, or remove it first)",
-            path.display()
-        )));
-    }
-    let found = discovery::discover(&root, |n| std::env::var_os(n))?;
-    if found.environments.is_empty() {
-        return Err(Error::Usage(format!(
-            "nothing to write: no .env, .env.<name> or .streamlit/secrets.toml under {}",
-            root.display()
-        )));
-    }
-    let text = found.to_toml();
-    // Proof that what we write is what we read.
-    Manifest::parse(&text, &path)?;
-    // Created like any other file of ours, atomically; the manifest holds no secret, so
-    // it gets the usual 0644 to be committed.
-    fsio::atomic_write(&path, text.as_bytes(), 0o644)?;
+    let written = init::write_manifest(&root, &Context::process().env)?;
+    let (path, found) = (written.path, written.manifest);
     let mut msg = format!(
         "wrote {} with {} environment(s):\n",
         path.display(),

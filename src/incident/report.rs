@@ -41,6 +41,12 @@ fn timeline(incident: &Incident) -> Vec<(jiff::Timestamp, String)> {
     events
 }
 
+/// Writes a report (or a notification draft) to `path`: atomically, mode `0600` (it names
+/// people, hosts and fingerprints).
+pub fn write(path: &std::path::Path, text: &str) -> Result<()> {
+    crate::fsio::atomic_write(path, text.as_bytes(), 0o600)
+}
+
 /// The full Markdown report of `incident`.
 pub fn markdown(incident: &Incident, project: &Project) -> Result<String> {
     let pb = playbook::load(project, &incident.playbook)?;

@@ -5,11 +5,13 @@
 //!
 //! Beside it: the manifest that describes the environments ([`manifest`]), what discovery
 //! finds without one ([`discovery`]), the per-user state folder ([`home`]) and what it
-//! remembers ([`state`]), and the demo project ([`demo`]).
+//! remembers ([`state`]), a first manifest for `keywarden init` ([`init`]), and the demo
+//! project ([`demo`]).
 
 pub mod demo;
 pub mod discovery;
 pub mod home;
+pub mod init;
 pub mod manifest;
 pub mod state;
 
