@@ -1,6 +1,8 @@
 //! The `keywarden` binary as users and scripts meet it: arguments, output, exit codes,
 //! files on disk.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
 
 mod analyze;

@@ -1,113 +1,50 @@
 //! The command line at a real terminal (tmux): a key typed for `set --stdin` is never
 //! echoed, production asks for its name, and the incident walk prompts step by step.
 
+use crate::common::tmux::Tmux;
 use crate::support::Sandbox;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 const KEY: &str = "Zq8#vN2!pL5@wR9$tY3^uI7&oP1*aS4(dF6)gH0_jK2+lM8-xC5=Bn7]vM3[cX9{z";
 
-/// A tmux session running one command in the sandbox; killed on drop.
+/// One keywarden command at a real terminal (tmux, 120×40) in the sandbox, followed by
+/// `EXIT=<code>` when it ends.
 struct Term {
-    name: String,
+    tmux: Tmux,
 }
 
 fn tmux_available() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!(
-            "\n!! tmux is not installed: the terminal tests cannot run (apt-get install tmux)\n"
-        );
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is required under CI"
-        );
-    }
-    ok
+    crate::common::require("tmux", "the command line at a real terminal")
 }
 
 impl Term {
     fn start(sb: &Sandbox, args: &str) -> Term {
-        let name = format!("kw-cli-{}-{}", std::process::id(), rand_suffix());
         let bin = assert_cmd::cargo::cargo_bin("keywarden");
         let cmd = format!(
-            "cd '{}' && KEYWARDEN_HOME='{}' NO_COLOR=1 '{}' {args}; echo EXIT=$?; sleep 30",
+            "cd '{}' && '{}' {args}; echo EXIT=$?; sleep 60",
             sb.project.path().display(),
-            sb.home.path().display(),
             bin.display()
         );
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "120",
-                "-y",
-                "40",
-                &cmd,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session");
-        Term { name }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let tmux = Tmux::start(
+            120,
+            40,
+            &[
+                ("KEYWARDEN_HOME", sb.home.path()),
+                ("NO_COLOR", Path::new("1")),
+            ],
+            &["sh", "-c", &cmd],
+        );
+        Term { tmux }
     }
 
     fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {text:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.tmux
+            .wait_for(&format!("{text:?}"), 20, |s| s.contains(text))
     }
 
     fn send(&self, keys: &str) {
-        let ok = Command::new("tmux")
-            .args(["send-keys", "-t", &self.name, "-l", keys])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-        Command::new("tmux")
-            .args(["send-keys", "-t", &self.name, "Enter"])
-            .status()
-            .unwrap();
+        self.tmux.line(keys);
     }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
-    }
-}
-
-fn rand_suffix() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
 }
 
 #[test]

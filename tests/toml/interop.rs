@@ -7,23 +7,9 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use std::process::Command;
 
-/// `None` (after a loud message) when python3 with tomllib is missing and `CI` is unset.
-fn python_with_tomllib() -> Option<()> {
-    let ok = Command::new("python3")
-        .args(["-c", "import tomllib"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if ok {
-        return Some(());
-    }
-    let msg = "\n!!!!!!!!\n!!! tomllib_interop: `python3` with the `tomllib` module (Python 3.11+) \
-               was not found; the tomllib interoperability test DID NOT RUN\n!!!!!!!!\n";
-    eprintln!("{msg}");
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    None
+/// The test venv's Python (3.11+, so `tomllib`); `None` after a loud skip outside CI.
+fn python_with_tomllib() -> Option<&'static std::path::Path> {
+    crate::common::python("the interop with Python's tomllib")
 }
 
 /// Writes each text to a file and reads them all back with one python process (paths as
@@ -40,7 +26,8 @@ fn read_with_tomllib(texts: &[String]) -> Vec<serde_json_lite::Json> {
                   for p in sys.argv[1:]:\n    \
                   with open(p, 'rb') as f:\n        data = tomllib.load(f)\n    \
                   print(json.dumps(data, ensure_ascii=True, default=str))";
-    let out = Command::new("python3")
+    let python = python_with_tomllib().expect("checked by the caller");
+    let out = Command::new(python)
         .arg("-c")
         .arg(script)
         .args(&paths)

@@ -159,8 +159,12 @@ fn no_audit_record_no_copy() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("audit log"), "{err}");
     assert!(!err.contains("dev-secret-key"), "{err}");
-    // Nothing was put on the clipboard.
-    std::thread::sleep(Duration::from_millis(300));
+    // `copy` returns only once a clipboard process holds the key, so had it copied, the
+    // clipboard would hold the key now; and no such process was started.
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("background process"),
+        "a clipboard process was started"
+    );
     assert_eq!(display.paste(), None);
 }
 
@@ -177,6 +181,7 @@ fn a_newer_copy_is_left_alone() {
         &["development", "--clear-after", "2"],
     );
     assert!(out.status.success());
+    let server = serving_pid(&out);
     // The user copies something else before the clear.
     let mut other = Command::new("xclip")
         .args(["-quiet", "-selection", "clipboard", "-i"])
@@ -194,10 +199,43 @@ fn a_newer_copy_is_left_alone() {
         .unwrap();
     let now = display.wait_for(5, |c| c.as_deref() == Some("the user's own text"));
     assert_eq!(now.as_deref(), Some("the user's own text"));
-    std::thread::sleep(Duration::from_secs(3));
+    // Once the clipboard process has ended (its clear time passed), the user's text is
+    // still there: it cleared nothing that was not its own.
+    wait_until_ended(server, Duration::from_secs(15));
     assert_eq!(display.paste().as_deref(), Some("the user's own text"));
     let _ = other.kill();
     let _ = other.wait();
+}
+
+/// The pid of the clipboard process that `copy` names: "(background process PID)".
+fn serving_pid(out: &Output) -> u32 {
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split("(background process ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no background process named in {text:?}"))
+}
+
+/// Polls until process `pid` has exited (gone, or a zombie nobody reaped yet).
+fn wait_until_ended(pid: u32, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+        // The state is the field after the parenthesised command name.
+        let ended = state.as_deref().is_none_or(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
+        });
+        if ended {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the clipboard process {pid} still runs after {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -112,7 +112,7 @@ fn the_demo_status_shows_what_the_guide_warns_about() {
         has("staging", "KW103") && has("development", "KW103"),
         "a shared key"
     );
-    if which_git() {
+    if crate::common::require("git", "the demo's committed secrets file (KW108)") {
         assert!(has("development", "KW108"), "a committed secrets file");
     }
     let config = fx.read("backend/app/config.py");
@@ -120,13 +120,6 @@ fn the_demo_status_shows_what_the_guide_warns_about() {
         config.contains("SECRET_KEY = os.getenv(\"SECRET_KEY\", \""),
         "a hard-coded key"
     );
-}
-
-fn which_git() -> bool {
-    Command::new("git")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! and actions driven in process, the binary in tmux end to end, and the clipboard under
 //! Xvfb.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
 
 mod actions;

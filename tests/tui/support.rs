@@ -169,22 +169,7 @@ pub fn tick(app: &mut App, at: std::time::Instant) {
 
 /// Whether `tool` can be run; when not, says so loudly, and fails the test under CI.
 pub fn require(tool: &str, why: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()));
-    if !found {
-        let msg = format!(
-            "\n!!! {tool} is not installed: {why} is NOT tested.\n!!! Install it: sudo apt-get install {} (scripts/test does this)\n",
-            match tool {
-                "Xvfb" => "xvfb",
-                other => other,
-            }
-        );
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg}");
-        }
-        eprintln!("{msg}");
-    }
-    found
+    crate::common::require(tool, why)
 }
 
 /// The `keywarden` binary built for these tests.

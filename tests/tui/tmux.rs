@@ -2,100 +2,10 @@
 //! with `send-keys`, read with `capture-pane`. Polls with deadlines, never fixed sleeps.
 
 use super::support::*;
+use crate::common::tmux::Tmux;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-    session: &'static str,
-}
-
-impl Tmux {
-    fn start(width: u16, height: u16, env: &[(&str, &Path)], program: &[&str]) -> Tmux {
-        // One server per test: tests run in parallel.
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let t = Tmux {
-            socket: format!("keywarden-test-{}-{n}", std::process::id()),
-            session: "kw",
-        };
-        let mut cmd = t.cmd();
-        cmd.args(["new-session", "-d", "-s", t.session])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .arg("--")
-            .arg("env")
-            .args(["-u", "SECRET_KEY", "-u", "NO_COLOR", "TERM=xterm-256color"]);
-        for (k, v) in env {
-            cmd.arg(format!("{k}={}", v.display()));
-        }
-        cmd.args(program);
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        t
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket, "-f", "/dev/null"]);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().unwrap()
-    }
-
-    fn screen(&self) -> String {
-        let out = self.run(&["capture-pane", "-p", "-t", self.session]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session];
-        args.extend(keys);
-        assert!(self.run(&args).status.success());
-    }
-
-    fn text(&self, text: &str) {
-        assert!(
-            self.run(&["send-keys", "-t", self.session, "-l", text])
-                .status
-                .success()
-        );
-    }
-
-    fn alive(&self) -> bool {
-        self.run(&["has-session", "-t", self.session])
-            .status
-            .success()
-    }
-
-    /// Waits until the screen satisfies `ok`; panics with the screen after `secs`.
-    fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
 
 fn production_fingerprint(dir: &Path, home: &Path) -> String {
     let out = Command::new(bin())
