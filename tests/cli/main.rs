@@ -17,3 +17,4 @@ mod scan;
 mod set;
 mod status;
 mod terminal;
+mod writes;
