@@ -5,6 +5,10 @@
 //! over the destination and the folder is fsynced, so a crash leaves either the old file
 //! or the new one, never a mix. New files are `0600`.
 
+pub mod pinned;
+
+pub use pinned::{MAX_FILE_BYTES, PinnedDir, Snapshot, read_capped};
+
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -306,22 +310,51 @@ impl ProjectLock {
             .map_err(|e| Error::io(path, "open the lock file", e))?;
         match file.try_lock() {
             Ok(()) => {
-                file.set_len(0)
-                    .and_then(|_| writeln!(file, "{}", std::process::id()))
+                // The pid is written over the old one in one write, padded to a fixed
+                // width, never after emptying the file: a process that finds the lock
+                // taken always reads a whole pid (this one's, or a finished holder's,
+                // which it recognises as gone and reads again).
+                use std::os::unix::fs::FileExt;
+                let line = format!("{:>10}\n", std::process::id());
+                file.write_all_at(line.as_bytes(), 0)
+                    .and_then(|_| file.set_len(line.len() as u64))
                     .and_then(|_| file.sync_data())
                     .map_err(|e| Error::io(path, "write the lock file", e))?;
                 Ok(ProjectLock { _file: file })
             }
-            Err(fs::TryLockError::WouldBlock) => {
-                let mut s = String::new();
-                let _ = file.read_to_string(&mut s);
-                Err(Error::Locked {
-                    pid: s.trim().parse().ok(),
-                    lock: path.to_path_buf(),
-                })
-            }
+            Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
+                pid: holder_pid(&mut file),
+                lock: path.to_path_buf(),
+            }),
             Err(fs::TryLockError::Error(e)) => Err(Error::io(path, "lock", e)),
         }
+    }
+}
+
+/// The pid in a lock file held by another process. The holder writes it right after
+/// taking the lock, so a file that names no running process yet is read again for a
+/// moment before giving up.
+fn holder_pid(file: &mut File) -> Option<u32> {
+    use std::io::Seek;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let mut last = None;
+    loop {
+        let mut s = String::new();
+        let read = file
+            .seek(io::SeekFrom::Start(0))
+            .and_then(|_| file.read_to_string(&mut s));
+        if read.is_ok() {
+            last = s.trim().parse::<u32>().ok().or(last);
+            if let Some(pid) = last
+                && Path::new(&format!("/proc/{pid}")).exists()
+            {
+                return Some(pid);
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            return last;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 
