@@ -4,6 +4,7 @@
 //! and a hint. They never carry key material: callers build messages from paths, names
 //! and fingerprints only.
 
+use crate::keys::fingerprint::Fingerprint;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,7 @@ pub enum Error {
     Io {
         path: PathBuf,
         action: &'static str,
+        direction: Direction,
         source: io::Error,
     },
     /// Another keywarden process is changing the same project.
@@ -71,16 +73,49 @@ pub enum Error {
     /// An action ran and did not succeed.
     #[error("{0}")]
     Failed(String),
+    /// The targets of an environment hold different keys, so there is no one key to give.
+    #[error(
+        "{env}'s targets hold different keys ({first} in {first_in}, {second} in {second_in}), so there is no one key to give"
+    )]
+    KeysDisagree {
+        env: String,
+        first: Fingerprint,
+        first_in: String,
+        second: Fingerprint,
+        second_in: String,
+    },
+    /// No target of an environment holds a key.
+    #[error("{env} has no key yet: no target holds one")]
+    NoKey { env: String },
+    /// An unfinished rotation of the environment must be resumed or rolled back first.
+    #[error("an unfinished rotation is in the way ({journal})")]
+    RotationInTheWay { env: String, journal: String },
+    /// A rollback was interrupted: only finishing the rollback is safe.
+    #[error("a rollback of this rotation was interrupted ({journal})")]
+    RollbackInterrupted { env: String, journal: String },
+    /// A step of a rotation failed; its journal can finish or undo it.
+    #[error("{cause}\n  the rotation is journaled: fix the cause, then resume it or roll it back")]
+    RotationStopped { env: String, cause: Box<Error> },
 }
 
-/// The actions of [`Error::Io`] that read (a file, a folder, a link): failing them is bad
-/// input (exit 2); every other action writes, and failing it is a failed action (exit 1).
-fn is_reading(action: &str) -> bool {
-    action.starts_with("read")
-        || matches!(
-            action,
-            "open the folder" | "open the project folder" | "follow the symlink"
-        )
+/// What kind of failure an [`Error`] is: the exit code follows from it, never from the
+/// wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Bad usage, a bad manifest, bad input, or a state that must be dealt with first.
+    BadInput,
+    /// An action ran and failed.
+    Failed,
+    /// Another keywarden process holds the lock.
+    Locked,
+}
+
+/// Whether an [`Error::Io`] happened while reading what the user pointed at (bad input)
+/// or while writing (a failed action).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Reading,
+    Writing,
 }
 
 fn hint_suffix(e: &io::Error) -> &'static str {
@@ -96,10 +131,22 @@ fn hint_suffix(e: &io::Error) -> &'static str {
 }
 
 impl Error {
-    pub fn io(path: impl AsRef<Path>, action: &'static str, source: io::Error) -> Self {
+    /// Reading `path` failed: bad input (what the user pointed at cannot be read).
+    pub fn reading(path: impl AsRef<Path>, action: &'static str, source: io::Error) -> Self {
         Error::Io {
             path: path.as_ref().to_path_buf(),
             action,
+            direction: Direction::Reading,
+            source,
+        }
+    }
+
+    /// Writing `path` (or changing it) failed: a failed action.
+    pub fn writing(path: impl AsRef<Path>, action: &'static str, source: io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            action,
+            direction: Direction::Writing,
             source,
         }
     }
@@ -120,14 +167,34 @@ impl Error {
         })
     }
 
-    pub fn exit_code(&self) -> u8 {
+    pub fn kind(&self) -> Kind {
         match self {
             // Reading what the user pointed at is input; writing is an action that failed.
-            Error::Io { action, .. } if is_reading(action) => exit::BAD_INPUT,
-            Error::Io { .. } => exit::FAILED,
-            Error::Usage(_) | Error::Input(_) => exit::BAD_INPUT,
-            Error::Locked { .. } => exit::LOCKED,
-            Error::Failed(_) => exit::FAILED,
+            Error::Io {
+                direction: Direction::Reading,
+                ..
+            } => Kind::BadInput,
+            Error::Io {
+                direction: Direction::Writing,
+                ..
+            } => Kind::Failed,
+            Error::Usage(_)
+            | Error::Input(_)
+            | Error::RotationInTheWay { .. }
+            | Error::RollbackInterrupted { .. } => Kind::BadInput,
+            Error::Locked { .. } => Kind::Locked,
+            Error::Failed(_)
+            | Error::KeysDisagree { .. }
+            | Error::NoKey { .. }
+            | Error::RotationStopped { .. } => Kind::Failed,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self.kind() {
+            Kind::BadInput => exit::BAD_INPUT,
+            Kind::Failed => exit::FAILED,
+            Kind::Locked => exit::LOCKED,
         }
     }
 }
@@ -178,23 +245,23 @@ mod tests {
     fn failed_reads_are_bad_input_and_failed_writes_are_failed_actions() {
         let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
         assert_eq!(
-            Error::io("a.env", "read", denied()).exit_code(),
+            Error::reading("a.env", "read", denied()).exit_code(),
             exit::BAD_INPUT
         );
         assert_eq!(
-            Error::io("d", "open the folder", denied()).exit_code(),
+            Error::reading("d", "open the folder", denied()).exit_code(),
             exit::BAD_INPUT
         );
         assert_eq!(
-            Error::io("a.env", "replace", denied()).exit_code(),
+            Error::writing("a.env", "replace", denied()).exit_code(),
             exit::FAILED
         );
         assert_eq!(
-            Error::io("a.env", "write", denied()).exit_code(),
+            Error::writing("a.env", "write", denied()).exit_code(),
             exit::FAILED
         );
         assert_eq!(
-            Error::io("b", "create the backup folder", denied()).exit_code(),
+            Error::writing("b", "create the backup folder", denied()).exit_code(),
             exit::FAILED
         );
     }
@@ -207,5 +274,43 @@ mod tests {
         };
         assert!(e.to_string().contains("pid 4242"));
         assert_eq!(e.exit_code(), exit::LOCKED);
+    }
+
+    #[test]
+    fn what_happened_decides_the_exit_code_and_the_core_names_no_command() {
+        let journal = "production: rotate from kw:1 to kw:2".to_string();
+        let cases = [
+            (
+                Error::RotationInTheWay {
+                    env: "production".into(),
+                    journal: journal.clone(),
+                },
+                exit::BAD_INPUT,
+            ),
+            (
+                Error::RollbackInterrupted {
+                    env: "production".into(),
+                    journal,
+                },
+                exit::BAD_INPUT,
+            ),
+            (
+                Error::NoKey {
+                    env: "production".into(),
+                },
+                exit::FAILED,
+            ),
+            (
+                Error::RotationStopped {
+                    env: "production".into(),
+                    cause: Box::new(Error::Failed("verify failed".into())),
+                },
+                exit::FAILED,
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.exit_code(), code, "{e}");
+            assert!(!e.to_string().contains("keywarden "), "{e}");
+        }
     }
 }

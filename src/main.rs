@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("keywarden: error: {err}");
+            eprintln!("keywarden: error: {}", cli::words::error(&err));
             ExitCode::from(err.exit_code())
         }
     }

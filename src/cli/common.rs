@@ -31,7 +31,10 @@ pub fn open_for(project: Option<&Path>, quiet_for: Option<&str>) -> Result<Opene
                 );
             }
         }
-        Err(e) => eprintln!("keywarden: warning: could not end a grace period: {e}"),
+        Err(e) => eprintln!(
+            "keywarden: warning: could not end a grace period: {}",
+            super::words::error(&e)
+        ),
     }
     let state = project.load_state()?;
     if state

@@ -128,7 +128,7 @@ pub fn run_serve(args: ServeArgs) -> Result<u8> {
     let mut bytes = Zeroizing::new(Vec::new());
     std::io::stdin()
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("<stdin>", "read", e))?;
+        .map_err(|e| Error::reading("<stdin>", "read", e))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::Usage("the key is not valid UTF-8".into()))?;
     let key = Secret::new(text.to_string());

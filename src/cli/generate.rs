@@ -82,10 +82,10 @@ pub fn run(args: Args, project: Option<&std::path::Path>) -> Result<u8> {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(exit::OK);
             }
-            return Err(Error::io("<stdout>", "write to", e));
+            return Err(Error::writing("<stdout>", "write to", e));
         }
     }
     out.flush()
-        .map_err(|e| Error::io("<stdout>", "write to", e))?;
+        .map_err(|e| Error::writing("<stdout>", "write to", e))?;
     Ok(exit::OK)
 }

@@ -346,7 +346,7 @@ fn prompt(question: &str) -> Result<String> {
     let n = std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| Error::io("<stdin>", "read", e))?;
+        .map_err(|e| Error::reading("<stdin>", "read", e))?;
     if n == 0 {
         return Ok("q".into());
     }
@@ -386,7 +386,7 @@ fn walk(store: &Incidents, incident: &mut Incident, pb: &Playbook, ctx: &StepCtx
         match prompt(choices)?.as_str() {
             "r" if def.action.is_some() => {
                 if let Err(e) = check_requires(incident, pb, &rec.id) {
-                    eprintln!("  {e}");
+                    eprintln!("  {}", super::words::error(&e));
                     continue;
                 }
                 let action = def.action.expect("checked");
@@ -408,14 +408,14 @@ fn walk(store: &Incidents, incident: &mut Incident, pb: &Playbook, ctx: &StepCtx
                             Some(&note),
                         )?;
                     }
-                    Err(e) => eprintln!("  the action failed: {e}"),
+                    Err(e) => eprintln!("  the action failed: {}", super::words::error(&e)),
                 }
             }
             "d" => {
                 let note = prompt("note (what you did, Enter for none): ")?;
                 if let Err(e) = store.record(incident, pb, &rec.id, Status::Done, None, Some(&note))
                 {
-                    eprintln!("  {e}");
+                    eprintln!("  {}", super::words::error(&e));
                 }
             }
             "s" => {
@@ -423,7 +423,7 @@ fn walk(store: &Incidents, incident: &mut Incident, pb: &Playbook, ctx: &StepCtx
                 if let Err(e) =
                     store.record(incident, pb, &rec.id, Status::Skipped, None, Some(&note))
                 {
-                    eprintln!("  {e}");
+                    eprintln!("  {}", super::words::error(&e));
                 }
             }
             "n" => {

@@ -1,8 +1,8 @@
 //! `keywarden init`: write what discovery found as `keywarden.toml`.
 
 use super::output;
-use crate::error::{Error, Result, exit};
 use crate::context::Context;
+use crate::error::{Error, Result, exit};
 use crate::project::init;
 use std::path::Path;
 
@@ -17,12 +17,11 @@ pub struct Args {}
 pub fn run(_args: Args, project: Option<&Path>) -> Result<u8> {
     let dir = match project {
         Some(p) => p.to_path_buf(),
-        None => {
-            std::env::current_dir().map_err(|e| Error::io(".", "read the current folder", e))?
-        }
+        None => std::env::current_dir()
+            .map_err(|e| Error::reading(".", "read the current folder", e))?,
     };
-    let root =
-        std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, "open the project folder", e))?;
+    let root = std::fs::canonicalize(&dir)
+        .map_err(|e| Error::reading(&dir, "open the project folder", e))?;
     let written = init::write_manifest(&root, &Context::process().env)?;
     let (path, found) = (written.path, written.manifest);
     let mut msg = format!(

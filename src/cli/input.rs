@@ -16,14 +16,14 @@ pub fn read_key() -> Result<Secret> {
         let mut line = Zeroizing::new(String::new());
         stdin
             .read_line(&mut line)
-            .map_err(|e| Error::io("<stdin>", "read", e))?;
+            .map_err(|e| Error::reading("<stdin>", "read", e))?;
         eprintln!();
         buf.extend_from_slice(line.as_bytes());
     } else {
         stdin
             .lock()
             .read_to_end(&mut buf)
-            .map_err(|e| Error::io("<stdin>", "read", e))?;
+            .map_err(|e| Error::reading("<stdin>", "read", e))?;
     }
     if buf.ends_with(b"\n") {
         buf.pop();
@@ -64,7 +64,7 @@ pub fn confirm(env: &str, what: &str, yes: bool, always: bool) -> Result<()> {
         eprint!("{what} {env}: type the environment's name to confirm: ");
         stdin
             .read_line(&mut line)
-            .map_err(|e| Error::io("<stdin>", "read", e))?;
+            .map_err(|e| Error::reading("<stdin>", "read", e))?;
         if line.trim() != env {
             return Err(Error::Usage(format!(
                 "not confirmed (expected `{env}`); nothing changed"
@@ -74,7 +74,7 @@ pub fn confirm(env: &str, what: &str, yes: bool, always: bool) -> Result<()> {
         eprint!("{what} {env}? [y/N] ");
         stdin
             .read_line(&mut line)
-            .map_err(|e| Error::io("<stdin>", "read", e))?;
+            .map_err(|e| Error::reading("<stdin>", "read", e))?;
         if !matches!(line.trim(), "y" | "Y" | "yes") {
             return Err(Error::Usage("not confirmed; nothing changed".into()));
         }

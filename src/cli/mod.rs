@@ -17,6 +17,7 @@ mod sarif;
 mod scan;
 mod set;
 mod status;
+pub mod words;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};

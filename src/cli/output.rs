@@ -114,7 +114,7 @@ fn emit_bytes(bytes: &[u8]) -> Result<()> {
     let mut out = stdout.lock();
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::io("<stdout>", "write to", e))
+            Err(Error::writing("<stdout>", "write to", e))
         }
         _ => Ok(()),
     }

@@ -24,11 +24,11 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         .recursive(true)
         .mode(PRIVATE_DIR)
         .create(dir)
-        .map_err(|e| Error::io(dir, "create the folder", e))?;
-    let meta = fs::metadata(dir).map_err(|e| Error::io(dir, "read the folder", e))?;
+        .map_err(|e| Error::writing(dir, "create the folder", e))?;
+    let meta = fs::metadata(dir).map_err(|e| Error::reading(dir, "read the folder", e))?;
     if meta.permissions().mode() & 0o077 != 0 {
         fs::set_permissions(dir, fs::Permissions::from_mode(PRIVATE_DIR))
-            .map_err(|e| Error::io(dir, "make the folder private", e))?;
+            .map_err(|e| Error::writing(dir, "make the folder private", e))?;
     }
     Ok(())
 }
@@ -42,15 +42,15 @@ pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .suffix(".tmp")
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, "create a temporary file in the folder", e))?;
+        .map_err(|e| Error::writing(dir, "create a temporary file in the folder", e))?;
     // The builder's mode is filtered by the umask; set it exactly.
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io(tmp.path(), "set the mode of", e))?;
+        .map_err(|e| Error::writing(tmp.path(), "set the mode of", e))?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| Error::io(path, "write", e))?;
+        .map_err(|e| Error::writing(path, "write", e))?;
     tmp.persist(path)
-        .map_err(|e| Error::io(path, "replace", e.error))?;
+        .map_err(|e| Error::writing(path, "replace", e.error))?;
     sync_dir(dir)
 }
 
@@ -61,10 +61,10 @@ pub fn create_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
         .create_new(true)
         .mode(PRIVATE_FILE)
         .open(path)
-        .map_err(|e| Error::io(path, "create", e))?;
+        .map_err(|e| Error::writing(path, "create", e))?;
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io(path, "write", e))?;
+        .map_err(|e| Error::writing(path, "write", e))?;
     sync_dir(parent_of(path))
 }
 
@@ -78,7 +78,7 @@ fn parent_of(path: &Path) -> &Path {
 fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, "sync the folder", e))
+        .map_err(|e| Error::writing(dir, "sync the folder", e))
 }
 
 /// Reads a file as UTF-8 text. Invalid UTF-8 is an input error at the offending byte's line
@@ -87,7 +87,7 @@ pub fn read_text(path: &Path) -> Result<String> {
     let mut bytes = Vec::new();
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| Error::io(path, "read", e))?;
+        .map_err(|e| Error::reading(path, "read", e))?;
     text_from_bytes(path, bytes)
 }
 
@@ -178,7 +178,7 @@ pub fn current_uid() -> u32 {
 /// Sets mode `0600` on `path`.
 pub fn make_private(path: &Path) -> Result<()> {
     fs::set_permissions(path, fs::Permissions::from_mode(PRIVATE_FILE))
-        .map_err(|e| Error::io(path, "change the mode of", e))
+        .map_err(|e| Error::writing(path, "change the mode of", e))
 }
 
 /// Lexically normalises `path` (`.` and `..`), without touching the file system.
@@ -247,8 +247,8 @@ pub fn resolve_inside_with(
     let full = root.join(path);
     match fs::symlink_metadata(&full) {
         Ok(m) if m.file_type().is_symlink() => {
-            let real =
-                fs::canonicalize(&full).map_err(|e| Error::io(&full, "follow the symlink", e))?;
+            let real = fs::canonicalize(&full)
+                .map_err(|e| Error::reading(&full, "follow the symlink", e))?;
             if real.starts_with(root) {
                 Ok(real)
             } else {
@@ -283,7 +283,7 @@ pub fn resolve_inside_with(
                     Some("keep targets inside the project folder".into()),
                 )),
                 Ok(real_parent) => Ok(real_parent.join(full.file_name().unwrap_or_default())),
-                Err(e) => Err(Error::io(parent, "open the folder", e)),
+                Err(e) => Err(Error::reading(parent, "open the folder", e)),
             }
         }
     }
@@ -307,7 +307,7 @@ impl ProjectLock {
             .truncate(false)
             .mode(PRIVATE_FILE)
             .open(path)
-            .map_err(|e| Error::io(path, "open the lock file", e))?;
+            .map_err(|e| Error::writing(path, "open the lock file", e))?;
         match file.try_lock() {
             Ok(()) => {
                 // The pid is written over the old one in one write, padded to a fixed
@@ -319,14 +319,14 @@ impl ProjectLock {
                 file.write_all_at(line.as_bytes(), 0)
                     .and_then(|_| file.set_len(line.len() as u64))
                     .and_then(|_| file.sync_data())
-                    .map_err(|e| Error::io(path, "write the lock file", e))?;
+                    .map_err(|e| Error::writing(path, "write the lock file", e))?;
                 Ok(ProjectLock { _file: file })
             }
             Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
                 pid: holder_pid(&mut file),
                 lock: path.to_path_buf(),
             }),
-            Err(fs::TryLockError::Error(e)) => Err(Error::io(path, "lock", e)),
+            Err(fs::TryLockError::Error(e)) => Err(Error::writing(path, "lock", e)),
         }
     }
 }

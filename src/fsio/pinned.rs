@@ -115,7 +115,7 @@ impl PinnedDir {
         })?;
         let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
         let mut fd = rfs::open(root, dir_flags, Mode::empty())
-            .map_err(|e| Error::io(root, "open the project folder", os_err(e)))?;
+            .map_err(|e| Error::reading(root, "open the project folder", os_err(e)))?;
         let mut shown = root.to_path_buf();
         for c in rel.components() {
             let Component::Normal(name) = c else {
@@ -141,7 +141,7 @@ impl PinnedDir {
                         ),
                     ));
                 }
-                Err(e) => return Err(Error::io(&shown, "open the folder", os_err(e))),
+                Err(e) => return Err(Error::reading(&shown, "open the folder", os_err(e))),
             };
         }
         Ok(PinnedDir { fd, shown })
@@ -169,7 +169,7 @@ impl PinnedDir {
             Ok(fd) => fd,
             Err(Errno::NOENT) => return Ok(None),
             Err(Errno::LOOP) => return Err(not_regular(&path, FileType::Symlink)),
-            Err(e) => return Err(Error::io(&path, "read", os_err(e))),
+            Err(e) => return Err(Error::reading(&path, "read", os_err(e))),
         };
         read_regular(&path, fd).map(Some)
     }
@@ -191,7 +191,7 @@ impl PinnedDir {
         // content that did not go in, or the old version that was replaced (backed up).
         let _ = rfs::unlinkat(&self.fd, tmp.as_os_str(), AtFlags::empty());
         result?;
-        rfs::fsync(&self.fd).map_err(|e| Error::io(&self.shown, "sync the folder", os_err(e)))
+        rfs::fsync(&self.fd).map_err(|e| Error::writing(&self.shown, "sync the folder", os_err(e)))
     }
 
     fn write_temp(&self, path: &Path, bytes: &[u8], mode: u32) -> Result<OsString> {
@@ -210,7 +210,7 @@ impl PinnedDir {
                     continue;
                 }
                 Err(e) => {
-                    return Err(Error::io(
+                    return Err(Error::writing(
                         &self.shown,
                         "create a temporary file in the folder",
                         os_err(e),
@@ -226,7 +226,7 @@ impl PinnedDir {
             })();
             if let Err(e) = written {
                 let _ = rfs::unlinkat(&self.fd, tmp.as_os_str(), AtFlags::empty());
-                return Err(Error::io(path, "write", e));
+                return Err(Error::writing(path, "write", e));
             }
             return Ok(tmp);
         }
@@ -251,7 +251,7 @@ impl PinnedDir {
                     }
                     self.plain_rename(path, tmp, name)
                 }
-                Err(e) => Err(Error::io(path, "replace", os_err(e))),
+                Err(e) => Err(Error::writing(path, "replace", os_err(e))),
             };
         };
         match rfs::renameat_with(&self.fd, tmp, &self.fd, name, RenameFlags::EXCHANGE) {
@@ -264,7 +264,7 @@ impl PinnedDir {
                 }
                 // Someone else's version: give it its place back.
                 rfs::renameat_with(&self.fd, tmp, &self.fd, name, RenameFlags::EXCHANGE)
-                    .map_err(|e| Error::io(path, "put back the version found in", os_err(e)))?;
+                    .map_err(|e| Error::writing(path, "put back the version found in", os_err(e)))?;
                 Err(changed(path, "was changed by another program"))
             }
             Err(Errno::NOENT) => Err(changed(path, "was removed by another program")),
@@ -276,13 +276,13 @@ impl PinnedDir {
                 }
                 self.plain_rename(path, tmp, name)
             }
-            Err(e) => Err(Error::io(path, "replace", os_err(e))),
+            Err(e) => Err(Error::writing(path, "replace", os_err(e))),
         }
     }
 
     fn plain_rename(&self, path: &Path, tmp: &OsStr, name: &OsStr) -> Result<()> {
         rfs::renameat(&self.fd, tmp, &self.fd, name)
-            .map_err(|e| Error::io(path, "replace", os_err(e)))
+            .map_err(|e| Error::writing(path, "replace", os_err(e)))
     }
 
     fn read_name(&self, path: &Path, name: &OsStr) -> Result<Option<Snapshot>> {
@@ -296,9 +296,9 @@ impl PinnedDir {
         match self.read(name)? {
             Some(now) if now.bytes[..] == expected[..] => {
                 rfs::unlinkat(&self.fd, name, AtFlags::empty())
-                    .map_err(|e| Error::io(&path, "remove", os_err(e)))?;
+                    .map_err(|e| Error::writing(&path, "remove", os_err(e)))?;
                 rfs::fsync(&self.fd)
-                    .map_err(|e| Error::io(&self.shown, "sync the folder", os_err(e)))
+                    .map_err(|e| Error::writing(&self.shown, "sync the folder", os_err(e)))
             }
             Some(_) => Err(changed(&path, "was changed by another program")),
             None => Ok(()),
@@ -325,7 +325,7 @@ impl PinnedDir {
             return Ok(());
         }
         rfs::unlinkat(&self.fd, name, AtFlags::empty())
-            .map_err(|e| Error::io(self.shown(name), "remove", os_err(e)))
+            .map_err(|e| Error::writing(self.shown(name), "remove", os_err(e)))
     }
 }
 
@@ -349,7 +349,7 @@ fn changed(path: &Path, what: &str) -> Error {
 
 /// Reads an open file if it is a regular file of at most [`MAX_FILE_BYTES`].
 fn read_regular(path: &Path, fd: OwnedFd) -> Result<Snapshot> {
-    let st = rfs::fstat(&fd).map_err(|e| Error::io(path, "read", os_err(e)))?;
+    let st = rfs::fstat(&fd).map_err(|e| Error::reading(path, "read", os_err(e)))?;
     let file_type = FileType::from_raw_mode(st.st_mode);
     if file_type != FileType::RegularFile {
         return Err(not_regular(path, file_type));
@@ -362,7 +362,7 @@ fn read_regular(path: &Path, fd: OwnedFd) -> Result<Snapshot> {
     std::fs::File::from(fd)
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, "read", e))?;
+        .map_err(|e| Error::reading(path, "read", e))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(path, bytes.len() as u64));
     }
@@ -384,7 +384,7 @@ pub fn read_capped(path: &Path) -> Result<Option<Snapshot>> {
     ) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(None),
-        Err(e) => return Err(Error::io(path, "read", os_err(e))),
+        Err(e) => return Err(Error::reading(path, "read", os_err(e))),
     };
     read_regular(path, fd).map(Some)
 }

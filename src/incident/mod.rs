@@ -191,7 +191,7 @@ impl<'a> Incidents<'a> {
                     "no incident `{id}`; `keywarden incident list` shows them"
                 )));
             }
-            Err(e) => return Err(Error::io(&path, "read", e)),
+            Err(e) => return Err(Error::reading(&path, "read", e)),
         };
         serde_json::from_str(&text).map_err(|e| {
             Error::input(

@@ -122,7 +122,7 @@ impl Pepper {
                         Err(e) => return Err(e),
                     }
                 }
-                Err(e) => return Err(Error::io(&path, "read", e)),
+                Err(e) => return Err(Error::reading(&path, "read", e)),
             }
         }
     }

@@ -215,9 +215,8 @@ fn apply_all(plans: &[PlannedWrite]) -> Result<(Vec<String>, Vec<String>)> {
             for w in done.iter().rev() {
                 let undo = match &w.old {
                     Some(old) => fsio::atomic_write(&w.path, old, fsio::PRIVATE_FILE),
-                    None => {
-                        std::fs::remove_file(&w.path).map_err(|e| Error::io(&w.path, "remove", e))
-                    }
+                    None => std::fs::remove_file(&w.path)
+                        .map_err(|e| Error::writing(&w.path, "remove", e)),
                 };
                 if undo.is_err() {
                     undo_failures.push(w.label.clone());
@@ -280,7 +279,7 @@ pub fn fix_permissions(project: &Project, env_name: &str) -> Result<FixOutcome> 
             }
             Ok(_) => out.already_private.push(t.label()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.missing.push(t.label()),
-            Err(e) => return Err(Error::io(&real, "read the mode of", e)),
+            Err(e) => return Err(Error::reading(&real, "read the mode of", e)),
         }
     }
     Ok(out)
@@ -290,10 +289,10 @@ pub fn fix_permissions(project: &Project, env_name: &str) -> Result<FixOutcome> 
 /// that no longer hold what it says: finish or undo the rotation first.
 pub fn refuse_during_rotation(state: &crate::project::state::State, env_name: &str) -> Result<()> {
     match state.rotations.get(env_name) {
-        Some(j) => Err(Error::Usage(format!(
-            "an unfinished rotation is in the way ({}); run `keywarden rotate {env_name} --resume` or `--rollback` first",
-            j.describe()
-        ))),
+        Some(j) => Err(Error::RotationInTheWay {
+            env: env_name.to_string(),
+            journal: j.describe(),
+        }),
         None => Ok(()),
     }
 }

@@ -43,20 +43,19 @@ pub fn read(project: &Project, pepper: &Pepper, env_name: &str) -> Result<Curren
                 });
             }
             Some(first) if first.fingerprint != fingerprint => {
-                return Err(Error::Failed(format!(
-                    "{env_name}'s targets hold different keys ({} in {}, {fingerprint} in {}), so there is no one key to give; write one key everywhere first: keywarden set {env_name} --generate",
-                    first.fingerprint,
-                    first.source,
-                    t.label()
-                )));
+                return Err(Error::KeysDisagree {
+                    env: env_name.to_string(),
+                    first: first.fingerprint.clone(),
+                    first_in: first.source.clone(),
+                    second: fingerprint,
+                    second_in: t.label(),
+                });
             }
             Some(_) => {}
         }
     }
-    found.ok_or_else(|| {
-        Error::Failed(format!(
-            "{env_name} has no key yet: no target holds one (generate one: keywarden set {env_name} --generate)"
-        ))
+    found.ok_or_else(|| Error::NoKey {
+        env: env_name.to_string(),
     })
 }
 

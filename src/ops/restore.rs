@@ -139,7 +139,7 @@ pub fn run(
                     )));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(&real, "read", e)),
+                Err(e) => return Err(Error::reading(&real, "read", e)),
             }
             fsio::atomic_write(&real, &content, fsio::PRIVATE_FILE)?;
             progress(Progress::Step(format!("wrote {}", meta.target)));

@@ -149,11 +149,11 @@ pub fn create(dir: &Path, now: SystemTime) -> Result<Demo> {
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create the folder", e))?;
+            fs::create_dir_all(dir).map_err(|e| Error::writing(dir, "create the folder", e))?;
         }
-        Err(e) => return Err(Error::io(dir, "read the folder", e)),
+        Err(e) => return Err(Error::reading(dir, "read the folder", e)),
     }
-    let root = fs::canonicalize(dir).map_err(|e| Error::io(dir, "open the folder", e))?;
+    let root = fs::canonicalize(dir).map_err(|e| Error::reading(dir, "open the folder", e))?;
     for f in FILES {
         write_file(&root, f)?;
     }
@@ -171,7 +171,7 @@ pub fn create_temporary(now: SystemTime) -> Result<Demo> {
     let parent = tempfile::Builder::new()
         .prefix("keywarden-demo-")
         .tempdir()
-        .map_err(|e| Error::io(std::env::temp_dir(), "create a folder in", e))?
+        .map_err(|e| Error::writing(std::env::temp_dir(), "create a folder in", e))?
         .keep();
     create(&parent.join(PROJECT_NAME), now)
 }
@@ -179,12 +179,12 @@ pub fn create_temporary(now: SystemTime) -> Result<Demo> {
 fn write_file(root: &Path, f: &DemoFile) -> Result<()> {
     let path = root.join(f.path);
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| Error::io(parent, "create the folder", e))?;
+        fs::create_dir_all(parent).map_err(|e| Error::writing(parent, "create the folder", e))?;
     }
-    fs::write(&path, f.text).map_err(|e| Error::io(&path, "write", e))?;
+    fs::write(&path, f.text).map_err(|e| Error::writing(&path, "write", e))?;
     // Set explicitly: the umask must not decide which file is world-readable.
     fs::set_permissions(&path, fs::Permissions::from_mode(f.mode))
-        .map_err(|e| Error::io(&path, "set the mode of", e))
+        .map_err(|e| Error::writing(&path, "set the mode of", e))
 }
 
 fn backdate(path: &Path, now: SystemTime, days: u64) -> Result<()> {
@@ -195,7 +195,7 @@ fn backdate(path: &Path, now: SystemTime, days: u64) -> Result<()> {
         .write(true)
         .open(path)
         .and_then(|f| f.set_modified(when))
-        .map_err(|e| Error::io(path, "set the modification time of", e))
+        .map_err(|e| Error::writing(path, "set the modification time of", e))
 }
 
 /// `git init`, then one commit of everything `.gitignore` lets through.

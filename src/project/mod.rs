@@ -41,12 +41,11 @@ impl Project {
     pub fn open(explicit: Option<&Path>, home: Home, context: Context) -> Result<Project> {
         let start = match explicit {
             Some(dir) => dir.to_path_buf(),
-            None => {
-                std::env::current_dir().map_err(|e| Error::io(".", "read the current folder", e))?
-            }
+            None => std::env::current_dir()
+                .map_err(|e| Error::reading(".", "read the current folder", e))?,
         };
         let start = std::fs::canonicalize(&start)
-            .map_err(|e| Error::io(&start, "open the project folder", e))?;
+            .map_err(|e| Error::reading(&start, "open the project folder", e))?;
         if !start.is_dir() {
             return Err(Error::Usage(format!("{} is not a folder", start.display())));
         }

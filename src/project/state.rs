@@ -103,7 +103,7 @@ impl State {
         let text = match std::fs::read(&path) {
             Ok(bytes) => fsio::text_from_bytes(&path, bytes)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(project)),
-            Err(e) => return Err(Error::io(&path, "read", e)),
+            Err(e) => return Err(Error::reading(&path, "read", e)),
         };
         let state: State = serde_json::from_str(&text).map_err(|e| {
             Error::input(

@@ -145,7 +145,7 @@ impl BackupStore {
                     return Ok(id);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Error::io(&dir, "create the backup folder", e)),
+                Err(e) => return Err(Error::writing(&dir, "create the backup folder", e)),
             }
         }
         Err(Error::Failed(format!(
@@ -172,7 +172,7 @@ impl BackupStore {
         let p = self.folder(id)?.join("content");
         std::fs::read(&p)
             .map(Zeroizing::new)
-            .map_err(|e| Error::io(&p, "read the backup", e))
+            .map_err(|e| Error::reading(&p, "read the backup", e))
     }
 
     /// The description of backup `id`.
@@ -182,7 +182,7 @@ impl BackupStore {
             std::io::ErrorKind::NotFound => {
                 Error::Usage(format!("no backup `{id}`; `keywarden backups` lists them"))
             }
-            _ => Error::io(&p, "read the backup record", e),
+            _ => Error::reading(&p, "read the backup record", e),
         })?;
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::input(
@@ -206,7 +206,7 @@ impl BackupStore {
     /// Deletes backup `id` (retention).
     pub fn remove(&self, id: &str) -> Result<()> {
         let dir = self.folder(id)?;
-        std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, "remove the backup", e))
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::writing(&dir, "remove the backup", e))
     }
 
     fn folder(&self, id: &str) -> Result<PathBuf> {

@@ -95,7 +95,7 @@ pub fn read_with(
                     }
                     Err(e) => {
                         let meta = fsio::file_meta(&file).ok();
-                        let err = Error::io(&file, "read", e);
+                        let err = Error::reading(&file, "read", e);
                         (Some(file), meta, Err(err), Vec::new())
                     }
                 },
@@ -132,7 +132,7 @@ fn read_existing(file: &Path) -> Result<Option<String>> {
     match std::fs::read(file) {
         Ok(bytes) => fsio::text_from_bytes(file, bytes).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(file, "read", e)),
+        Err(e) => Err(Error::reading(file, "read", e)),
     }
 }
 

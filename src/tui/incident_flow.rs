@@ -63,7 +63,7 @@ impl App {
                         env: env.to_string(),
                     },
                 }),
-                Err(e) => return self.error("Cannot read a playbook", e.to_string()),
+                Err(e) => return self.error("Cannot read a playbook", super::words::error(&e)),
             }
         }
         self.popup = Some(Popup::Menu(Menu {
@@ -77,7 +77,7 @@ impl App {
     pub(crate) fn start_incident(&mut self, name: &str, env: &str) {
         let pb = match playbook::load(&self.session.project, name) {
             Ok(pb) => pb,
-            Err(e) => return self.error("Cannot read the playbook", e.to_string()),
+            Err(e) => return self.error("Cannot read the playbook", super::words::error(&e)),
         };
         // The key the incident is about: what the targets hold now, else what keywarden
         // recorded (as `keywarden incident start`).
@@ -100,7 +100,7 @@ impl App {
                 self.toast(format!("opened {}", incident.id));
                 self.wizard = Some(Wizard::new(incident, pb));
             }
-            Err(e) => self.error("Cannot open the incident", e.to_string()),
+            Err(e) => self.error("Cannot open the incident", super::words::error(&e)),
         }
     }
 
@@ -111,7 +111,7 @@ impl App {
         });
         match opened {
             Ok(w) => self.wizard = Some(w),
-            Err(e) => self.error("Cannot open the incident", e.to_string()),
+            Err(e) => self.error("Cannot open the incident", super::words::error(&e)),
         }
     }
 
@@ -151,7 +151,7 @@ impl App {
                 let Some(w) = &mut self.wizard else { return };
                 match store.note(&mut w.incident, &step, &text) {
                     Ok(()) => self.toast(format!("{id}: note saved on `{step}`")),
-                    Err(e) => self.error("Cannot save the note", e.to_string()),
+                    Err(e) => self.error("Cannot save the note", super::words::error(&e)),
                 }
             }
         }
@@ -209,7 +209,7 @@ impl App {
                     ));
                 }
             }
-            Err(e) => self.error("Cannot record the step", e.to_string()),
+            Err(e) => self.error("Cannot record the step", super::words::error(&e)),
         }
     }
 }

@@ -194,7 +194,7 @@ fn run(job: Job, session: &Session, out: &dyn Fn(String)) -> JobReport {
                 .into(),
         )
     });
-    let status = Some(session.status().map_err(|e| e.to_string()));
+    let status = Some(session.status().map_err(|e| super::words::error(&e)));
     JobReport {
         job,
         panicked,
@@ -221,7 +221,7 @@ fn execute(
         run_commands: true,
     };
     let mut progress = |p: Progress| stream(p, out);
-    let err = |e: crate::error::Error| e.to_string();
+    let err = |e: crate::error::Error| super::words::error(&e);
     match job {
         Job::Rotate { env } => {
             let end = rotation::start(&ctx, env, Kind::Rotate, None, None, &mut progress);
@@ -260,7 +260,7 @@ fn execute(
         Job::Step { incident, step } => run_step(session, incident, step, &mut progress, next),
         Job::SetKey { env } => {
             let done = apply::set_key(project, &session.pepper, env, NewKey::Generate, "tui")
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| super::words::error(&e))?;
             let mut files = done.written.clone();
             files.extend(done.unchanged.iter().cloned());
             let mut lines = vec![format!(
@@ -281,7 +281,7 @@ fn execute(
             Ok(lines)
         }
         Job::FixPermissions { env } => {
-            let done = apply::fix_permissions(project, env).map_err(|e| e.to_string())?;
+            let done = apply::fix_permissions(project, env).map_err(|e| super::words::error(&e))?;
             let mut lines = vec![format!(
                 "{env}: {} file(s) tightened to 0600",
                 done.tightened.len()
@@ -376,7 +376,7 @@ fn run_step(
 ) -> Result<Vec<String>, String> {
     let project = &session.project;
     let store = Incidents::new(project);
-    let err = |e: crate::error::Error| e.to_string();
+    let err = |e: crate::error::Error| super::words::error(&e);
     let mut incident = store.load(id).map_err(err)?;
     let pb = playbook::load(project, &incident.playbook).map_err(err)?;
     let def = pb
@@ -397,7 +397,10 @@ fn run_step(
     let (status, result) = match incident_actions::run(action, &ctx, &incident, progress) {
         Ok(o) if o.ok => (Status::Done, o.result),
         Ok(o) => (Status::Failed, o.result),
-        Err(e) => (Status::Failed, format!("the action could not run: {e}")),
+        Err(e) => (
+            Status::Failed,
+            format!("the action could not run: {}", super::words::error(&e)),
+        ),
     };
     let saved = store.record(&mut incident, &pb, step, status, Some(result.clone()), None);
     // The wizard shows what is on disk, whether the save worked or not.

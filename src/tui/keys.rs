@@ -512,6 +512,15 @@ pub fn lookup(scope: Scope, event: &KeyEvent) -> Option<Command> {
         .map(|b| b.command)
 }
 
+/// How the key of `command` in the main view is written (`g`), for sentences that name
+/// the key to press.
+pub fn shown(command: Command) -> &'static str {
+    BINDINGS
+        .iter()
+        .find(|b| b.command == command && b.scopes.contains(&Scope::Main))
+        .map_or("?", |b| b.shown)
+}
+
 /// The bindings shown in the footer of `scope`, in table order.
 pub fn footer(scope: Scope) -> impl Iterator<Item = &'static Binding> {
     BINDINGS

@@ -24,6 +24,7 @@ pub mod theme;
 mod update;
 mod view;
 pub mod wizard;
+pub mod words;
 
 pub use action::{Action, StepAction};
 pub use app::{App, Focus, Mode, Settings};

@@ -33,7 +33,7 @@ impl App {
         let env = match apply::environment(&self.session.project, env_name) {
             Ok(env) => env.clone(),
             Err(e) => {
-                self.error(&format!("Cannot {what}"), e.to_string());
+                self.error(&format!("Cannot {what}"), super::words::error(&e));
                 return None;
             }
         };
@@ -171,7 +171,7 @@ impl App {
     pub(crate) fn show_unfinished(&mut self, env: &str) {
         let state = match self.session.project.load_state() {
             Ok(s) => s,
-            Err(e) => return self.error("Cannot read the state", e.to_string()),
+            Err(e) => return self.error("Cannot read the state", super::words::error(&e)),
         };
         match state.rotations.get(env) {
             Some(j) => self.popup = Some(Popup::Unfinished(unfinished(j, None))),
@@ -229,7 +229,7 @@ impl App {
             crate::ops::restore::check(&self.session.project, &self.session.pepper, &env, &backup)
         {
             self.queued.push_front(Popup::Backups(list));
-            return self.error("Cannot restore", e.to_string());
+            return self.error("Cannot restore", super::words::error(&e));
         }
         self.ask_restore(&env, &backup);
     }
@@ -243,7 +243,7 @@ impl App {
             backup,
         ) {
             Ok(m) => m,
-            Err(e) => return self.error("Cannot restore", e.to_string()),
+            Err(e) => return self.error("Cannot restore", super::words::error(&e)),
         };
         let fp = meta
             .fingerprint

@@ -237,7 +237,7 @@ impl App {
         let project = &self.session.project;
         let env = match apply::environment(project, env_name) {
             Ok(env) => env,
-            Err(e) => return self.error("Cannot generate a key", e.to_string()),
+            Err(e) => return self.error("Cannot generate a key", super::words::error(&e)),
         };
         let (files, vars): (Vec<&Target>, Vec<&Target>) = env
             .targets
@@ -288,7 +288,7 @@ impl App {
         // The audit trail records the copy before the key leaves memory (fail closed).
         let key = match current_key::hand_out(&s.project, &s.pepper, env, Handout::Copy) {
             Ok(k) => k,
-            Err(e) => return self.error("Cannot copy", e.to_string()),
+            Err(e) => return self.error("Cannot copy", super::words::error(&e)),
         };
         match clipboard::copy(&key.key, self.settings.clear_after) {
             Ok(held) => {
@@ -327,7 +327,7 @@ impl App {
                     until: self.now + REVEAL_FOR,
                 }));
             }
-            Err(e) => self.error("Cannot reveal", e.to_string()),
+            Err(e) => self.error("Cannot reveal", super::words::error(&e)),
         }
     }
 

@@ -116,10 +116,10 @@ pub fn start(
     let _lock = project.lock()?;
     let mut state = project.load_state()?;
     if let Some(j) = state.rotations.get(env_name) {
-        return Err(Error::Usage(format!(
-            "an unfinished rotation is in the way ({}); run `keywarden rotate {env_name} --resume` or `--rollback` first",
-            j.describe()
-        )));
+        return Err(Error::RotationInTheWay {
+            env: env_name.to_string(),
+            journal: j.describe(),
+        });
     }
     let files = file_targets(env);
     if files.is_empty() {
@@ -223,7 +223,7 @@ pub fn start(
                 )?)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(&real, "read", e)),
+            Err(e) => return Err(Error::reading(&real, "read", e)),
         };
         file_backups.insert(label, id);
     }
@@ -258,11 +258,12 @@ pub fn start(
 }
 
 /// A failure in the middle of a rotation: a failed action that the journal can finish
-/// or undo, and the message says how.
+/// or undo.
 fn journaled(e: Error, env: &str) -> Error {
-    Error::Failed(format!(
-        "{e}\n  the rotation is journaled: fix the cause, then `keywarden rotate {env} --resume`, or `keywarden rotate {env} --rollback` to undo it"
-    ))
+    Error::RotationStopped {
+        env: env.to_string(),
+        cause: Box::new(e),
+    }
 }
 
 /// Finishes an unfinished rotation from where it stopped.
@@ -276,10 +277,10 @@ pub fn resume(ctx: &Ctx, env_name: &str, progress: &mut dyn FnMut(Progress)) -> 
         )));
     };
     if j.rolling_back {
-        return Err(Error::Usage(format!(
-            "a rollback of this rotation was interrupted ({}); finish it with `keywarden rotate {env_name} --rollback`",
-            j.describe()
-        )));
+        return Err(Error::RollbackInterrupted {
+            env: env_name.to_string(),
+            journal: j.describe(),
+        });
     }
     progress(Progress::Step(format!("resuming {}", j.describe())));
     drive(ctx, env, state, progress)

@@ -42,7 +42,7 @@ pub fn rollback(
         let current = match std::fs::read(real) {
             Ok(b) => Some(zeroize::Zeroizing::new(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(real, "read", e)),
+            Err(e) => return Err(Error::reading(real, "read", e)),
         };
         match backup {
             Some(id) => {
@@ -72,7 +72,7 @@ pub fn rollback(
                         None,
                         "rollback: file keywarden had created",
                     )?;
-                    std::fs::remove_file(real).map_err(|e| Error::io(real, "remove", e))?;
+                    std::fs::remove_file(real).map_err(|e| Error::writing(real, "remove", e))?;
                     restored.push(label.clone());
                 }
             }

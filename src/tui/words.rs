@@ -1,0 +1,28 @@
+//! How the TUI words a core error: the core says what happened, this face names the key
+//! that fixes it (from the key table, so the sentence and the bindings cannot drift).
+
+use super::keys::{self, Command};
+use crate::error::Error;
+
+/// The message for `err`, with the key to press where the core names a fix.
+pub fn error(err: &Error) -> String {
+    let generate = keys::shown(Command::Generate);
+    let unfinished = keys::shown(Command::Unfinished);
+    match err {
+        Error::KeysDisagree { .. } => {
+            format!("{err}; write one key everywhere first: press {generate} (generate)")
+        }
+        Error::NoKey { .. } => format!("{err}; press {generate} to generate one"),
+        Error::RotationInTheWay { .. } => {
+            format!("{err}; press {unfinished} to resume it or roll it back first")
+        }
+        Error::RollbackInterrupted { .. } => {
+            format!("{err}; press {unfinished} and roll it back to finish it")
+        }
+        Error::RotationStopped { cause, .. } => format!(
+            "{}\n  the rotation is journaled: fix the cause, then press {unfinished} to resume it or roll it back",
+            error(cause)
+        ),
+        _ => err.to_string(),
+    }
+}
