@@ -11,7 +11,7 @@ use crate::keys::fingerprint::{Fingerprint, Pepper};
 use crate::keys::generate::{self, KeySpec, Size};
 use crate::keys::secret::Secret;
 use crate::project::Project;
-use crate::project::manifest::{Environment, Target};
+use crate::project::manifest::{Environment, Format, Target};
 use crate::records::audit::{Outcome, Record};
 use crate::records::backup::BackupStore;
 use crate::targets::{self, PlannedWrite};
@@ -92,13 +92,40 @@ pub fn set_key(
     };
     let fingerprint = pepper.fingerprint(&key);
 
-    let mut plans = Vec::new();
+    // One plan per file: targets that share a file (two key names, or a symlink to the
+    // same file) are edits of one evolving content, never two writes from one reading.
+    let mut by_file: Vec<(PathBuf, &std::path::Path, Format, Vec<&str>)> = Vec::new();
     let mut read_only = Vec::new();
     for t in &env.targets {
-        match targets::plan_set(&project.root, t, &key)? {
-            Some(plan) => plans.push(plan),
-            None => read_only.push(t.label()),
+        let Target::File { path, format, key } = t else {
+            read_only.push(t.label());
+            continue;
+        };
+        let real = fsio::resolve_inside(&project.root, path)?;
+        match by_file.iter_mut().find(|(r, ..)| *r == real) {
+            Some((_, first, first_format, names)) => {
+                if *first_format != *format {
+                    return Err(Error::Usage(format!(
+                        "{} and {} are the same file read as two formats ({first_format} and {format}); give both targets one format",
+                        first.display(),
+                        path.display()
+                    )));
+                }
+                names.push(key);
+            }
+            None => by_file.push((real, path, *format, vec![key])),
         }
+    }
+    let mut plans = Vec::new();
+    for (_, path, format, names) in &by_file {
+        let edits: Vec<targets::Edit> = names
+            .iter()
+            .map(|name| targets::Edit {
+                name,
+                value: Some(&key),
+            })
+            .collect();
+        plans.push(targets::plan_edits(&project.root, path, *format, &edits)?);
     }
     if plans.is_empty() {
         return Err(Error::Usage(format!(
@@ -210,15 +237,10 @@ fn apply_all(plans: &[PlannedWrite]) -> Result<(Vec<String>, Vec<String>)> {
             unchanged.push(p.label.clone());
             continue;
         }
-        if let Err(e) = fsio::atomic_write(&p.path, &p.new, fsio::PRIVATE_FILE) {
+        if let Err(e) = p.commit() {
             let mut undo_failures = Vec::new();
             for w in done.iter().rev() {
-                let undo = match &w.old {
-                    Some(old) => fsio::atomic_write(&w.path, old, fsio::PRIVATE_FILE),
-                    None => std::fs::remove_file(&w.path)
-                        .map_err(|e| Error::writing(&w.path, "remove", e)),
-                };
-                if undo.is_err() {
+                if w.undo().is_err() {
                     undo_failures.push(w.label.clone());
                 }
             }

@@ -122,26 +122,22 @@ pub fn run(
                     .env(env_name)
                     .detail(detail.clone()),
             )?;
-            match std::fs::read(&real) {
-                Ok(cur) => {
-                    let cur = zeroize::Zeroizing::new(cur);
-                    store.save(
-                        env_name,
-                        &meta.target,
-                        &real,
-                        &cur,
-                        None,
-                        &format!("restore of {}: file before", meta.id),
-                    )?;
-                    progress(Progress::Step(format!(
-                        "backed up the current {}",
-                        meta.target
-                    )));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::reading(&real, "read", e)),
+            let plan = crate::targets::plan_content(&project.root, &real, &meta.target, &content)?;
+            if let Some(cur) = &plan.old {
+                store.save(
+                    env_name,
+                    &meta.target,
+                    &real,
+                    cur,
+                    None,
+                    &format!("restore of {}: file before", meta.id),
+                )?;
+                progress(Progress::Step(format!(
+                    "backed up the current {}",
+                    meta.target
+                )));
             }
-            fsio::atomic_write(&real, &content, fsio::PRIVATE_FILE)?;
+            plan.commit()?;
             progress(Progress::Step(format!("wrote {}", meta.target)));
             ctx.audit.append(
                 Record::new("restore", Outcome::Ok)

@@ -61,24 +61,25 @@ struct Known {
 
 /// Scans the project; findings are sorted by file and line.
 pub fn scan(project: &Project, pepper: &Pepper, history: bool) -> Result<Vec<Finding>> {
-    let known = known_keys(project, pepper)?;
+    let (known, mut findings) = known_keys(project, pepper)?;
     let skip = target_files(project);
-    let mut findings = Vec::new();
     for rel in project_files(&project.root) {
         if skip.contains(&rel) {
             continue;
         }
         let path = project.root.join(&rel);
-        let Ok(meta) = std::fs::metadata(&path) else {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
         if !meta.is_file() || meta.len() > MAX_FILE {
             continue;
         }
-        let Ok(bytes) = std::fs::read(&path) else {
+        // Opened without blocking and checked again on the handle: a file swapped for a
+        // FIFO since the look above is skipped, never waited on.
+        let Ok(Some(snapshot)) = fsio::read_capped(&path) else {
             continue;
         };
-        let bytes = zeroize::Zeroizing::new(bytes);
+        let bytes = snapshot.bytes;
         if bytes.iter().take(8192).any(|&b| b == 0) {
             continue; // binary
         }
@@ -114,15 +115,28 @@ pub fn scan(project: &Project, pepper: &Pepper, history: bool) -> Result<Vec<Fin
     Ok(findings)
 }
 
-/// Keys held by targets now, then key backups (retired, revoked) not already listed.
-fn known_keys(project: &Project, pepper: &Pepper) -> Result<Vec<Known>> {
+/// Keys held by targets now, then key backups (retired, revoked) not already listed; and
+/// a KW115 finding for each target that could not be read (its key is not searched for).
+fn known_keys(project: &Project, pepper: &Pepper) -> Result<(Vec<Known>, Vec<Finding>)> {
     let state = project.load_state()?;
     let mut out: Vec<Known> = Vec::new();
+    let mut unreadable = Vec::new();
     for env in &project.manifest.environments {
         for t in &env.targets {
-            if let Some(k) =
-                crate::targets::read(&project.root, t, project.context.env.reader()).key()
-            {
+            let read = crate::targets::read(&project.root, t, project.context.env.reader());
+            if let Err(e) = &read.value {
+                unreadable.push(
+                    Finding::new(
+                        Code::Unreadable,
+                        Severity::High,
+                        format!("{e}; the key it holds is not searched for"),
+                    )
+                    .in_environment(&env.name)
+                    .at_target(t.label())
+                    .with_fix("fix the file; keywarden leaves it untouched until then"),
+                );
+            }
+            if let Some(k) = read.key() {
                 let fp = pepper.fingerprint(k);
                 if !out.iter().any(|o| o.fingerprint == fp) {
                     out.push(Known {
@@ -166,7 +180,7 @@ fn known_keys(project: &Project, pepper: &Pepper) -> Result<Vec<Known>> {
     }
     // Keys too short to search for would match everywhere.
     out.retain(|k| k.key.char_len() >= MIN_LITERAL);
-    Ok(out)
+    Ok((out, unreadable))
 }
 
 /// Target and fallback files: where keys are meant to be.

@@ -82,21 +82,28 @@ pub fn read_with(
             let resolved = fsio::resolve_inside_with(root, path, folders);
             let (file, meta, value, findings) = match resolved {
                 Err(e) => (None, None, Err(e), Vec::new()),
-                Ok(file) => match fsio::read_with_meta(&file) {
-                    Ok((bytes, meta)) => {
-                        let (value, findings) = match fsio::text_from_bytes(&file, bytes) {
-                            Ok(text) => parse_value(&text, path, *format, key),
-                            Err(e) => (Err(e), Vec::new()),
+                // Regular files only, never blocking on a FIFO, at most 1 MiB.
+                Ok(file) => match fsio::read_capped(&file) {
+                    Ok(Some(snap)) => {
+                        let meta = FileMeta {
+                            mode: snap.mode,
+                            uid: snap.uid,
+                            mtime: snap.mtime,
                         };
+                        let (value, findings) =
+                            match fsio::text_from_bytes(&file, snap.bytes.to_vec()) {
+                                Ok(text) => {
+                                    let text = Zeroizing::new(text);
+                                    parse_value(&text, path, *format, key)
+                                }
+                                Err(e) => (Err(e), Vec::new()),
+                            };
                         (Some(file), Some(meta), value, findings)
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        (Some(file), None, Ok(Value::FileMissing), Vec::new())
-                    }
+                    Ok(None) => (Some(file), None, Ok(Value::FileMissing), Vec::new()),
                     Err(e) => {
                         let meta = fsio::file_meta(&file).ok();
-                        let err = Error::reading(&file, "read", e);
-                        (Some(file), meta, Err(err), Vec::new())
+                        (Some(file), meta, Err(e), Vec::new())
                     }
                 },
             };
@@ -124,15 +131,6 @@ fn read_env(var: &str, env_var: &dyn Fn(&str) -> Option<OsString>) -> Result<Val
                 "the environment variable {var} is not valid UTF-8"
             ))),
         },
-    }
-}
-
-/// Reads the file's text, or `None` when it does not exist.
-fn read_existing(file: &Path) -> Result<Option<String>> {
-    match std::fs::read(file) {
-        Ok(bytes) => fsio::text_from_bytes(file, bytes).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::reading(file, "read", e)),
     }
 }
 
@@ -258,16 +256,19 @@ pub fn carries(target: &Target, key: &Secret) -> std::result::Result<(), String>
     }
 }
 
-/// A write that has been prepared but not done. Its contents hold keys: `Debug` shows
-/// their lengths only.
+/// A write that has been prepared but not done: the file's folder is already open
+/// ([`fsio::PinnedDir`]), so the write lands where the checks were made, and only if the
+/// file still holds what was read. Its contents hold keys: `Debug` shows their lengths.
 pub struct PlannedWrite {
     /// The target as the manifest names it.
     pub label: String,
-    /// The file to replace (symlinks resolved).
+    /// The file to replace (symlinks resolved), for messages and backups.
     pub path: PathBuf,
     /// The file's bytes now; `None` if it does not exist yet. Both hold key material.
     pub old: Option<Zeroizing<Vec<u8>>>,
     pub new: Zeroizing<Vec<u8>>,
+    dir: fsio::PinnedDir,
+    name: OsString,
 }
 
 impl std::fmt::Debug for PlannedWrite {
@@ -285,6 +286,64 @@ impl PlannedWrite {
     pub fn changes_anything(&self) -> bool {
         self.old.as_ref().map(|o| &o[..]) != Some(&self.new[..])
     }
+
+    /// Replaces the file with the new content (mode `0600`) if it still holds what was
+    /// read; otherwise changes nothing and says the file changed meanwhile.
+    pub fn commit(&self) -> Result<()> {
+        if !self.changes_anything() {
+            return Ok(());
+        }
+        self.dir.replace(
+            &self.name,
+            self.old.as_deref().map(|o| &o[..]),
+            &self.new,
+            fsio::PRIVATE_FILE,
+        )
+    }
+
+    /// Undoes [`PlannedWrite::commit`]: the old content back (or the new file removed),
+    /// if the file still holds what was written.
+    pub fn undo(&self) -> Result<()> {
+        if !self.changes_anything() {
+            return Ok(());
+        }
+        match &self.old {
+            Some(old) => self
+                .dir
+                .replace(&self.name, Some(&self.new), old, fsio::PRIVATE_FILE),
+            None => self.dir.remove_if(&self.name, &self.new),
+        }
+    }
+}
+
+/// Opens the folder of `file` (a resolved path inside `root`) and reads the file.
+fn open_pinned(
+    root: &Path,
+    file: &Path,
+) -> Result<(fsio::PinnedDir, OsString, Option<fsio::Snapshot>)> {
+    let name = file
+        .file_name()
+        .ok_or_else(|| Error::input(file, None, None, "names a folder, not a file", None))?
+        .to_os_string();
+    let parent = file.parent().unwrap_or(root);
+    let dir = fsio::PinnedDir::open(root, parent)?;
+    let snapshot = dir.read(&name)?;
+    Ok((dir, name, snapshot))
+}
+
+/// Prepares replacing the whole content of `path` (inside `root`) with `content`, as
+/// restores and rollbacks do: pinned and checked like every other write.
+pub fn plan_content(root: &Path, path: &Path, label: &str, content: &[u8]) -> Result<PlannedWrite> {
+    let file = fsio::resolve_inside(root, path)?;
+    let (dir, name, snapshot) = open_pinned(root, &file)?;
+    Ok(PlannedWrite {
+        label: label.to_string(),
+        path: file,
+        old: snapshot.map(|s| s.bytes),
+        new: Zeroizing::new(content.to_vec()),
+        dir,
+        name,
+    })
 }
 
 /// One change to a key inside a file: set it to a value, or remove it.
@@ -329,7 +388,14 @@ pub fn plan_edits(
     edits: &[Edit],
 ) -> Result<PlannedWrite> {
     let file = fsio::resolve_inside(root, path)?;
-    let old = read_existing(&file)?.map(Zeroizing::new);
+    let (dir, name, snapshot) = open_pinned(root, &file)?;
+    let old = match snapshot {
+        Some(s) => Some(Zeroizing::new(fsio::text_from_bytes(
+            &file,
+            s.bytes.to_vec(),
+        )?)),
+        None => None,
+    };
     let mut text = Zeroizing::new(old.as_ref().map_or(String::new(), |o| o.to_string()));
     for edit in edits {
         let next = match format {
@@ -365,5 +431,7 @@ pub fn plan_edits(
         path: file,
         old: old.map(|o| Zeroizing::new(o.as_bytes().to_vec())),
         new: Zeroizing::new(text.as_bytes().to_vec()),
+        dir,
+        name,
     })
 }

@@ -326,10 +326,7 @@ fn drive(
                     .collect::<Vec<_>>(),
             )
             .map_err(|e| journaled(e, &name))?;
-            if plan.changes_anything() {
-                fsio::atomic_write(&plan.path, &plan.new, fsio::PRIVATE_FILE)
-                    .map_err(|e| journaled(e, &name))?;
-            }
+            plan.commit().map_err(|e| journaled(e, &name))?;
             let j = state.rotations.get_mut(&name).expect("journal present");
             if !j.written.contains(&label) {
                 j.written.push(label.clone());

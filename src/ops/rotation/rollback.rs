@@ -39,16 +39,14 @@ pub fn rollback(
         let Some(real) = paths.get(label) else {
             continue;
         };
-        let current = match std::fs::read(real) {
-            Ok(b) => Some(zeroize::Zeroizing::new(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::reading(real, "read", e)),
-        };
         match backup {
             Some(id) => {
                 let before = store.content(id)?;
-                if current.as_deref().map(|c| &c[..]) != Some(&before[..]) {
-                    if let Some(cur) = &current {
+                // Pinned to the folder and checked against what is read now, like
+                // every write.
+                let plan = targets::plan_content(&ctx.project.root, real, label, &before)?;
+                if plan.changes_anything() {
+                    if let Some(cur) = &plan.old {
                         store.save(
                             env_name,
                             label,
@@ -58,17 +56,17 @@ pub fn rollback(
                             "rollback: file before undo",
                         )?;
                     }
-                    fsio::atomic_write(real, &before, fsio::PRIVATE_FILE)?;
+                    plan.commit()?;
                     restored.push(label.clone());
                 }
             }
             None => {
-                if let Some(cur) = &current {
+                if let Some(cur) = fsio::read_capped(real)?.map(|s| s.bytes) {
                     store.save(
                         env_name,
                         label,
                         real,
-                        cur,
+                        &cur,
                         None,
                         "rollback: file keywarden had created",
                     )?;
