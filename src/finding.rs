@@ -102,6 +102,8 @@ pub enum Code {
     SymlinkOutside,
     Unreadable,
     FileInProduction,
+    /// A temporary file an interrupted run left beside a target.
+    LeftoverTemp,
     // --- lifecycle ---
     /// A revoked key found in a target.
     RevokedKey,
@@ -119,7 +121,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 34] = [
+    pub const ALL: [Code; 35] = [
         Code::KnownKey,
         Code::Placeholder,
         Code::TooShort,
@@ -151,6 +153,7 @@ impl Code {
         Code::RevokedKey,
         Code::UnfinishedRotation,
         Code::GracePeriod,
+        Code::LeftoverTemp,
         Code::HardCoded,
         Code::KeyInFile,
         Code::KeyInHistory,
@@ -189,6 +192,7 @@ impl Code {
             Code::RevokedKey => "KW117",
             Code::UnfinishedRotation => "KW118",
             Code::GracePeriod => "KW119",
+            Code::LeftoverTemp => "KW120",
             Code::HardCoded => "KW201",
             Code::KeyInFile => "KW202",
             Code::KeyInHistory => "KW203",
@@ -229,6 +233,7 @@ impl Code {
             Code::RevokedKey => "revoked key in use",
             Code::UnfinishedRotation => "unfinished rotation",
             Code::GracePeriod => "old key in grace period",
+            Code::LeftoverTemp => "temporary file left by an interrupted run",
             Code::HardCoded => "hard-coded key",
             Code::KeyInFile => "key in a file",
             Code::KeyInHistory => "key in git history",

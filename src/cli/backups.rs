@@ -44,7 +44,16 @@ pub fn run_backups(args: BackupsArgs, project: Option<&Path>) -> Result<u8> {
     if let Some(env) = &args.env {
         crate::ops::apply::environment(&opened.project, env)?;
     }
-    let all: Vec<_> = BackupStore::new(&opened.project.state_dir())
+    let store = BackupStore::new(&opened.project.state_dir());
+    // Said on stderr whatever the output format: a backup that cannot be listed must not
+    // vanish silently.
+    for (id, why) in store.damaged() {
+        eprintln!(
+            "keywarden: warning: backup {id} is not listed: {why} (a run was interrupted while saving it, or the disk is damaged); its files are in {}",
+            store.folder_path(&id).display()
+        );
+    }
+    let all: Vec<_> = store
         .list()
         .into_iter()
         .filter(|m| args.env.as_ref().is_none_or(|e| &m.environment == e))

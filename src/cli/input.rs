@@ -20,10 +20,21 @@ pub fn read_key() -> Result<Secret> {
         eprintln!();
         buf.extend_from_slice(line.as_bytes());
     } else {
+        // Sized up front, so no growing buffer leaves copies of the key behind, and
+        // bounded: a key is at most 4,096 characters (4 bytes each), plus a newline.
+        let cap = 4 * crate::keys::generate::MAX_LENGTH + 2;
+        buf.reserve_exact(cap + 1);
         stdin
             .lock()
+            .take(cap as u64 + 1)
             .read_to_end(&mut buf)
             .map_err(|e| Error::reading("<stdin>", "read", e))?;
+        if buf.len() > cap {
+            return Err(Error::Usage(format!(
+                "the key on stdin is longer than the maximum of {} characters",
+                crate::keys::generate::MAX_LENGTH
+            )));
+        }
     }
     if buf.ends_with(b"\n") {
         buf.pop();

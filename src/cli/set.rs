@@ -24,9 +24,14 @@ pub struct SetArgs {
     /// Generate a new key.
     #[arg(long, conflicts_with = "stdin", required_unless_present = "stdin")]
     generate: bool,
-    /// Read the key from standard input (hidden when typed at a terminal).
+    /// Read the key from standard input (hidden when typed at a terminal). It must be
+    /// 32 to 4,096 characters, like a generated one.
     #[arg(long)]
     stdin: bool,
+    /// With --stdin: write the key even if its strength is critical (the audit trail
+    /// records that it was forced).
+    #[arg(long, requires = "stdin")]
+    allow_weak: bool,
 }
 
 /// Tighten the environment's files to mode 0600 (owner read/write only), as the guide asks.
@@ -39,11 +44,19 @@ pub struct FixArgs {
 pub fn run_set(args: SetArgs, project: Option<&Path>) -> Result<u8> {
     let opened = common::open(project)?;
     let new = if args.stdin {
-        NewKey::Given(input::read_key()?)
+        NewKey::Given {
+            key: input::read_key()?,
+            allow_weak: args.allow_weak,
+        }
     } else {
         NewKey::Generate
     };
-    let out = apply::set_key(&opened.project, &opened.pepper, &args.env, new, "set")?;
+    let reason = if args.allow_weak {
+        "set (--allow-weak: a key of critical strength forced)"
+    } else {
+        "set"
+    };
+    let out = apply::set_key(&opened.project, &opened.pepper, &args.env, new, reason)?;
     let mut text = format!(
         "{}: key {} written to {} file(s)\n",
         args.env,
@@ -63,6 +76,9 @@ pub fn run_set(args: SetArgs, project: Option<&Path>) -> Result<u8> {
     }
     if !out.backups.is_empty() {
         text.push_str(&format!("  backups    {}\n", out.backups.join(", ")));
+    }
+    if args.allow_weak {
+        text.push_str("  warning    --allow-weak: this key's strength may be critical; replace it with `keywarden rotate` soon\n");
     }
     text.push_str("Restart the application so it loads the new key.\n");
     output::emit(&text)?;

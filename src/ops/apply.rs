@@ -22,8 +22,10 @@ use std::path::PathBuf;
 pub enum NewKey {
     /// Drawn with the manifest's defaults, redrawn until every target carries it exactly.
     Generate,
-    /// Given by the user (read from stdin, never from argv).
-    Given(Secret),
+    /// Given by the user (read from stdin, never from argv). Held to the bounds
+    /// `generate` keeps (32 to 4,096 characters); a key whose strength is critical is
+    /// refused unless `allow_weak`.
+    Given { key: Secret, allow_weak: bool },
 }
 
 #[derive(Debug)]
@@ -78,7 +80,8 @@ pub fn set_key(
             })
             .map_err(|e| Error::Failed(e.to_string()))?
         }
-        NewKey::Given(k) => {
+        NewKey::Given { key: k, allow_weak } => {
+            check_given(project, &k, allow_weak)?;
             for t in &env.targets {
                 targets::carries(t, &k).map_err(|why| {
                     Error::Usage(format!(
@@ -226,6 +229,48 @@ pub fn set_key(
         read_only,
         backups,
     })
+}
+
+/// A key given by the user meets the bounds `generate` keeps, and is not critically weak
+/// unless the user said so (`--allow-weak`, recorded in the audit trail by the caller's
+/// reason).
+fn check_given(project: &Project, key: &Secret, allow_weak: bool) -> Result<()> {
+    let chars = key.char_len();
+    if chars < generate::MIN_LENGTH {
+        return Err(Error::Usage(format!(
+            "the key is {chars} characters long; the guide's minimum is {} (64 recommended): use `--generate`, or a longer key",
+            generate::MIN_LENGTH
+        )));
+    }
+    if chars > generate::MAX_LENGTH {
+        return Err(Error::Usage(format!(
+            "the key is {chars} characters long; the maximum is {} characters",
+            generate::MAX_LENGTH
+        )));
+    }
+    if !allow_weak {
+        let names: Vec<&str> = project
+            .manifest
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        let project_name = project.name();
+        let ctx = crate::keys::strength::Context::new(Some(&project_name), &names);
+        let strength = crate::keys::strength::analyze(key, &ctx);
+        if strength.label == crate::keys::strength::Label::Critical {
+            let why: Vec<String> = strength
+                .findings
+                .iter()
+                .map(|f| format!("{} {}", f.code.as_str(), f.code.title()))
+                .collect();
+            return Err(Error::Usage(format!(
+                "the key's strength is critical ({}); use `--generate`, or pass `--allow-weak` to write it anyway (recorded in the audit trail)",
+                why.join("; ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Replaces each planned file; on a failure, puts back the files already replaced.

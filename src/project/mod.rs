@@ -133,10 +133,51 @@ impl Project {
         crate::records::audit::AuditLog::by(&self.state_dir(), &self.root, self.context.actor())
     }
 
-    /// Takes the project's lock; held until the returned guard drops.
+    /// Takes the project's lock; held until the returned guard drops. Holding it, no
+    /// other keywarden writes here, so temporary files beside the targets are debris of
+    /// an interrupted run: they are removed (they may hold a key), and each removal is
+    /// recorded in the audit trail.
     pub fn lock(&self) -> Result<ProjectLock> {
         let dir = self.state_dir();
         fsio::create_private_dir(&dir)?;
-        ProjectLock::acquire(&dir.join("lock"))
+        let lock = ProjectLock::acquire(&dir.join("lock"))?;
+        self.remove_leftover_temp_files();
+        Ok(lock)
+    }
+
+    fn remove_leftover_temp_files(&self) {
+        let mut folders: Vec<PathBuf> = Vec::new();
+        for env in &self.manifest.environments {
+            for t in env.targets.iter().chain(env.fallback.iter()) {
+                let crate::project::manifest::Target::File { path, .. } = t else {
+                    continue;
+                };
+                if let Ok(real) = fsio::resolve_inside(&self.root, path)
+                    && let Some(parent) = real.parent()
+                    && !folders.iter().any(|f| f == parent)
+                {
+                    folders.push(parent.to_path_buf());
+                }
+            }
+        }
+        for folder in folders {
+            let Ok(dir) = fsio::PinnedDir::open(&self.root, &folder) else {
+                continue;
+            };
+            for name in dir.leftover_temp_files() {
+                if dir.remove_temp(&name).is_ok() {
+                    let _ = self.audit().append(
+                        crate::records::audit::Record::new(
+                            "cleanup",
+                            crate::records::audit::Outcome::Ok,
+                        )
+                        .detail(format!(
+                            "removed {}, left by an interrupted run",
+                            folder.join(&name).display()
+                        )),
+                    );
+                }
+            }
+        }
     }
 }

@@ -141,7 +141,9 @@ impl BackupStore {
                     let json = serde_json::to_vec_pretty(&meta).map_err(|e| {
                         Error::Failed(format!("cannot encode a backup record: {e}"))
                     })?;
-                    fsio::create_new_private(&dir.join("meta.json"), &json)?;
+                    // The record goes in last, whole (written aside, then renamed): a
+                    // backup either lists complete or is reported as damaged, never half.
+                    fsio::atomic_write(&dir.join("meta.json"), &json, fsio::PRIVATE_FILE)?;
                     return Ok(id);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -165,6 +167,39 @@ impl BackupStore {
             .collect();
         all.sort_by(|a: &BackupMeta, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
         all
+    }
+
+    /// Backup folders whose record is missing or unreadable (a run killed while saving
+    /// one, or a damaged disk): their ids and what is wrong. `list` leaves them out.
+    pub fn damaged(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| {
+                let id = e.file_name().to_string_lossy().into_owned();
+                let why = match std::fs::read(e.path().join("meta.json")) {
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                        "its record (meta.json) is missing".to_string()
+                    }
+                    Err(err) => format!("its record (meta.json) cannot be read: {err}"),
+                    Ok(b) if b.is_empty() => "its record (meta.json) is empty".to_string(),
+                    Ok(b) => match serde_json::from_slice::<BackupMeta>(&b) {
+                        Ok(_) => return None,
+                        Err(err) => format!("its record (meta.json) is damaged: {err}"),
+                    },
+                };
+                Some((id, why))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The folder of backup `id`, for messages.
+    pub fn folder_path(&self, id: &str) -> PathBuf {
+        self.dir.join(id)
     }
 
     /// The saved bytes of backup `id` (key material: the caller wraps them at once).

@@ -316,6 +316,25 @@ impl PlannedWrite {
     }
 }
 
+/// Why `path` (relative to the project root, normalised) is a file keywarden must never
+/// write a key into: the manifest, git's own files and the ignore files that keep
+/// secrets out of commits. `None` for any other file.
+pub fn not_a_secrets_file(path: &Path) -> Option<&'static str> {
+    if path == Path::new(crate::project::manifest::FILE_NAME) {
+        return Some("is the manifest itself, which is committed and never holds a key");
+    }
+    if path.components().any(|c| c.as_os_str() == ".git") {
+        return Some("is inside git's own folder");
+    }
+    match path.file_name()?.to_str()? {
+        ".gitignore" | ".gitattributes" | ".gitmodules" | ".dockerignore" => {
+            Some("is a git or Docker control file, committed and read by tools, not a secrets file")
+        }
+        ".keywarden-scan.toml" => Some("is keywarden's own scan configuration"),
+        _ => None,
+    }
+}
+
 /// Opens the folder of `file` (a resolved path inside `root`) and reads the file.
 fn open_pinned(
     root: &Path,
@@ -388,6 +407,16 @@ pub fn plan_edits(
     edits: &[Edit],
 ) -> Result<PlannedWrite> {
     let file = fsio::resolve_inside(root, path)?;
+    // A symlink may lead to the manifest or an ignore file: judged by where it lands.
+    if let Some(why) = file.strip_prefix(root).ok().and_then(not_a_secrets_file) {
+        return Err(Error::input(
+            root.join(path),
+            None,
+            None,
+            format!("leads to {}, which {why}", file.display()),
+            Some("point the target at the secrets file itself".into()),
+        ));
+    }
     let (dir, name, snapshot) = open_pinned(root, &file)?;
     let old = match snapshot {
         Some(s) => Some(Zeroizing::new(fsio::text_from_bytes(

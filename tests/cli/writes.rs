@@ -957,6 +957,35 @@ fn a_leftover_temp_file_is_removed_or_reported() {
     );
 }
 
+#[test]
+fn the_next_change_removes_a_leftover_temp_file_and_records_it() {
+    let sb = Sandbox::new();
+    dev_manifest(&sb, "  { path = \".env\" },\n");
+    sb.write(".env", &format!("SECRET_KEY='{OLD}'\n"));
+    let leftover = "R9tV2mX7kQ4pL8wN3cB6zH1jF5dS0gA2eU7yI4oK9lM3nP6vC8xT1qW5rE7bZ2h";
+    sb.write(
+        ".keywarden-Ab12Cd.tmp",
+        &format!("SECRET_KEY='{leftover}'\n"),
+    );
+    let status = sb.kw().args(["status", "--json"]).output().unwrap();
+    assert!(stdout(&status).contains("KW120"), "{}", stdout(&status));
+    let out = sb.kw().args(["fix", "development"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !sb.project.path().join(".keywarden-Ab12Cd.tmp").exists(),
+        "the leftover is removed once the project lock is held"
+    );
+    let audit = sb.kw().args(["audit", "--json"]).output().unwrap();
+    no_key_in(&audit, leftover);
+    assert!(
+        stdout(&audit).contains("cleanup") && stdout(&audit).contains(".keywarden-Ab12Cd.tmp"),
+        "{}",
+        stdout(&audit)
+    );
+    let status = sb.kw().args(["status", "--json"]).output().unwrap();
+    assert!(!stdout(&status).contains("KW120"));
+}
+
 /// The project's `backups` folder under the state home.
 fn backups_dir(home: &Path) -> PathBuf {
     fn find(dir: &Path) -> Option<PathBuf> {

@@ -25,6 +25,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 mod findings;
+mod leftovers;
 use findings::*;
 
 #[derive(Debug, Serialize)]
@@ -120,6 +121,7 @@ pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<Proj
         .collect();
     let git = GitView::query(&project.root, &file_paths);
     let me = fsio::current_uid();
+    let leftovers = leftovers::Leftovers::find(&reads);
 
     // Fingerprints once per target; strength once per distinct key, over every core.
     let fps: Vec<Vec<Option<Fingerprint>>> = reads
@@ -148,9 +150,10 @@ pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<Proj
     .collect();
     let mut environments = Vec::with_capacity(envs.len());
     for ((env, reads), fps) in envs.iter().zip(reads).zip(fps) {
-        environments.push(env_status(
-            env, reads, fps, state, &strengths, &git, me, now,
-        ));
+        let left = leftovers.findings(env, &reads);
+        let mut status = env_status(env, reads, fps, state, &strengths, &git, me, now);
+        status.findings.extend(left);
+        environments.push(status);
     }
     flag_shared_keys(&mut environments);
     for e in &mut environments {

@@ -581,6 +581,12 @@ impl<'a> Parser<'a> {
                 "name the file, e.g. \".env\"",
             );
         }
+        if let Some(why) = crate::targets::not_a_secrets_file(&crate::fsio::normalize(path)) {
+            return bad(
+                format!("target path {} {why}", quote(raw)),
+                "point the target at the secrets file itself, e.g. \".env\" or \".streamlit/secrets.toml\"",
+            );
+        }
         Ok(path.to_path_buf())
     }
 }
