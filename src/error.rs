@@ -93,6 +93,9 @@ pub enum Error {
     /// A rollback was interrupted: only finishing the rollback is safe.
     #[error("a rollback of this rotation was interrupted ({journal})")]
     RollbackInterrupted { env: String, journal: String },
+    /// An incident step cannot run or close before a step it requires.
+    #[error("step `{step}` needs `{requires}` first (done or skipped with a note)")]
+    StepNeedsEarlier { step: String, requires: String },
     /// A step of a rotation failed; its journal can finish or undo it.
     #[error("{cause}\n  the rotation is journaled: fix the cause, then resume it or roll it back")]
     RotationStopped { env: String, cause: Box<Error> },
@@ -181,7 +184,8 @@ impl Error {
             Error::Usage(_)
             | Error::Input(_)
             | Error::RotationInTheWay { .. }
-            | Error::RollbackInterrupted { .. } => Kind::BadInput,
+            | Error::RollbackInterrupted { .. }
+            | Error::StepNeedsEarlier { .. } => Kind::BadInput,
             Error::Locked { .. } => Kind::Locked,
             Error::Failed(_)
             | Error::KeysDisagree { .. }

@@ -104,6 +104,27 @@ pub struct Incidents<'a> {
     project: &'a Project,
 }
 
+/// The first step that `step` requires and that is still open, if any: a step cannot
+/// run or be marked done before the steps it requires are done or skipped.
+pub fn unmet_requirement<'p>(incident: &Incident, pb: &'p Playbook, step: &str) -> Option<&'p str> {
+    pb.step(step)?
+        .requires
+        .iter()
+        .find(|r| incident.step(r).is_none_or(|s| !s.status.is_closed()))
+        .map(String::as_str)
+}
+
+/// [`unmet_requirement`] as an error.
+pub fn needs_earlier(incident: &Incident, pb: &Playbook, step: &str) -> Result<()> {
+    match unmet_requirement(incident, pb, step) {
+        Some(r) => Err(Error::StepNeedsEarlier {
+            step: step.to_string(),
+            requires: r.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
 impl<'a> Incidents<'a> {
     pub fn new(project: &'a Project) -> Incidents<'a> {
         Incidents { project }
@@ -232,7 +253,7 @@ impl<'a> Incidents<'a> {
         result: Option<String>,
         note: Option<&str>,
     ) -> Result<()> {
-        let def = pb.step(step_id).ok_or_else(|| {
+        pb.step(step_id).ok_or_else(|| {
             let ids: Vec<&str> = pb.steps.iter().map(|s| s.id.as_str()).collect();
             Error::Usage(format!(
                 "no step `{step_id}` in playbook {}; its steps are: {}",
@@ -241,13 +262,7 @@ impl<'a> Incidents<'a> {
             ))
         })?;
         if status == Status::Done {
-            for r in &def.requires {
-                if incident.step(r).is_none_or(|s| !s.status.is_closed()) {
-                    return Err(Error::Usage(format!(
-                        "step `{step_id}` needs `{r}` first (done or skipped with a note)"
-                    )));
-                }
-            }
+            needs_earlier(incident, pb, step_id)?;
         }
         if status == Status::Skipped && note.is_none_or(|n| n.trim().is_empty()) {
             return Err(Error::Usage(format!(

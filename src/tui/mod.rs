@@ -12,7 +12,6 @@
 
 mod action;
 mod app;
-pub mod checklist;
 mod incident_flow;
 pub mod jobs;
 pub mod keys;

@@ -67,6 +67,49 @@ pub enum RunEnd {
     Stopped { step: &'static str, run: CommandRun },
 }
 
+/// What a run's end means, as facts each face words its own way (the CLI, the TUI, the
+/// incident record): the keys before and after and the environments that must rotate
+/// too, or the step that stopped with the new key in place but not confirmed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Summary {
+    Finished {
+        env: String,
+        /// The old keys, listed (`no key` when there was none).
+        old: String,
+        new: Fingerprint,
+        /// Environments that hold the revoked key too: rotate them next.
+        rotate_too: Vec<String>,
+    },
+    Stopped {
+        env: String,
+        step: &'static str,
+        /// The failed command's summary.
+        why: String,
+    },
+}
+
+impl RunEnd {
+    pub fn summary(&self, env: &str) -> Summary {
+        match self {
+            RunEnd::Finished {
+                old,
+                new,
+                also_exposed,
+            } => Summary::Finished {
+                env: env.to_string(),
+                old: crate::keys::fingerprint::list(old),
+                new: new.clone(),
+                rotate_too: also_exposed.clone(),
+            },
+            RunEnd::Stopped { step, run } => Summary::Stopped {
+                env: env.to_string(),
+                step,
+                why: run.summary(),
+            },
+        }
+    }
+}
+
 /// Everything a rotation needs.
 pub struct Ctx<'a> {
     pub project: &'a Project,

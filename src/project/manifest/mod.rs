@@ -221,6 +221,12 @@ pub fn default_rotation_days(env_name: &str) -> u32 {
     }
 }
 
+/// Whether an environment is production: its findings are graded up, its checklist asks
+/// for environment variables, and changing its key asks the user to type its name.
+pub fn is_production(env_name: &str) -> bool {
+    matches!(env_name, "production" | "prod")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The manifest does not exist.
