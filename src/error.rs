@@ -4,7 +4,6 @@
 //! and a hint. They never carry key material: callers build messages from paths, names
 //! and fingerprints only.
 
-use crate::keys::fingerprint::Fingerprint;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -79,9 +78,10 @@ pub enum Error {
     )]
     KeysDisagree {
         env: String,
-        first: Fingerprint,
+        /// Fingerprints (`kw:…`), never keys.
+        first: String,
         first_in: String,
-        second: Fingerprint,
+        second: String,
         second_in: String,
     },
     /// No target of an environment holds a key.
@@ -200,26 +200,6 @@ impl Error {
             Kind::Failed => exit::FAILED,
             Kind::Locked => exit::LOCKED,
         }
-    }
-}
-
-impl From<crate::project::manifest::ManifestError> for Error {
-    fn from(e: crate::project::manifest::ManifestError) -> Self {
-        let (line, column) = if e.line > 0 {
-            (Some(e.line), Some(e.column))
-        } else {
-            (None, None)
-        };
-        Error::input(e.path, line, column, e.message, Some(e.hint))
-    }
-}
-
-impl From<crate::records::audit::AuditError> for Error {
-    /// The audit trail fails closed: the action that needed the record did not happen.
-    fn from(e: crate::records::audit::AuditError) -> Self {
-        Error::Failed(format!(
-            "no audit record could be written, so nothing was done: {e}"
-        ))
     }
 }
 

@@ -8,12 +8,23 @@
 use crate::error::{Error, Result};
 use crate::fsio;
 use crate::keys::fingerprint::Fingerprint;
+use crate::records::store;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub const BACKUPS_DIR: &str = "backups";
+
+/// How a backup's description (`meta.json`) is kept. Descriptions written before they
+/// had a version read as version 1.
+const KIND: store::Kind = store::Kind {
+    name: "backup record",
+    version: 1,
+    damaged: "damaged backup record",
+    damaged_hint: None,
+    read_action: "read the backup record",
+};
 
 /// What a backup holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -138,10 +149,7 @@ impl BackupStore {
                         reason: reason.to_string(),
                     };
                     fsio::create_new_private(&dir.join("content"), content)?;
-                    let json = serde_json::to_vec_pretty(&meta).map_err(|e| {
-                        Error::Failed(format!("cannot encode a backup record: {e}"))
-                    })?;
-                    fsio::create_new_private(&dir.join("meta.json"), &json)?;
+                    store::create(&KIND, &dir.join("meta.json"), &meta)?;
                     return Ok(id);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -160,8 +168,11 @@ impl BackupStore {
             .into_iter()
             .flatten()
             .flatten()
-            .filter_map(|e| std::fs::read(e.path().join("meta.json")).ok())
-            .filter_map(|b| serde_json::from_slice(&b).ok())
+            .filter_map(|e| {
+                store::load(&KIND, &e.path().join("meta.json"))
+                    .ok()
+                    .flatten()
+            })
             .collect();
         all.sort_by(|a: &BackupMeta, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
         all
@@ -178,20 +189,8 @@ impl BackupStore {
     /// The description of backup `id`.
     pub fn meta(&self, id: &str) -> Result<BackupMeta> {
         let p = self.folder(id)?.join("meta.json");
-        let bytes = std::fs::read(&p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                Error::Usage(format!("no backup `{id}`; `keywarden backups` lists them"))
-            }
-            _ => Error::reading(&p, "read the backup record", e),
-        })?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::input(
-                &p,
-                Some(e.line()),
-                Some(e.column()),
-                format!("damaged backup record: {e}"),
-                None,
-            )
+        store::load(&KIND, &p)?.ok_or_else(|| {
+            Error::Usage(format!("no backup `{id}`; `keywarden backups` lists them"))
         })
     }
 

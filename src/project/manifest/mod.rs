@@ -348,5 +348,16 @@ impl ManifestError {
     }
 }
 
+impl From<ManifestError> for crate::error::Error {
+    fn from(e: ManifestError) -> Self {
+        let (line, column) = if e.line > 0 {
+            (Some(e.line), Some(e.column))
+        } else {
+            (None, None)
+        };
+        crate::error::Error::input(e.path, line, column, e.message, Some(e.hint))
+    }
+}
+
 #[cfg(test)]
 mod tests;
