@@ -210,7 +210,7 @@ fn apply_all(plans: &[PlannedWrite]) -> Result<(Vec<String>, Vec<String>)> {
             unchanged.push(p.label.clone());
             continue;
         }
-        if let Err(e) = fsio::atomic_write(&p.path, &p.new, fsio::PRIVATE_FILE) {
+        if let Err(e) = p.commit() {
             let mut undo_failures = Vec::new();
             for w in done.iter().rev() {
                 let undo = match &w.old {

@@ -106,7 +106,7 @@ pub fn expire_grace(
                             "grace period ended",
                         )?;
                     }
-                    fsio::atomic_write(&plan.path, &plan.new, fsio::PRIVATE_FILE)?;
+                    plan.commit()?;
                     format!("old key removed from {}", path.display())
                 } else {
                     format!(

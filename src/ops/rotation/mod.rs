@@ -399,8 +399,7 @@ fn drive(
             )
             .map_err(|e| journaled(e, &name))?;
             if plan.changes_anything() {
-                fsio::atomic_write(&plan.path, &plan.new, fsio::PRIVATE_FILE)
-                    .map_err(|e| journaled(e, &name))?;
+                plan.commit().map_err(|e| journaled(e, &name))?;
             }
             let j = run.journal_mut();
             if !j.written.contains(&label) {
