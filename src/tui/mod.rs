@@ -28,7 +28,7 @@ pub mod words;
 pub use action::{Action, StepAction};
 pub use app::{App, Focus, Mode, Settings};
 pub use jobs::{Job, JobEvent};
-pub use session::{Clock, Context, Env, Session};
+pub use session::Session;
 pub use theme::Theme;
 
 use crate::error::{Error, Result};
