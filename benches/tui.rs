@@ -4,11 +4,12 @@
 //! Prints figures, asserts nothing. Goals: first frame within 30 ms, a 1,000-environment
 //! frame within 16 ms (one 60 Hz tick). Run: `cargo bench --bench tui`.
 
+use keywarden::context::{Clock, Context, Env};
 use keywarden::keys::fingerprint::Pepper;
 use keywarden::keys::generate::{self, KeySpec};
 use keywarden::project::Project;
 use keywarden::project::home::Home;
-use keywarden::tui::{Action, App, Clock, Context, Env, Session, Settings, Theme};
+use keywarden::tui::{Action, App, Session, Settings, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

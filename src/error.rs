@@ -4,7 +4,6 @@
 //! and a hint. They never carry key material: callers build messages from paths, names
 //! and fingerprints only.
 
-use crate::keys::fingerprint::Fingerprint;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -79,9 +78,10 @@ pub enum Error {
     )]
     KeysDisagree {
         env: String,
-        first: Fingerprint,
+        /// Fingerprints (`kw:…`), never keys.
+        first: String,
         first_in: String,
-        second: Fingerprint,
+        second: String,
         second_in: String,
     },
     /// No target of an environment holds a key.
@@ -93,6 +93,9 @@ pub enum Error {
     /// A rollback was interrupted: only finishing the rollback is safe.
     #[error("a rollback of this rotation was interrupted ({journal})")]
     RollbackInterrupted { env: String, journal: String },
+    /// An incident step cannot run or close before a step it requires.
+    #[error("step `{step}` needs `{requires}` first (done or skipped with a note)")]
+    StepNeedsEarlier { step: String, requires: String },
     /// A step of a rotation failed; its journal can finish or undo it.
     #[error("{cause}\n  the rotation is journaled: fix the cause, then resume it or roll it back")]
     RotationStopped { env: String, cause: Box<Error> },
@@ -181,7 +184,8 @@ impl Error {
             Error::Usage(_)
             | Error::Input(_)
             | Error::RotationInTheWay { .. }
-            | Error::RollbackInterrupted { .. } => Kind::BadInput,
+            | Error::RollbackInterrupted { .. }
+            | Error::StepNeedsEarlier { .. } => Kind::BadInput,
             Error::Locked { .. } => Kind::Locked,
             Error::Failed(_)
             | Error::KeysDisagree { .. }
@@ -196,26 +200,6 @@ impl Error {
             Kind::Failed => exit::FAILED,
             Kind::Locked => exit::LOCKED,
         }
-    }
-}
-
-impl From<crate::project::manifest::ManifestError> for Error {
-    fn from(e: crate::project::manifest::ManifestError) -> Self {
-        let (line, column) = if e.line > 0 {
-            (Some(e.line), Some(e.column))
-        } else {
-            (None, None)
-        };
-        Error::input(e.path, line, column, e.message, Some(e.hint))
-    }
-}
-
-impl From<crate::records::audit::AuditError> for Error {
-    /// The audit trail fails closed: the action that needed the record did not happen.
-    fn from(e: crate::records::audit::AuditError) -> Self {
-        Error::Failed(format!(
-            "no audit record could be written, so nothing was done: {e}"
-        ))
     }
 }
 

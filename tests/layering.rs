@@ -121,3 +121,24 @@ fn only_the_context_reads_the_process_environment() {
         offenders.join("\n")
     );
 }
+
+#[test]
+fn the_faces_leave_file_writing_to_the_core() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src.join("cli"), &mut files);
+    rust_files(&src.join("tui"), &mut files);
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            text.contains("atomic_write") || text.contains("fs::write(")
+        })
+        .map(|p| p.strip_prefix(&src).unwrap().display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "faces that write files themselves:\n{}",
+        offenders.join("\n")
+    );
+}

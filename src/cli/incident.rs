@@ -157,28 +157,30 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
                         "step `{step}` has no action: mark it --done (or --skip) with a --note"
                     ))
                 })?;
-                check_requires(&incident, &pb, step)?;
-                let outcome = actions::run(action, &ctx, &incident, &mut print_progress)?;
-                let status = if outcome.ok {
-                    Status::Done
-                } else {
-                    Status::Failed
-                };
-                store.record(
+                let ran = actions::run_step(
+                    &ctx,
                     &mut incident,
                     &pb,
                     step,
-                    status,
-                    Some(outcome.result.clone()),
+                    action,
                     a.note.as_deref(),
+                    &mut print_progress,
                 )?;
+                // Recorded as failed; the error is this command's outcome.
+                if let Some(e) = ran.error {
+                    return Err(e);
+                }
                 output::emit(&format!(
                     "{step}: {}\n{}\n",
-                    status.as_str(),
-                    outcome.result
+                    ran.status.as_str(),
+                    ran.result
                 ))?;
                 output::emit(&next_hint(&incident, &pb))?;
-                return Ok(if outcome.ok { exit::OK } else { exit::FAILED });
+                return Ok(if ran.status == Status::Done {
+                    exit::OK
+                } else {
+                    exit::FAILED
+                });
             }
             let status = if a.done {
                 Status::Done
@@ -242,18 +244,7 @@ fn current_fingerprint(
 }
 
 fn check_requires(incident: &Incident, pb: &Playbook, step: &str) -> Result<()> {
-    for r in &pb
-        .step(step)
-        .map(|d| d.requires.clone())
-        .unwrap_or_default()
-    {
-        if incident.step(r).is_none_or(|s| !s.status.is_closed()) {
-            return Err(Error::Usage(format!(
-                "step `{step}` needs `{r}` first (done or skipped with a note)"
-            )));
-        }
-    }
-    Ok(())
+    crate::incident::needs_earlier(incident, pb, step)
 }
 
 fn print_progress(p: Progress) {
@@ -390,26 +381,21 @@ fn walk(store: &Incidents, incident: &mut Incident, pb: &Playbook, ctx: &StepCtx
                     continue;
                 }
                 let action = def.action.expect("checked");
-                match actions::run(action, ctx, incident, &mut print_progress) {
-                    Ok(outcome) => {
-                        eprintln!("  {}", outcome.result.replace('\n', "\n  "));
-                        let note = prompt("note (Enter for none): ")?;
-                        let status = if outcome.ok {
-                            Status::Done
-                        } else {
-                            Status::Failed
-                        };
-                        store.record(
-                            incident,
-                            pb,
-                            &rec.id,
-                            status,
-                            Some(outcome.result),
-                            Some(&note),
-                        )?;
-                    }
-                    Err(e) => eprintln!("  the action failed: {}", super::words::error(&e)),
+                let ran = actions::attempt(action, ctx, incident, &mut print_progress);
+                match &ran.error {
+                    None => eprintln!("  {}", ran.result.replace('\n', "\n  ")),
+                    Some(e) => eprintln!("  the action failed: {}", super::words::error(e)),
                 }
+                // A failed action is recorded too, like in the TUI.
+                let note = prompt("note (Enter for none): ")?;
+                store.record(
+                    incident,
+                    pb,
+                    &rec.id,
+                    ran.status,
+                    Some(ran.result),
+                    Some(&note),
+                )?;
             }
             "d" => {
                 let note = prompt("note (what you did, Enter for none): ")?;

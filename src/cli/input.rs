@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::keys::secret::Secret;
+use crate::project::manifest::is_production;
 use std::io::{IsTerminal, Read};
 use zeroize::Zeroizing;
 
@@ -50,11 +51,6 @@ pub fn read_key() -> Result<Secret> {
     let text = std::str::from_utf8(&buf)
         .map_err(|_| Error::Usage("the key on stdin is not valid UTF-8".into()))?;
     Ok(Secret::new(text.to_string()))
-}
-
-/// Whether an environment counts as production for confirmations.
-pub fn is_production(env: &str) -> bool {
-    matches!(env, "production" | "prod")
 }
 
 /// Asks the user to confirm a change of `env`'s key. Production: type its name. Others,

@@ -5,7 +5,7 @@ use super::input;
 use super::output;
 use crate::error::{Error, Result, exit};
 use crate::ops::command::CommandRun;
-use crate::ops::rotation::{self, Ctx, Progress, RunEnd};
+use crate::ops::rotation::{self, Ctx, Progress, RunEnd, Summary};
 use crate::records::journal::Kind;
 use std::path::Path;
 
@@ -88,17 +88,20 @@ fn run_to_end(
 ) -> Result<u8> {
     let mut log = String::new();
     let end = first(ctx, &mut printer(&mut log))?;
-    match end {
-        RunEnd::Finished {
-            old,
-            new,
-            also_exposed,
-        } => {
-            let old = crate::keys::fingerprint::list(&old);
+    match (end.summary(env), end) {
+        (
+            Summary::Finished {
+                old,
+                new,
+                rotate_too,
+                ..
+            },
+            _,
+        ) => {
             let mut text = format!(
                 "{env}: now uses {new} (was {old}; the old key is kept in `keywarden backups {env}`)\n"
             );
-            for other in also_exposed {
+            for other in rotate_too {
                 text.push_str(&format!(
                     "warning: {other} holds the revoked key too: run `keywarden rotate {other}` now\n"
                 ));
@@ -106,10 +109,9 @@ fn run_to_end(
             output::emit(&text)?;
             Ok(exit::OK)
         }
-        RunEnd::Stopped { step, run } => {
+        (Summary::Stopped { step, why, .. }, _) => {
             eprintln!(
-                "keywarden: {step} failed ({}); the new key is in place but not confirmed",
-                run.summary()
+                "keywarden: {step} failed ({why}); the new key is in place but not confirmed"
             );
             if input::ask("Roll back to the old key now?") {
                 let restored = rotation::rollback(ctx, env, &mut printer(&mut log))?;

@@ -54,18 +54,26 @@ pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     sync_dir(dir)
 }
 
-/// Writes a new file that must not exist yet (`O_EXCL`), `0600`, fsynced.
+/// Writes a new file that must not exist yet, `0600`, fsynced, and whole: the bytes go to
+/// a temporary file first, which is then linked into place (`link` fails if the name is
+/// taken, as `O_EXCL` would), so a crash leaves no half-written file under `path`.
 pub fn create_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(PRIVATE_FILE)
-        .open(path)
-        .map_err(|e| Error::writing(path, "create", e))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
+    let dir = parent_of(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(pinned::TEMP_PREFIX)
+        .suffix(pinned::TEMP_SUFFIX)
+        .permissions(fs::Permissions::from_mode(PRIVATE_FILE))
+        .tempfile_in(dir)
+        .map_err(|e| Error::writing(dir, "create a temporary file in the folder", e))?;
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(PRIVATE_FILE))
+        .map_err(|e| Error::writing(tmp.path(), "set the mode of", e))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| Error::writing(path, "write", e))?;
-    sync_dir(parent_of(path))
+    fs::hard_link(tmp.path(), path).map_err(|e| Error::writing(path, "create", e))?;
+    // Dropping `tmp` removes the temporary name; `path` keeps the file.
+    drop(tmp);
+    sync_dir(dir)
 }
 
 fn parent_of(path: &Path) -> &Path {

@@ -1,15 +1,15 @@
 //! The steps keywarden runs itself: revoke, rotate, restart, search the logs, draft the
 //! notification, check backups and targets — each over the same core the commands use.
 
-use super::Incident;
-use super::playbook::Action;
+use super::playbook::{Action, Playbook};
+use super::{Incident, Incidents, Status};
 use crate::error::{Error, Result};
 use crate::finding::Severity;
 use crate::keys::fingerprint::{Fingerprint, Pepper};
 use crate::keys::secret::Secret;
 use crate::keys::strength::Label;
 use crate::ops::command;
-use crate::ops::rotation::{self, Ctx, Progress, RunEnd};
+use crate::ops::rotation::{self, Ctx, Progress, Summary};
 use crate::ops::status;
 use crate::project::Project;
 use crate::project::manifest::Target;
@@ -71,6 +71,62 @@ pub fn run(
     }
 }
 
+/// What a step's action came to, as the incident records it.
+#[derive(Debug)]
+pub struct StepRun {
+    pub status: Status,
+    /// The result saved with the step.
+    pub result: String,
+    /// Why the action could not run at all; the step is then recorded as failed, with
+    /// this reason in its result.
+    pub error: Option<Error>,
+}
+
+/// Runs `action`; one that could not run at all is a failed step, with the reason.
+pub fn attempt(
+    action: Action,
+    ctx: &StepCtx,
+    incident: &Incident,
+    progress: &mut dyn FnMut(Progress),
+) -> StepRun {
+    match run(action, ctx, incident, progress) {
+        Ok(o) => StepRun {
+            status: if o.ok { Status::Done } else { Status::Failed },
+            result: o.result,
+            error: None,
+        },
+        Err(e) => StepRun {
+            status: Status::Failed,
+            result: format!("the action could not run: {e}"),
+            error: Some(e),
+        },
+    }
+}
+
+/// Runs `step`'s action and records what it came to (done, failed, or could not run) in
+/// the incident: the same record whichever face asked.
+pub fn run_step(
+    ctx: &StepCtx,
+    incident: &mut Incident,
+    pb: &Playbook,
+    step: &str,
+    action: Action,
+    note: Option<&str>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<StepRun> {
+    super::needs_earlier(incident, pb, step)?;
+    let run = attempt(action, ctx, incident, progress);
+    Incidents::new(ctx.project).record(
+        incident,
+        pb,
+        step,
+        run.status,
+        Some(run.result.clone()),
+        note,
+    )?;
+    Ok(run)
+}
+
 fn rotation_ctx<'a>(ctx: &'a StepCtx, audit: &'a crate::records::audit::AuditLog) -> Ctx<'a> {
     Ctx {
         project: ctx.project,
@@ -127,27 +183,26 @@ fn rotate_env(
         let reason = format!("incident {} ({})", incident.id, incident.playbook);
         rotation::start(&rctx, env, kind, Some(reason), None, progress)?
     };
-    Ok(match end {
-        RunEnd::Finished {
+    Ok(match end.summary(env) {
+        Summary::Finished {
             old,
             new,
-            also_exposed,
+            rotate_too,
+            ..
         } => {
-            let old = crate::keys::fingerprint::list(&old);
             let verb = if kind == Kind::Revoke {
                 "revoked"
             } else {
                 "rotated"
             };
             let mut s = format!("{env}: {verb} {old}; now {new}");
-            if !also_exposed.is_empty() {
-                s.push_str(&format!("; also held by {}", also_exposed.join(", ")));
+            if !rotate_too.is_empty() {
+                s.push_str(&format!("; also held by {}", rotate_too.join(", ")));
             }
             ActionOutcome::ok(s)
         }
-        RunEnd::Stopped { step, run } => ActionOutcome::failed(format!(
-            "{env}: {step} failed ({}); run the step again to retry, or `keywarden rotate {env} --rollback`",
-            run.summary()
+        Summary::Stopped { step, why, .. } => ActionOutcome::failed(format!(
+            "{env}: {step} failed ({why}); run the step again to retry, or `keywarden rotate {env} --rollback`"
         )),
     })
 }

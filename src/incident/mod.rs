@@ -11,16 +11,26 @@ pub mod playbook;
 pub mod report;
 
 use crate::error::{Error, Result};
-use crate::fsio;
 use crate::keys::fingerprint::Fingerprint;
 use crate::project::Project;
 use crate::records::audit::{Outcome, Record};
+use crate::records::store;
 use jiff::Timestamp;
 use playbook::Playbook;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 const DIR: &str = "incidents";
+
+/// How incident records are kept on disk. Records written before they had a version
+/// read as version 1.
+const KIND: store::Kind = store::Kind {
+    name: "incident record",
+    version: 1,
+    damaged: "damaged incident record",
+    damaged_hint: None,
+    read_action: "read",
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,6 +114,27 @@ pub struct Incidents<'a> {
     project: &'a Project,
 }
 
+/// The first step that `step` requires and that is still open, if any: a step cannot
+/// run or be marked done before the steps it requires are done or skipped.
+pub fn unmet_requirement<'p>(incident: &Incident, pb: &'p Playbook, step: &str) -> Option<&'p str> {
+    pb.step(step)?
+        .requires
+        .iter()
+        .find(|r| incident.step(r).is_none_or(|s| !s.status.is_closed()))
+        .map(String::as_str)
+}
+
+/// [`unmet_requirement`] as an error.
+pub fn needs_earlier(incident: &Incident, pb: &Playbook, step: &str) -> Result<()> {
+    match unmet_requirement(incident, pb, step) {
+        Some(r) => Err(Error::StepNeedsEarlier {
+            step: step.to_string(),
+            requires: r.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
 impl<'a> Incidents<'a> {
     pub fn new(project: &'a Project) -> Incidents<'a> {
         Incidents { project }
@@ -173,35 +204,27 @@ impl<'a> Incidents<'a> {
         Ok(incident)
     }
 
-    /// Saves the record atomically (`0600`).
+    /// Saves the record atomically (`0600`), with its version.
     pub fn save(&self, incident: &Incident) -> Result<()> {
-        fsio::create_private_dir(&self.dir())?;
-        let mut json = serde_json::to_vec_pretty(incident)
-            .map_err(|e| Error::Failed(format!("cannot encode the incident: {e}")))?;
-        json.push(b'\n');
-        fsio::atomic_write(&self.path(&incident.id)?, &json, fsio::PRIVATE_FILE)
+        store::save(&KIND, &self.path(&incident.id)?, incident)
     }
 
     pub fn load(&self, id: &str) -> Result<Incident> {
-        let path = self.path(id)?;
-        let text = match std::fs::read(&path) {
-            Ok(b) => fsio::text_from_bytes(&path, b)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::Usage(format!(
-                    "no incident `{id}`; `keywarden incident list` shows them"
-                )));
-            }
-            Err(e) => return Err(Error::reading(&path, "read", e)),
-        };
-        serde_json::from_str(&text).map_err(|e| {
-            Error::input(
-                &path,
-                Some(e.line()),
-                Some(e.column()),
-                format!("damaged incident record: {e}"),
-                None,
-            )
+        store::load(&KIND, &self.path(id)?)?.ok_or_else(|| {
+            Error::Usage(format!(
+                "no incident `{id}`; `keywarden incident list` shows them"
+            ))
         })
+    }
+
+    /// Takes the record's lock and reads it again, so a change made meanwhile by another
+    /// keywarden (the TUI and the CLI on one incident) is kept, not overwritten.
+    fn lock_fresh(&self, incident: &mut Incident) -> Result<store::RecordLock> {
+        let lock = store::lock(&self.path(&incident.id)?)?;
+        if let Ok(fresh) = self.load(&incident.id) {
+            *incident = fresh;
+        }
+        Ok(lock)
     }
 
     /// Every incident, newest first.
@@ -232,7 +255,8 @@ impl<'a> Incidents<'a> {
         result: Option<String>,
         note: Option<&str>,
     ) -> Result<()> {
-        let def = pb.step(step_id).ok_or_else(|| {
+        let _lock = self.lock_fresh(incident)?;
+        pb.step(step_id).ok_or_else(|| {
             let ids: Vec<&str> = pb.steps.iter().map(|s| s.id.as_str()).collect();
             Error::Usage(format!(
                 "no step `{step_id}` in playbook {}; its steps are: {}",
@@ -241,13 +265,7 @@ impl<'a> Incidents<'a> {
             ))
         })?;
         if status == Status::Done {
-            for r in &def.requires {
-                if incident.step(r).is_none_or(|s| !s.status.is_closed()) {
-                    return Err(Error::Usage(format!(
-                        "step `{step_id}` needs `{r}` first (done or skipped with a note)"
-                    )));
-                }
-            }
+            needs_earlier(incident, pb, step_id)?;
         }
         if status == Status::Skipped && note.is_none_or(|n| n.trim().is_empty()) {
             return Err(Error::Usage(format!(
@@ -300,6 +318,7 @@ impl<'a> Incidents<'a> {
 
     /// Adds a note to a step without changing its status.
     pub fn note(&self, incident: &mut Incident, step_id: &str, text: &str) -> Result<()> {
+        let _lock = self.lock_fresh(incident)?;
         let rec = incident
             .steps
             .iter_mut()

@@ -44,6 +44,14 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether the action changes keys (so a face asks first, as for a rotation).
+    pub fn changes_keys(self) -> bool {
+        matches!(
+            self,
+            Action::Revoke | Action::Rotate | Action::RotateSharing
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Revoke => "revoke",

@@ -45,9 +45,9 @@ pub fn read(project: &Project, pepper: &Pepper, env_name: &str) -> Result<Curren
             Some(first) if first.fingerprint != fingerprint => {
                 return Err(Error::KeysDisagree {
                     env: env_name.to_string(),
-                    first: first.fingerprint.clone(),
+                    first: first.fingerprint.to_string(),
                     first_in: first.source.clone(),
-                    second: fingerprint,
+                    second: fingerprint.to_string(),
                     second_in: t.label(),
                 });
             }

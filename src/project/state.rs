@@ -5,9 +5,9 @@
 //! versioned; a newer version than this build understands is refused rather than
 //! rewritten, so an older keywarden never drops what a newer one recorded.
 
-use crate::error::{Error, Result};
-use crate::fsio;
+use crate::error::Result;
 use crate::keys::fingerprint::Fingerprint;
+use crate::records::store;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -15,6 +15,17 @@ use std::path::{Path, PathBuf};
 
 pub const STATE_FILE: &str = "state.json";
 pub const STATE_VERSION: u32 = 1;
+
+/// How the state is kept on disk.
+const KIND: store::Kind = store::Kind {
+    name: "state",
+    version: STATE_VERSION,
+    damaged: "keywarden's state file is damaged",
+    damaged_hint: Some(
+        "restore it from a backup of the state folder; keywarden will not overwrite it meanwhile",
+    ),
+    read_action: "read",
+};
 
 /// How the creation time of a key is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,43 +110,13 @@ impl State {
 
     /// Loads `dir/state.json`; a missing file is an empty state.
     pub fn load(dir: &Path, project: &Path) -> Result<State> {
-        let path = dir.join(STATE_FILE);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => fsio::text_from_bytes(&path, bytes)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(project)),
-            Err(e) => return Err(Error::reading(&path, "read", e)),
-        };
-        let state: State = serde_json::from_str(&text).map_err(|e| {
-            Error::input(
-                &path,
-                Some(e.line()),
-                Some(e.column()),
-                format!("keywarden's state file is damaged: {e}"),
-                Some("restore it from a backup of the state folder; keywarden will not overwrite it meanwhile".into()),
-            )
-        })?;
-        if state.version > STATE_VERSION {
-            return Err(Error::input(
-                &path,
-                None,
-                None,
-                format!(
-                    "state version {} was written by a newer keywarden (this one reads version {STATE_VERSION})",
-                    state.version
-                ),
-                Some("upgrade keywarden".into()),
-            ));
-        }
-        Ok(state)
+        Ok(store::load(&KIND, &dir.join(STATE_FILE))?.unwrap_or_else(|| State::new(project)))
     }
 
-    /// Writes `dir/state.json` atomically (`0600`), creating `dir` (`0700`).
+    /// Writes `dir/state.json` atomically (`0600`), creating `dir` (`0700`). Callers hold
+    /// the project's lock.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        fsio::create_private_dir(dir)?;
-        let mut json = serde_json::to_vec_pretty(self)
-            .map_err(|e| Error::Failed(format!("cannot encode the state: {e}")))?;
-        json.push(b'\n');
-        fsio::atomic_write(&dir.join(STATE_FILE), &json, fsio::PRIVATE_FILE)
+        store::save(&KIND, &dir.join(STATE_FILE), self)
     }
 
     pub fn is_revoked(&self, fp: &Fingerprint) -> Option<&Revoked> {
@@ -172,6 +153,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fsio;
 
     fn fp(s: &str) -> Fingerprint {
         Fingerprint::parse(s).unwrap()

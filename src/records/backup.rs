@@ -8,12 +8,23 @@
 use crate::error::{Error, Result};
 use crate::fsio;
 use crate::keys::fingerprint::Fingerprint;
+use crate::records::store;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub const BACKUPS_DIR: &str = "backups";
+
+/// How a backup's description (`meta.json`) is kept. Descriptions written before they
+/// had a version read as version 1.
+const KIND: store::Kind = store::Kind {
+    name: "backup record",
+    version: 1,
+    damaged: "damaged backup record",
+    damaged_hint: None,
+    read_action: "read the backup record",
+};
 
 /// What a backup holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -138,12 +149,7 @@ impl BackupStore {
                         reason: reason.to_string(),
                     };
                     fsio::create_new_private(&dir.join("content"), content)?;
-                    let json = serde_json::to_vec_pretty(&meta).map_err(|e| {
-                        Error::Failed(format!("cannot encode a backup record: {e}"))
-                    })?;
-                    // The record goes in last, whole (written aside, then renamed): a
-                    // backup either lists complete or is reported as damaged, never half.
-                    fsio::atomic_write(&dir.join("meta.json"), &json, fsio::PRIVATE_FILE)?;
+                    store::create(&KIND, &dir.join("meta.json"), &meta)?;
                     return Ok(id);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -162,8 +168,11 @@ impl BackupStore {
             .into_iter()
             .flatten()
             .flatten()
-            .filter_map(|e| std::fs::read(e.path().join("meta.json")).ok())
-            .filter_map(|b| serde_json::from_slice(&b).ok())
+            .filter_map(|e| {
+                store::load(&KIND, &e.path().join("meta.json"))
+                    .ok()
+                    .flatten()
+            })
             .collect();
         all.sort_by(|a: &BackupMeta, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
         all
@@ -179,14 +188,16 @@ impl BackupStore {
             .filter(|e| e.path().is_dir())
             .filter_map(|e| {
                 let id = e.file_name().to_string_lossy().into_owned();
-                let why = match std::fs::read(e.path().join("meta.json")) {
+                let meta = e.path().join("meta.json");
+                let why = match std::fs::read(&meta) {
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                         "its record (meta.json) is missing".to_string()
                     }
                     Err(err) => format!("its record (meta.json) cannot be read: {err}"),
                     Ok(b) if b.is_empty() => "its record (meta.json) is empty".to_string(),
-                    Ok(b) => match serde_json::from_slice::<BackupMeta>(&b) {
-                        Ok(_) => return None,
+                    Ok(_) => match store::load::<BackupMeta>(&KIND, &meta) {
+                        Ok(Some(_)) => return None,
+                        Ok(None) => "its record (meta.json) is missing".to_string(),
                         Err(err) => format!("its record (meta.json) is damaged: {err}"),
                     },
                 };
@@ -213,20 +224,8 @@ impl BackupStore {
     /// The description of backup `id`.
     pub fn meta(&self, id: &str) -> Result<BackupMeta> {
         let p = self.folder(id)?.join("meta.json");
-        let bytes = std::fs::read(&p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                Error::Usage(format!("no backup `{id}`; `keywarden backups` lists them"))
-            }
-            _ => Error::reading(&p, "read the backup record", e),
-        })?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::input(
-                &p,
-                Some(e.line()),
-                Some(e.column()),
-                format!("damaged backup record: {e}"),
-                None,
-            )
+        store::load(&KIND, &p)?.ok_or_else(|| {
+            Error::Usage(format!("no backup `{id}`; `keywarden backups` lists them"))
         })
     }
 

@@ -5,3 +5,4 @@
 pub mod audit;
 pub mod backup;
 pub mod journal;
+pub mod store;

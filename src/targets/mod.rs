@@ -6,12 +6,19 @@
 //! target. Writing is planned first ([`plan_set`]) and applied by the caller only when
 //! every target of the environment planned cleanly, so an environment is never left
 //! half-updated.
+//!
+//! Every kind of target goes through one interface, [`kind::TargetKind`] (read → plan →
+//! commit); the file formats share the file handling and differ only in their
+//! [`text::TextFormat`] (`dotenv`, `toml`). The functions below are what the operations
+//! call; they pick the implementation from the manifest's target.
 
 pub mod dotenv;
+pub mod kind;
+pub mod text;
 pub mod toml;
 
 use crate::error::{Error, Result};
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::Finding;
 use crate::fsio::{self, FileMeta};
 use crate::keys::secret::Secret;
 use crate::project::manifest::{Format, Target};
@@ -70,190 +77,17 @@ pub fn read_with(
     env_var: &dyn Fn(&str) -> Option<OsString>,
     folders: Option<&fsio::FolderCache>,
 ) -> TargetRead {
-    match target {
-        Target::Env { var } => TargetRead {
-            target: target.clone(),
-            path: None,
-            meta: None,
-            value: read_env(var, env_var),
-            findings: Vec::new(),
-        },
-        Target::File { path, format, key } => {
-            let resolved = fsio::resolve_inside_with(root, path, folders);
-            let (file, meta, value, findings) = match resolved {
-                Err(e) => (None, None, Err(e), Vec::new()),
-                // Regular files only, never blocking on a FIFO, at most 1 MiB.
-                Ok(file) => match fsio::read_capped(&file) {
-                    Ok(Some(snap)) => {
-                        let meta = FileMeta {
-                            mode: snap.mode,
-                            uid: snap.uid,
-                            mtime: snap.mtime,
-                        };
-                        let (value, findings) =
-                            match fsio::text_from_bytes(&file, snap.bytes.to_vec()) {
-                                Ok(text) => {
-                                    let text = Zeroizing::new(text);
-                                    parse_value(&text, path, *format, key)
-                                }
-                                Err(e) => (Err(e), Vec::new()),
-                            };
-                        (Some(file), Some(meta), value, findings)
-                    }
-                    Ok(None) => (Some(file), None, Ok(Value::FileMissing), Vec::new()),
-                    Err(e) => {
-                        let meta = fsio::file_meta(&file).ok();
-                        (Some(file), meta, Err(e), Vec::new())
-                    }
-                },
-            };
-            TargetRead {
-                target: target.clone(),
-                path: file,
-                meta,
-                value,
-                findings,
-            }
-        }
-    }
-}
-
-fn read_env(var: &str, env_var: &dyn Fn(&str) -> Option<OsString>) -> Result<Value> {
-    match env_var(var) {
-        None => Ok(Value::Unset),
-        Some(v) if v.is_empty() => Ok(Value::Unset),
-        Some(v) => match v.into_string() {
-            Ok(s) => Ok(Value::Present {
-                key: Secret::new(s),
-                line: None,
-            }),
-            Err(_) => Err(Error::Usage(format!(
-                "the environment variable {var} is not valid UTF-8"
-            ))),
-        },
-    }
+    kind::of(target).read(root, env_var, folders)
 }
 
 /// The key `target` would read from `text` (a file's content, e.g. a backup), if any.
 pub fn key_in_text(target: &Target, text: &str) -> Option<Secret> {
-    match target {
-        Target::File { path, format, key } => match parse_value(text, path, *format, key).0 {
-            Ok(Value::Present { key, .. }) => Some(key),
-            _ => None,
-        },
-        Target::Env { .. } => None,
-    }
-}
-
-fn parse_value(
-    text: &str,
-    shown: &Path,
-    format: Format,
-    key: &str,
-) -> (Result<Value>, Vec<Finding>) {
-    match format {
-        Format::Dotenv => dotenv_value(text, shown, key),
-        Format::Toml => (toml_value(text, shown, key), Vec::new()),
-    }
-}
-
-fn dotenv_value(text: &str, shown: &Path, key: &str) -> (Result<Value>, Vec<Finding>) {
-    let parsed = match dotenv::DotenvFile::parse(text) {
-        Ok(p) => p,
-        Err(e) => return (Err(dotenv_error(shown, e)), Vec::new()),
-    };
-    let mut findings = Vec::new();
-    let all = parsed.entries_named(key);
-    let Some(entry) = parsed.get(key) else {
-        return (Ok(Value::KeyAbsent), findings);
-    };
-    if all.len() > 1 {
-        let lines: Vec<String> = all.iter().map(|e| e.line().to_string()).collect();
-        let differ = all.iter().any(|e| e.value() != entry.value());
-        findings.push(
-            Finding::new(
-                Code::DuplicateEntry,
-                if differ { Severity::Medium } else { Severity::Low },
-                format!(
-                    "{key} is set {} times (lines {}){}; python-dotenv, Docker Compose and a shell all use the last one, line {}",
-                    all.len(),
-                    lines.join(", "),
-                    if differ { " with different values" } else { "" },
-                    entry.line()
-                ),
-            )
-            .at_line(entry.line())
-            .with_fix("delete the earlier lines so the file says one thing"),
-        );
-    }
-    if let Some(why) = dotenv::readers_disagree(entry) {
-        findings.push(
-            Finding::new(
-                Code::ReadersDisagree,
-                Severity::High,
-                format!("{key}: {why}"),
-            )
-            .at_line(entry.line())
-            .with_fix(
-                "write the key again with keywarden set, which quotes it so every reader agrees",
-            ),
-        );
-    }
-    // A bare `KEY` line (no `=`) sets nothing.
-    let value = match entry.value() {
-        Some(v) if !v.is_empty() => Value::Present {
-            key: Secret::new(v.to_string()),
-            line: Some(entry.line()),
-        },
-        _ => Value::KeyAbsent,
-    };
-    (Ok(value), findings)
-}
-
-fn toml_value(text: &str, shown: &Path, key: &str) -> Result<Value> {
-    let parsed = toml::TomlFile::parse(text).map_err(|e| toml_error(shown, e))?;
-    match parsed.get(key).map_err(|e| toml_error(shown, e))? {
-        Some(v) => Ok(Value::Present {
-            key: Secret::new(v),
-            line: parsed.line_of(key),
-        }),
-        None => Ok(Value::KeyAbsent),
-    }
-}
-
-fn dotenv_error(path: &Path, e: dotenv::DotenvError) -> Error {
-    let (message, hint) = match &e {
-        dotenv::DotenvError::Syntax { message, .. } => (
-            message.clone(),
-            "fix the line (or remove it); keywarden left the file untouched",
-        ),
-        other => (other.to_string(), "keywarden left the file untouched"),
-    };
-    Error::input(path, e.line(), e.column(), message, Some(hint.into()))
-}
-
-fn toml_error(path: &Path, e: toml::TomlTargetError) -> Error {
-    let (line, column) = if e.line > 0 {
-        (Some(e.line), Some(e.column))
-    } else {
-        (None, None)
-    };
-    Error::input(path, line, column, e.message, Some(e.hint))
+    kind::of(target).key_in(text)
 }
 
 /// Whether every reader of `target` reads `key` back exactly; `Err` says why not.
 pub fn carries(target: &Target, key: &Secret) -> std::result::Result<(), String> {
-    match target {
-        Target::File {
-            format: Format::Dotenv,
-            ..
-        } => dotenv::check_portable(key.expose_secret()).map_err(|u| u.to_string()),
-        Target::File {
-            format: Format::Toml,
-            ..
-        }
-        | Target::Env { .. } => Ok(()),
-    }
+    kind::of(target).carries(key)
 }
 
 /// A write that has been prepared but not done: the file's folder is already open
@@ -267,8 +101,16 @@ pub struct PlannedWrite {
     /// The file's bytes now; `None` if it does not exist yet. Both hold key material.
     pub old: Option<Zeroizing<Vec<u8>>>,
     pub new: Zeroizing<Vec<u8>>,
-    dir: fsio::PinnedDir,
-    name: OsString,
+    destination: Destination,
+}
+
+/// Where a planned write lands, held open since it was read.
+enum Destination {
+    /// A file, by its name in a folder opened once ([`fsio::PinnedDir`]).
+    File {
+        dir: fsio::PinnedDir,
+        name: OsString,
+    },
 }
 
 impl std::fmt::Debug for PlannedWrite {
@@ -283,6 +125,24 @@ impl std::fmt::Debug for PlannedWrite {
 }
 
 impl PlannedWrite {
+    /// A planned write of a file, by its name in a folder opened at planning.
+    pub(crate) fn new(
+        label: String,
+        path: PathBuf,
+        old: Option<Zeroizing<Vec<u8>>>,
+        new: Zeroizing<Vec<u8>>,
+        dir: fsio::PinnedDir,
+        name: OsString,
+    ) -> PlannedWrite {
+        PlannedWrite {
+            label,
+            path,
+            old,
+            new,
+            destination: Destination::File { dir, name },
+        }
+    }
+
     pub fn changes_anything(&self) -> bool {
         self.old.as_ref().map(|o| &o[..]) != Some(&self.new[..])
     }
@@ -293,12 +153,14 @@ impl PlannedWrite {
         if !self.changes_anything() {
             return Ok(());
         }
-        self.dir.replace(
-            &self.name,
-            self.old.as_deref().map(|o| &o[..]),
-            &self.new,
-            fsio::PRIVATE_FILE,
-        )
+        match &self.destination {
+            Destination::File { dir, name } => dir.replace(
+                name,
+                self.old.as_deref().map(|o| &o[..]),
+                &self.new,
+                fsio::PRIVATE_FILE,
+            ),
+        }
     }
 
     /// Undoes [`PlannedWrite::commit`]: the old content back (or the new file removed),
@@ -307,11 +169,10 @@ impl PlannedWrite {
         if !self.changes_anything() {
             return Ok(());
         }
+        let Destination::File { dir, name } = &self.destination;
         match &self.old {
-            Some(old) => self
-                .dir
-                .replace(&self.name, Some(&self.new), old, fsio::PRIVATE_FILE),
-            None => self.dir.remove_if(&self.name, &self.new),
+            Some(old) => dir.replace(name, Some(&self.new), old, fsio::PRIVATE_FILE),
+            None => dir.remove_if(name, &self.new),
         }
     }
 }
@@ -336,7 +197,7 @@ pub fn not_a_secrets_file(path: &Path) -> Option<&'static str> {
 }
 
 /// Opens the folder of `file` (a resolved path inside `root`) and reads the file.
-fn open_pinned(
+pub(crate) fn open_pinned(
     root: &Path,
     file: &Path,
 ) -> Result<(fsio::PinnedDir, OsString, Option<fsio::Snapshot>)> {
@@ -360,8 +221,7 @@ pub fn plan_content(root: &Path, path: &Path, label: &str, content: &[u8]) -> Re
         path: file,
         old: snapshot.map(|s| s.bytes),
         new: Zeroizing::new(content.to_vec()),
-        dir,
-        name,
+        destination: Destination::File { dir, name },
     })
 }
 
@@ -378,24 +238,17 @@ pub struct Edit<'a> {
 /// Any problem (malformed file, missing folder, a key the format cannot carry) is an
 /// error and nothing is written.
 pub fn plan_set(root: &Path, target: &Target, key: &Secret) -> Result<Option<PlannedWrite>> {
-    let Target::File {
-        path,
-        format,
-        key: name,
-    } = target
-    else {
-        return Ok(None);
+    let name = match target {
+        Target::File { key, .. } => key.as_str(),
+        Target::Env { var } => var.as_str(),
     };
-    plan_edits(
+    kind::of(target).plan(
         root,
-        path,
-        *format,
         &[Edit {
             name,
             value: Some(key),
         }],
     )
-    .map(Some)
 }
 
 /// Prepares several edits of one file as one write (a key and its grace-period fallback
@@ -406,61 +259,5 @@ pub fn plan_edits(
     format: Format,
     edits: &[Edit],
 ) -> Result<PlannedWrite> {
-    let file = fsio::resolve_inside(root, path)?;
-    // A symlink may lead to the manifest or an ignore file: judged by where it lands.
-    if let Some(why) = file.strip_prefix(root).ok().and_then(not_a_secrets_file) {
-        return Err(Error::input(
-            root.join(path),
-            None,
-            None,
-            format!("leads to {}, which {why}", file.display()),
-            Some("point the target at the secrets file itself".into()),
-        ));
-    }
-    let (dir, name, snapshot) = open_pinned(root, &file)?;
-    let old = match snapshot {
-        Some(s) => Some(Zeroizing::new(fsio::text_from_bytes(
-            &file,
-            s.bytes.to_vec(),
-        )?)),
-        None => None,
-    };
-    let mut text = Zeroizing::new(old.as_ref().map_or(String::new(), |o| o.to_string()));
-    for edit in edits {
-        let next = match format {
-            Format::Dotenv => {
-                let parsed = dotenv::DotenvFile::parse(&text).map_err(|e| dotenv_error(path, e))?;
-                match edit.value {
-                    Some(v) => parsed.set(edit.name, v.expose_secret()),
-                    None if parsed.get(edit.name).is_none() => continue,
-                    None => parsed.remove(edit.name),
-                }
-                .map_err(|e| dotenv_error(path, e))?
-            }
-            Format::Toml => {
-                let parsed = toml::TomlFile::parse(&text).map_err(|e| toml_error(path, e))?;
-                match edit.value {
-                    Some(v) => parsed.set(edit.name, v.expose_secret()),
-                    None if parsed
-                        .get(edit.name)
-                        .map_err(|e| toml_error(path, e))?
-                        .is_none() =>
-                    {
-                        continue;
-                    }
-                    None => parsed.remove(edit.name),
-                }
-                .map_err(|e| toml_error(path, e))?
-            }
-        };
-        *text = next;
-    }
-    Ok(PlannedWrite {
-        label: path.display().to_string(),
-        path: file,
-        old: old.map(|o| Zeroizing::new(o.as_bytes().to_vec())),
-        new: Zeroizing::new(text.as_bytes().to_vec()),
-        dir,
-        name,
-    })
+    kind::plan_file(root, path, text::of(format), edits)
 }

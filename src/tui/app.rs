@@ -64,6 +64,10 @@ pub struct Copied {
     pub env: String,
 }
 
+/// Rows each environment takes in the list (name and badge; age and rotation): the views
+/// draw that many, the mouse maps a clicked row back with it.
+pub const ROWS_PER_ENV: usize = 2;
+
 /// Where the last frame put things, for mouse clicks and scroll limits. Written by the
 /// views (the only state they touch), read by event handling.
 #[derive(Debug, Default)]
@@ -285,7 +289,7 @@ impl App {
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) if list.contains(at) => {
                 let row = usize::from(at.y - list.y);
-                let index = self.regions.list_offset.get() + row / super::view::ROWS_PER_ENV;
+                let index = self.regions.list_offset.get() + row / ROWS_PER_ENV;
                 (index < self.status.environments.len()).then_some(Action::Select(index))
             }
             MouseEventKind::Down(MouseButton::Left) if details.contains(at) => {

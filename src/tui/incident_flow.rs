@@ -4,12 +4,12 @@
 
 use super::action::{Action, StepAction};
 use super::app::App;
-use super::checklist::is_production;
 use super::jobs::Job;
 use super::popup::{Confirm, Input, Menu, MenuItem, Popup};
-use super::wizard::{self, Wizard};
+use super::wizard::Wizard;
 use crate::incident::playbook;
 use crate::incident::{Incident, Incidents, Status};
+use crate::project::manifest::is_production;
 
 impl App {
     fn incidents(&self) -> Incidents<'_> {
@@ -164,15 +164,16 @@ impl App {
                 "`{step}` has no action keywarden runs: do it, then d marks it done"
             ));
         };
-        if let Some(why) = wizard::unmet_requirement(&w.incident, &w.playbook, &step) {
-            return self.error("Not yet", why);
+        if let Some(requires) = crate::incident::unmet_requirement(&w.incident, &w.playbook, &step)
+        {
+            return self.error("Not yet", super::words::step_needs(&step, requires));
         }
         let env = w.incident.environment.clone();
         let job = Job::Step {
             incident: w.incident.id.clone(),
             step: step.clone(),
         };
-        if !wizard::changes_keys(action) {
+        if !action.changes_keys() {
             return self.start(job);
         }
         let what = w

@@ -15,11 +15,10 @@
 use super::session::Session;
 use crate::incident::actions::{self as incident_actions, StepCtx};
 use crate::incident::{Incident, Incidents, Status, playbook};
-use crate::keys::fingerprint::Fingerprint;
 use crate::ops::apply::{self, NewKey};
 use crate::ops::command::CommandRun;
 use crate::ops::restore::{self, Restored};
-use crate::ops::rotation::{self, Ctx, Progress, RunEnd};
+use crate::ops::rotation::{self, Ctx, Progress, RunEnd, Summary};
 use crate::ops::status::ProjectStatus;
 use crate::records::journal::Kind;
 use std::sync::Arc;
@@ -317,51 +316,44 @@ fn stream(p: Progress, out: &dyn Fn(String)) {
 /// Lines of a command's output shown in the activity pane (the journal keeps the rest).
 const COMMAND_LINES: usize = 10;
 
-fn fingerprints(fps: &[Fingerprint]) -> String {
-    if fps.is_empty() {
-        return "no key".into();
-    }
-    fps.iter()
-        .map(Fingerprint::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The summary of a rotation's end; a stop or an exposure goes to `next`.
 fn ended(env: &str, end: RunEnd, next: &mut Option<Next>) -> Result<Vec<String>, String> {
-    match end {
-        RunEnd::Finished {
-            old,
-            new,
-            also_exposed,
-        } => {
+    match (end.summary(env), end) {
+        (
+            Summary::Finished {
+                old,
+                new,
+                rotate_too,
+                ..
+            },
+            _,
+        ) => {
             let mut lines = vec![format!(
-                "{env}: now uses {new} (was {}; the old key is kept in the backups: b)",
-                fingerprints(&old)
+                "{env}: now uses {new} (was {old}; the old key is kept in the backups: b)"
             )];
-            if !also_exposed.is_empty() {
+            if !rotate_too.is_empty() {
                 lines.push(format!(
                     "{} held that key too: rotate them as well",
-                    also_exposed.join(", ")
+                    rotate_too.join(", ")
                 ));
                 *next = Some(Next::AlsoExposed {
                     env: env.to_string(),
-                    others: also_exposed,
+                    others: rotate_too,
                 });
             }
             Ok(lines)
         }
-        RunEnd::Stopped { step, run } => {
-            let summary = run.summary();
+        (Summary::Stopped { step, why, .. }, RunEnd::Stopped { run, .. }) => {
             *next = Some(Next::Stopped {
                 env: env.to_string(),
                 step,
                 run,
             });
             Err(format!(
-                "{env}: {step} failed ({summary}); the new key is in place but not confirmed"
+                "{env}: {step} failed ({why}); the new key is in place but not confirmed"
             ))
         }
+        (Summary::Stopped { .. }, RunEnd::Finished { .. }) => unreachable!("same run end"),
     }
 }
 
@@ -385,27 +377,18 @@ fn run_step(
     let action = def
         .action
         .ok_or_else(|| format!("step `{step}` has no action: mark it done (d)"))?;
-    if let Some(missing) = super::wizard::unmet_requirement(&incident, &pb, step) {
-        return Err(missing);
-    }
+    crate::incident::needs_earlier(&incident, &pb, step).map_err(err)?;
     let ctx = StepCtx {
         project,
         pepper: &session.pepper,
         run_commands: true,
         extra_logs: Vec::new(),
     };
-    let (status, result) = match incident_actions::run(action, &ctx, &incident, progress) {
-        Ok(o) if o.ok => (Status::Done, o.result),
-        Ok(o) => (Status::Failed, o.result),
-        Err(e) => (
-            Status::Failed,
-            format!("the action could not run: {}", super::words::error(&e)),
-        ),
-    };
-    let saved = store.record(&mut incident, &pb, step, status, Some(result.clone()), None);
+    let ran = incident_actions::run_step(&ctx, &mut incident, &pb, step, action, None, progress);
     // The wizard shows what is on disk, whether the save worked or not.
     *next = store.load(id).ok().map(|i| Next::Incident(Box::new(i)));
-    saved.map_err(err)?;
+    let ran = ran.map_err(err)?;
+    let (status, result) = (ran.status, ran.result);
     let mut lines = vec![format!("{step}: {}", status.as_str())];
     lines.extend(result.lines().map(str::to_string));
     if status == Status::Failed {

@@ -12,7 +12,6 @@
 
 mod action;
 mod app;
-pub mod checklist;
 mod incident_flow;
 pub mod jobs;
 pub mod keys;
@@ -29,7 +28,7 @@ pub mod words;
 pub use action::{Action, StepAction};
 pub use app::{App, Focus, Mode, Settings};
 pub use jobs::{Job, JobEvent};
-pub use session::{Clock, Context, Env, Session};
+pub use session::Session;
 pub use theme::Theme;
 
 use crate::error::{Error, Result};

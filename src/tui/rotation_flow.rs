@@ -4,11 +4,11 @@
 
 use super::action::Action;
 use super::app::App;
-use super::checklist::is_production;
 use super::jobs::Job;
 use super::popup::{AuditTrail, BackupRow, Backups, Confirm, Input, Popup, Unfinished};
 use crate::ops::apply;
 use crate::ops::command::CommandRun;
+use crate::project::manifest::is_production;
 use crate::project::manifest::{Environment, Target};
 use crate::records::backup::BackupStore;
 use crate::records::journal::{Journal, Step};

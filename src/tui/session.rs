@@ -7,8 +7,6 @@ use crate::keys::fingerprint::Pepper;
 use crate::ops::status::{self, ProjectStatus};
 use crate::project::Project;
 
-pub use crate::context::{Clock, Context, Env};
-
 pub struct Session {
     pub project: Project,
     pub pepper: Pepper,

@@ -2,7 +2,6 @@
 
 use super::action::Action;
 use super::app::{Activity, App, Copied, Focus, Mode, Toast};
-use super::checklist::is_production;
 use super::jobs::{Job, JobEvent, JobReport, Next};
 use super::popup::{Confirm, Help, Message, Popup, REVEAL_FOR, Reveal};
 use crate::clipboard::{self, Cleared};
@@ -10,6 +9,7 @@ use crate::ops::apply;
 use crate::ops::current_key::{self, Handout};
 use crate::ops::status::ProjectStatus;
 use crate::project::manifest::Target;
+use crate::project::manifest::is_production;
 use crate::records::audit::{Outcome, Record};
 use std::time::Duration;
 

@@ -65,23 +65,6 @@ impl Wizard {
     }
 }
 
-/// Actions that change keys: they ask first, like `R` and `X`.
-pub fn changes_keys(action: Action) -> bool {
-    matches!(
-        action,
-        Action::Revoke | Action::Rotate | Action::RotateSharing
-    )
-}
-
-/// Why `step` cannot run yet: a step it requires is still open.
-pub fn unmet_requirement(incident: &Incident, pb: &Playbook, step: &str) -> Option<String> {
-    let def = pb.step(step)?;
-    def.requires
-        .iter()
-        .find(|r| incident.step(r).is_none_or(|s| !s.status.is_closed()))
-        .map(|r| format!("step `{step}` needs `{r}` first (done, or skipped with a note)"))
-}
-
 /// The mark of a step in the list.
 pub fn mark(status: Status, current: bool) -> &'static str {
     match status {

@@ -23,6 +23,12 @@ pub fn error(err: &Error) -> String {
             "{}\n  the rotation is journaled: fix the cause, then press {unfinished} to resume it or roll it back",
             error(cause)
         ),
+        Error::StepNeedsEarlier { step, requires } => step_needs(step, requires),
         _ => err.to_string(),
     }
+}
+
+/// Why a step cannot run yet.
+pub fn step_needs(step: &str, requires: &str) -> String {
+    format!("step `{step}` needs `{requires}` first (done, or skipped with a note)")
 }

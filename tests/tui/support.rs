@@ -3,10 +3,11 @@
 
 #![allow(dead_code)]
 
+use keywarden::context::{Clock, Context, Env};
 use keywarden::keys::fingerprint::Pepper;
 use keywarden::project::Project;
 use keywarden::project::home::Home;
-use keywarden::tui::{Action, App, Clock, Context, Env, Session, Settings, Theme};
+use keywarden::tui::{Action, App, Session, Settings, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -67,6 +67,49 @@ pub enum RunEnd {
     Stopped { step: &'static str, run: CommandRun },
 }
 
+/// What a run's end means, as facts each face words its own way (the CLI, the TUI, the
+/// incident record): the keys before and after and the environments that must rotate
+/// too, or the step that stopped with the new key in place but not confirmed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Summary {
+    Finished {
+        env: String,
+        /// The old keys, listed (`no key` when there was none).
+        old: String,
+        new: Fingerprint,
+        /// Environments that hold the revoked key too: rotate them next.
+        rotate_too: Vec<String>,
+    },
+    Stopped {
+        env: String,
+        step: &'static str,
+        /// The failed command's summary.
+        why: String,
+    },
+}
+
+impl RunEnd {
+    pub fn summary(&self, env: &str) -> Summary {
+        match self {
+            RunEnd::Finished {
+                old,
+                new,
+                also_exposed,
+            } => Summary::Finished {
+                env: env.to_string(),
+                old: crate::keys::fingerprint::list(old),
+                new: new.clone(),
+                rotate_too: also_exposed.clone(),
+            },
+            RunEnd::Stopped { step, run } => Summary::Stopped {
+                env: env.to_string(),
+                step,
+                why: run.summary(),
+            },
+        }
+    }
+}
+
 /// Everything a rotation needs.
 pub struct Ctx<'a> {
     pub project: &'a Project,
@@ -286,30 +329,59 @@ pub fn resume(ctx: &Ctx, env_name: &str, progress: &mut dyn FnMut(Progress)) -> 
     drive(ctx, env, state, progress)
 }
 
+/// A rotation under way: the state with its journal, read and changed in place (never
+/// copied out of the state, so what is saved is what the steps see).
+struct Running {
+    state: State,
+    env: String,
+}
+
+impl Running {
+    fn journal(&self) -> &Journal {
+        // Callers start `drive` only with a journal in the state (start inserts it,
+        // resume checks it), and nothing here removes it before `finish`.
+        self.state
+            .rotations
+            .get(&self.env)
+            .expect("a running rotation has its journal")
+    }
+
+    fn journal_mut(&mut self) -> &mut Journal {
+        self.state
+            .rotations
+            .get_mut(&self.env)
+            .expect("a running rotation has its journal")
+    }
+}
+
 /// Runs the steps after the journal's last completed one.
 fn drive(
     ctx: &Ctx,
     env: &Environment,
-    mut state: State,
+    state: State,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunEnd> {
     let name = env.name.clone();
-    let journal = |s: &State| s.rotations.get(&name).cloned().expect("journal present");
+    let mut run = Running {
+        state,
+        env: name.clone(),
+    };
+    // What does not change while the rotation runs.
+    let (kind, new_fp) = (run.journal().kind, run.journal().new.clone());
     let store = ctx.store();
-    let new_key = store.key(&journal(&state).new_key_backup)?;
-    let mut redact: Vec<(Secret, String)> =
-        vec![(new_key.clone(), journal(&state).new.to_string())];
-    for (fp, id) in &journal(&state).old_key_backups {
+    let new_key = store.key(&run.journal().new_key_backup)?;
+    let mut redact: Vec<(Secret, String)> = vec![(new_key.clone(), new_fp.to_string())];
+    for (fp, id) in &run.journal().old_key_backups {
         redact.push((store.key(id)?, fp.to_string()));
     }
 
-    if journal(&state).step == Step::Created {
-        let j = journal(&state);
+    if run.journal().step == Step::Created {
+        let j = run.journal();
         let old_key = match (j.grace_until, j.old_key_backups.values().next()) {
             (Some(_), Some(id)) => Some(store.key(id)?),
             _ => None,
         };
-        let groups = edits_by_file(env, j.kind, &new_key, old_key.as_ref());
+        let groups = edits_by_file(env, kind, &new_key, old_key.as_ref());
         for (i, (path, format, edits)) in groups.iter().enumerate() {
             failpoint(&format!("set:{i}"));
             let label = path.display().to_string();
@@ -326,26 +398,24 @@ fn drive(
                     .collect::<Vec<_>>(),
             )
             .map_err(|e| journaled(e, &name))?;
-            plan.commit().map_err(|e| journaled(e, &name))?;
-            let j = state.rotations.get_mut(&name).expect("journal present");
+            if plan.changes_anything() {
+                plan.commit().map_err(|e| journaled(e, &name))?;
+            }
+            let j = run.journal_mut();
             if !j.written.contains(&label) {
                 j.written.push(label.clone());
             }
-            ctx.save(&state)?;
+            ctx.save(&run.state)?;
             progress(Progress::Step(format!("set: wrote {label}")));
         }
-        state
-            .rotations
-            .get_mut(&name)
-            .expect("journal present")
-            .step = Step::Set;
+        run.journal_mut().step = Step::Set;
         ctx.audit.append(
-            Record::new(format!("{}.set", j.kind.as_str()), audit::Outcome::Ok)
+            Record::new(format!("{}.set", kind.as_str()), audit::Outcome::Ok)
                 .env(&name)
-                .new_fp(j.new.clone())
+                .new_fp(new_fp.clone())
                 .detail(format!("{} file(s) written", groups.len())),
         )?;
-        ctx.save(&state)?;
+        ctx.save(&run.state)?;
         failpoint("set");
     }
 
@@ -363,18 +433,17 @@ fn drive(
             env.verify.as_deref(),
         ),
     ] {
-        if journal(&state).step != step_from {
+        if run.journal().step != step_from {
             continue;
         }
-        let j = journal(&state);
         match cmd {
             Some(cmd) if ctx.run_commands => {
                 progress(Progress::Step(format!("{which}: running `{cmd}`")));
-                let run = run_env_command(ctx.project, env, which, cmd, &redact, progress);
-                let ok = run.succeeded();
+                let command = run_env_command(ctx.project, env, which, cmd, &redact, progress);
+                let ok = command.succeeded();
                 ctx.audit.append(
                     Record::new(
-                        format!("{}.{which}", j.kind.as_str()),
+                        format!("{}.{which}", kind.as_str()),
                         if ok {
                             audit::Outcome::Ok
                         } else {
@@ -382,44 +451,37 @@ fn drive(
                         },
                     )
                     .env(&name)
-                    .new_fp(j.new.clone())
-                    .detail(format!("`{cmd}`: {}", run.summary())),
+                    .new_fp(new_fp.clone())
+                    .detail(format!("`{cmd}`: {}", command.summary())),
                 )?;
-                let jm = state.rotations.get_mut(&name).expect("journal present");
+                let j = run.journal_mut();
                 if which == "restart" {
-                    jm.restart = Some(run.clone());
+                    j.restart = Some(command.clone());
                 } else {
-                    jm.verify = Some(run.clone());
+                    j.verify = Some(command.clone());
                 }
                 if !ok {
-                    ctx.save(&state)?;
-                    return Ok(RunEnd::Stopped { step: which, run });
+                    ctx.save(&run.state)?;
+                    return Ok(RunEnd::Stopped {
+                        step: which,
+                        run: command,
+                    });
                 }
-                jm.step = step_to;
+                j.step = step_to;
             }
             Some(cmd) => {
                 progress(Progress::Step(format!(
                     "{which}: skipped (--no-restart): `{cmd}` not run"
                 )));
-                state
-                    .rotations
-                    .get_mut(&name)
-                    .expect("journal present")
-                    .step = step_to;
+                run.journal_mut().step = step_to;
             }
-            None => {
-                state
-                    .rotations
-                    .get_mut(&name)
-                    .expect("journal present")
-                    .step = step_to;
-            }
+            None => run.journal_mut().step = step_to,
         }
-        ctx.save(&state)?;
+        ctx.save(&run.state)?;
         failpoint(which);
     }
 
-    finish(ctx, env, state, progress)
+    finish(ctx, env, run.state, progress)
 }
 
 fn finish(
@@ -429,11 +491,12 @@ fn finish(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunEnd> {
     let name = env.name.clone();
-    let j = state
-        .rotations
-        .get(&name)
-        .cloned()
-        .expect("journal present");
+    // The journal's last use: it leaves the state at the end of this step.
+    let Some(j) = state.rotations.get(&name).cloned() else {
+        return Err(Error::Failed(format!(
+            "{name}: the rotation's journal is missing; nothing to finish"
+        )));
+    };
     let mut rec = Record::new(format!("{}.finish", j.kind.as_str()), audit::Outcome::Ok)
         .env(&name)
         .new_fp(j.new.clone());

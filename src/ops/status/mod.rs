@@ -14,6 +14,7 @@ use crate::keys::fingerprint::{Fingerprint, Pepper};
 use crate::keys::secret::Secret;
 use crate::keys::strength::{self, Label};
 use crate::project::Project;
+use crate::project::manifest::is_production;
 use crate::project::manifest::{Environment, Target};
 use crate::project::state::{AgeSource, State};
 use crate::scanning::git::GitView;
@@ -449,10 +450,6 @@ fn env_status(
         grace_until,
         findings,
     }
-}
-
-fn is_production(name: &str) -> bool {
-    matches!(name, "production" | "prod")
 }
 
 fn target_status(read: &TargetRead, fingerprint: Option<Fingerprint>) -> TargetStatus {

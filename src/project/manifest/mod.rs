@@ -221,6 +221,12 @@ pub fn default_rotation_days(env_name: &str) -> u32 {
     }
 }
 
+/// Whether an environment is production: its findings are graded up, its checklist asks
+/// for environment variables, and changing its key asks the user to type its name.
+pub fn is_production(env_name: &str) -> bool {
+    matches!(env_name, "production" | "prod")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The manifest does not exist.
@@ -339,6 +345,17 @@ impl ManifestError {
     fn located(mut self, text: &str, pos: usize) -> Self {
         (self.line, self.column) = line_col(text, pos);
         self
+    }
+}
+
+impl From<ManifestError> for crate::error::Error {
+    fn from(e: ManifestError) -> Self {
+        let (line, column) = if e.line > 0 {
+            (Some(e.line), Some(e.column))
+        } else {
+            (None, None)
+        };
+        crate::error::Error::input(e.path, line, column, e.message, Some(e.hint))
     }
 }
 

@@ -463,5 +463,14 @@ impl AuditLog {
     }
 }
 
+impl From<AuditError> for crate::error::Error {
+    /// The audit trail fails closed: the action that needed the record did not happen.
+    fn from(e: AuditError) -> Self {
+        crate::error::Error::Failed(format!(
+            "no audit record could be written, so nothing was done: {e}"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests;

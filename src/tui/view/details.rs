@@ -6,10 +6,10 @@
 //! comes last, one item a line.
 
 use super::super::app::{App, Focus};
-use super::super::checklist::{self, Mark};
 use super::super::keys::{self, Command};
 use super::super::text;
 use super::super::theme::{self, Theme};
+use crate::ops::checklist::{self, Mark};
 use crate::ops::status::{EnvStatus, TargetStatus};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -264,12 +264,12 @@ fn checklist_heading(items: &[checklist::Item; 8], theme: &Theme) -> Line<'stati
 }
 
 fn mark(item: &checklist::Item, theme: &Theme) -> Span<'static> {
-    let style = match item.mark {
-        Mark::Done => theme.ok,
-        Mark::Missing => theme.bad,
-        Mark::NotApplicable => theme.not_applicable,
+    let (symbol, style) = match item.mark {
+        Mark::Done => ("✓", theme.ok),
+        Mark::Missing => ("✗", theme.bad),
+        Mark::NotApplicable => ("–", theme.not_applicable),
     };
-    Span::styled(format!("{} ", item.mark.symbol()), style)
+    Span::styled(format!("{symbol} "), style)
 }
 
 /// One item a line, wrapped.

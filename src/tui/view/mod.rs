@@ -13,8 +13,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
-/// Rows each environment takes in the list (name and badge; age and rotation).
-pub const ROWS_PER_ENV: usize = 2;
+pub use super::app::ROWS_PER_ENV;
 /// Below this, the screen says it is too small instead of drawing a mess.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;

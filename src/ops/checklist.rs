@@ -1,11 +1,11 @@
 //! The guide's eight-item security checklist, computed for one environment from its
 //! status and manifest entry: never ticked by hand.
 //!
-//! Pure logic, no terminal: it could move to the core when the CLI wants it.
+//! Computed in the core so every face shows the same marks; each face draws them its own way.
 
 use crate::finding::Code;
 use crate::ops::status::EnvStatus;
-use crate::project::manifest::Environment;
+use crate::project::manifest::{Environment, is_production};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mark {
@@ -13,16 +13,6 @@ pub enum Mark {
     Missing,
     /// Does not apply here (no key to judge, not production).
     NotApplicable,
-}
-
-impl Mark {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Mark::Done => "✓",
-            Mark::Missing => "✗",
-            Mark::NotApplicable => "–",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,12 +28,6 @@ pub struct Item {
 /// about files and environments.
 fn is_strength(code: Code) -> bool {
     code.as_str().starts_with("KW0")
-}
-
-/// Whether `name` is production: the same rule as the status's severities. Production
-/// keys get the stricter checklist item and the typed confirmation.
-pub fn is_production(name: &str) -> bool {
-    matches!(name, "production" | "prod")
 }
 
 /// The checklist of `env` (its manifest entry `manifest`).
@@ -176,8 +160,16 @@ mod tests {
         }
     }
 
+    /// The marks as the TUI draws them.
     fn marks(items: &[Item; 8]) -> String {
-        items.iter().map(|i| i.mark.symbol()).collect()
+        items
+            .iter()
+            .map(|i| match i.mark {
+                Mark::Done => '✓',
+                Mark::Missing => '✗',
+                Mark::NotApplicable => '–',
+            })
+            .collect()
     }
 
     #[test]
