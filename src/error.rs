@@ -4,6 +4,7 @@
 //! and a hint. They never carry key material: callers build messages from paths, names
 //! and fingerprints only.
 
+use crate::keys::fingerprint::Fingerprint;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -96,6 +97,18 @@ pub enum Error {
     /// An incident step cannot run or close before a step it requires.
     #[error("step `{step}` needs `{requires}` first (done or skipped with a note)")]
     StepNeedsEarlier { step: String, requires: String },
+    /// The files were written, then keywarden's own record of it (audit trail, state)
+    /// could not be: the files are right, the records lag behind.
+    #[error(
+        "{env}: key {fingerprint} was written to {}, but recording it failed: {cause}\n  the files hold the new key; free space or fix the state folder, then check the environment's status",
+        .files.join(", ")
+    )]
+    WrittenNotRecorded {
+        env: String,
+        fingerprint: Fingerprint,
+        files: Vec<String>,
+        cause: Box<Error>,
+    },
     /// A step of a rotation failed; its journal can finish or undo it.
     #[error("{cause}\n  the rotation is journaled: fix the cause, then resume it or roll it back")]
     RotationStopped { env: String, cause: Box<Error> },
@@ -190,6 +203,7 @@ impl Error {
             Error::Failed(_)
             | Error::KeysDisagree { .. }
             | Error::NoKey { .. }
+            | Error::WrittenNotRecorded { .. }
             | Error::RotationStopped { .. } => Kind::Failed,
         }
     }

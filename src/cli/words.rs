@@ -22,6 +22,9 @@ pub fn error(err: &Error) -> String {
             "{}\n  the rotation is journaled: fix the cause, then `keywarden rotate {env} --resume`, or `keywarden rotate {env} --rollback` to undo it",
             error(cause)
         ),
+        Error::WrittenNotRecorded { env, .. } => {
+            format!("{err}: keywarden status {env}")
+        }
         _ => err.to_string(),
     }
 }

@@ -211,15 +211,23 @@ pub fn set_key(
             return Err(e);
         }
     };
-    audit.append(
-        Record::new("set", Outcome::Ok)
-            .env(env_name)
-            .new_fp(fingerprint.clone())
-            .detail(format!("{} file(s) written", written.len())),
-    )?;
-
+    // The files hold the new key now: whatever fails from here on must say so.
+    let not_recorded = |cause: Error| Error::WrittenNotRecorded {
+        env: env_name.to_string(),
+        fingerprint: fingerprint.clone(),
+        files: written.clone(),
+        cause: Box::new(cause),
+    };
+    audit
+        .append(
+            Record::new("set", Outcome::Ok)
+                .env(env_name)
+                .new_fp(fingerprint.clone())
+                .detail(format!("{} file(s) written", written.len())),
+        )
+        .map_err(|e| not_recorded(e.into()))?;
     state.record_key(env_name, fingerprint.clone(), Timestamp::now());
-    state.save(&project.state_dir())?;
+    state.save(&project.state_dir()).map_err(not_recorded)?;
     crate::ops::rotation::prune_backups(project, &state);
 
     Ok(SetOutcome {
