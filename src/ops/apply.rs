@@ -15,7 +15,6 @@ use crate::project::manifest::{Environment, Target};
 use crate::records::audit::{Outcome, Record};
 use crate::records::backup::BackupStore;
 use crate::targets::{self, PlannedWrite};
-use jiff::Timestamp;
 use std::path::PathBuf;
 
 /// Where the new key comes from.
@@ -188,7 +187,7 @@ pub fn set_key(
             .detail(format!("{} file(s) written", written.len())),
     )?;
 
-    state.record_key(env_name, fingerprint.clone(), Timestamp::now());
+    state.record_key(env_name, fingerprint.clone(), project.context.now());
     state.save(&project.state_dir())?;
     crate::ops::rotation::prune_backups(project, &state);
 
