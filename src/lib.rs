@@ -12,7 +12,8 @@
 //! - [`keys`]: key material: the secret type, generation, fingerprints, strength;
 //! - [`targets`]: the places a key lives (`.env`, `secrets.toml`, the environment);
 //! - [`ops`]: what changes or reads keys: set, rotate, revoke, restore, status;
-//! - [`records`]: what keywarden remembers: the audit trail, backups;
+//! - [`records`]: what keywarden remembers: the audit trail, backups, the rotation
+//!   journal, and the one versioned JSON record store;
 //! - [`scanning`]: looking for keys in source trees, git history and logs;
 //! - [`incident`]: the compromised-key and lost-key playbooks;
 //! - the outside world (environment, clock, who acts): [`context`];

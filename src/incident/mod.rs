@@ -165,7 +165,7 @@ impl<'a> Incidents<'a> {
         fingerprint: Option<Fingerprint>,
     ) -> Result<Incident> {
         crate::ops::apply::environment(self.project, env)?;
-        let now = Timestamp::now();
+        let now = self.project.context.now();
         let base = format!("INC-{}-{}", now.strftime("%Y%m%d-%H%M%S"), pb.name);
         let mut id = base.clone();
         let mut n = 2;
@@ -272,7 +272,7 @@ impl<'a> Incidents<'a> {
                 "skipping `{step_id}` needs a note saying why (--note)"
             )));
         }
-        let now = Timestamp::now();
+        let now = self.project.context.now();
         let user = self.project.context.user();
         self.project.audit().append(
             Record::new(
@@ -327,7 +327,7 @@ impl<'a> Incidents<'a> {
                 Error::Usage(format!("incident {} has no step `{step_id}`", incident.id))
             })?;
         rec.notes.push(Note {
-            at: Timestamp::now(),
+            at: self.project.context.now(),
             by: self.project.context.user(),
             text: text.to_string(),
         });

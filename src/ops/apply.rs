@@ -15,7 +15,6 @@ use crate::project::manifest::{Environment, Format, Target};
 use crate::records::audit::{Outcome, Record};
 use crate::records::backup::BackupStore;
 use crate::targets::{self, PlannedWrite};
-use jiff::Timestamp;
 use std::path::PathBuf;
 
 /// Where the new key comes from.
@@ -226,7 +225,7 @@ pub fn set_key(
                 .detail(format!("{} file(s) written", written.len())),
         )
         .map_err(|e| not_recorded(e.into()))?;
-    state.record_key(env_name, fingerprint.clone(), Timestamp::now());
+    state.record_key(env_name, fingerprint.clone(), project.context.now());
     state.save(&project.state_dir()).map_err(not_recorded)?;
     crate::ops::rotation::prune_backups(project, &state);
 

@@ -213,3 +213,76 @@ impl TargetKind for EnvVar<'_> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::manifest::Format;
+
+    fn key(s: &str) -> Secret {
+        Secret::new(s.to_string())
+    }
+
+    #[test]
+    fn a_file_is_read_planned_and_committed_through_the_interface() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::write(root.join(".env"), "# keep\nSECRET_KEY=old\n").unwrap();
+        let target = Target::File {
+            path: ".env".into(),
+            format: Format::Dotenv,
+            key: "SECRET_KEY".into(),
+        };
+        let kind = of(&target);
+        let read = kind.read(&root, &|_| None, None);
+        assert_eq!(read.key().map(Secret::expose_secret), Some("old"));
+        let new = key("n3w-k3y-value");
+        let plan = kind
+            .plan(
+                &root,
+                &[Edit {
+                    name: "SECRET_KEY",
+                    value: Some(&new),
+                }],
+            )
+            .unwrap()
+            .expect("a file is written");
+        // Planning writes nothing.
+        assert_eq!(
+            std::fs::read_to_string(root.join(".env")).unwrap(),
+            "# keep\nSECRET_KEY=old\n"
+        );
+        plan.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join(".env")).unwrap(),
+            "# keep\nSECRET_KEY='n3w-k3y-value'\n"
+        );
+        assert_eq!(
+            kind.key_in("SECRET_KEY=x\n")
+                .map(|k| k.expose_secret().to_string()),
+            Some("x".into())
+        );
+        assert!(kind.carries(&key("a'b")).is_err());
+    }
+
+    #[test]
+    fn an_environment_variable_is_read_and_never_planned() {
+        let target = Target::Env {
+            var: "SECRET_KEY".into(),
+        };
+        let kind = of(&target);
+        let read = kind.read(
+            Path::new("/"),
+            &|n| (n == "SECRET_KEY").then(|| "v".into()),
+            None,
+        );
+        assert_eq!(read.key().map(Secret::expose_secret), Some("v"));
+        let k = key("k");
+        let edits = [Edit {
+            name: "SECRET_KEY",
+            value: Some(&k),
+        }];
+        assert!(kind.plan(Path::new("/"), &edits).unwrap().is_none());
+        assert!(kind.key_in("SECRET_KEY=x").is_none());
+    }
+}

@@ -273,14 +273,14 @@ pub fn start(
 
     let grace_until = match (kind, env.grace_days, &env.fallback, old_keys.len()) {
         (Kind::Rotate, days, Some(_), 1) if days > 0 => {
-            Some(Timestamp::now() + SignedDuration::from_hours(24 * i64::from(days)))
+            Some(project.context.now() + SignedDuration::from_hours(24 * i64::from(days)))
         }
         _ => None,
     };
     let journal = Journal {
         kind,
         environment: env_name.to_string(),
-        started: Timestamp::now(),
+        started: project.context.now(),
         step: Step::Created,
         old,
         new,
@@ -508,7 +508,7 @@ fn finish(
     }
     ctx.audit.append(rec)?;
 
-    let now = Timestamp::now();
+    let now = ctx.project.context.now();
     state.record_key(&name, j.new.clone(), now);
     // Keys beyond the first when the targets had drifted are retired too.
     if let Some(es) = state.environments.get_mut(&name) {
