@@ -14,7 +14,9 @@ use crate::project::Project;
 use crate::project::manifest::{Environment, Format, Target};
 use crate::records::audit::{Outcome, Record};
 use crate::records::backup::BackupStore;
+use crate::records::journal::{Journal, Kind as JournalKind, Step};
 use crate::targets::{self, PlannedWrite};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Where the new key comes from.
@@ -169,45 +171,98 @@ pub fn set_key(
     let mut backups = Vec::new();
     // The new key and the keys it replaces go to the store on their own, so a key is
     // never lost even when its files are.
+    let mut new_key_backup = None;
+    let mut old_key_backups = BTreeMap::new();
     if plans.iter().any(PlannedWrite::changes_anything) {
-        backups.push(store.save_key(
+        let id = store.save_key(
             env_name,
             &key,
             fingerprint.clone(),
             &format!("{reason}: new key"),
-        )?);
-        let mut retired: Vec<&Fingerprint> = Vec::new();
+        )?;
+        backups.push(id.clone());
+        new_key_backup = Some(id);
         for (_, fp, old) in &before {
-            if *fp != fingerprint && !retired.contains(&fp) {
-                retired.push(fp);
-                backups.push(store.save_key(
-                    env_name,
-                    old,
-                    fp.clone(),
-                    &format!("{reason}: retired key"),
-                )?);
+            if *fp != fingerprint && !old_key_backups.contains_key(fp) {
+                let id =
+                    store.save_key(env_name, old, fp.clone(), &format!("{reason}: retired key"))?;
+                backups.push(id.clone());
+                old_key_backups.insert(fp.clone(), id);
             }
         }
     }
+    // Each changing file's backup, by the file it is of.
+    let mut file_backups: Vec<(PathBuf, Option<String>)> = Vec::new();
     for p in plans.iter().filter(|p| p.changes_anything()) {
-        if let Some(old) = &p.old {
-            let old_fp = before
-                .iter()
-                .find(|(l, _, _)| *l == p.label)
-                .map(|(_, fp, _)| fp.clone());
-            backups.push(store.save(env_name, &p.label, &p.path, old, old_fp, reason)?);
+        let id = match &p.old {
+            Some(old) => {
+                let old_fp = before
+                    .iter()
+                    .find(|(l, _, _)| *l == p.label)
+                    .map(|(_, fp, _)| fp.clone());
+                let id = store.save(env_name, &p.label, &p.path, old, old_fp, reason)?;
+                backups.push(id.clone());
+                Some(id)
+            }
+            None => None,
+        };
+        file_backups.push((p.path.clone(), id));
+    }
+
+    // More than one file to change: journaled like a rotation while they are written, so
+    // a run killed between two files is reported (KW118) and finished or undone with
+    // `rotate --resume` / `--rollback`, never left as silent drift. One file is atomic
+    // by itself.
+    let journaled = file_backups.len() > 1;
+    if journaled {
+        let mut files = BTreeMap::new();
+        for t in &env.targets {
+            if let Target::File { path, .. } = t
+                && let Ok(real) = fsio::resolve_inside(&project.root, path)
+                && let Some((_, id)) = file_backups.iter().find(|(p, _)| *p == real)
+            {
+                files.insert(path.display().to_string(), id.clone());
+            }
         }
+        let old: Vec<Fingerprint> = old_keys.iter().map(|fp| (*fp).clone()).collect();
+        state.rotations.insert(
+            env_name.to_string(),
+            Journal {
+                kind: JournalKind::Set,
+                environment: env_name.to_string(),
+                started: project.context.now(),
+                step: Step::Created,
+                old,
+                new: fingerprint.clone(),
+                new_key_backup: new_key_backup.clone().unwrap_or_default(),
+                old_key_backups: old_key_backups.clone(),
+                files,
+                written: Vec::new(),
+                grace_until: None,
+                reason: Some(reason.to_string()),
+                restart: None,
+                verify: None,
+                rolling_back: false,
+            },
+        );
+        state.save(&project.state_dir())?;
     }
 
     let (written, unchanged) = match apply_all(&plans) {
         Ok(done) => done,
-        Err(e) => {
+        Err(Unapplied { error, undone }) => {
             let _ = audit.append(
                 Record::new("set", Outcome::Failed)
                     .env(env_name)
                     .new_fp(fingerprint.clone()),
             );
-            return Err(e);
+            // Every file is as it was: the journal has nothing left to do. Otherwise it
+            // stays, and says how to finish or undo.
+            if journaled && undone {
+                state.rotations.remove(env_name);
+                let _ = state.save(&project.state_dir());
+            }
+            return Err(error);
         }
     };
     // The files hold the new key now: whatever fails from here on must say so.
@@ -225,6 +280,7 @@ pub fn set_key(
                 .detail(format!("{} file(s) written", written.len())),
         )
         .map_err(|e| not_recorded(e.into()))?;
+    state.rotations.remove(env_name);
     state.record_key(env_name, fingerprint.clone(), project.context.now());
     state.save(&project.state_dir()).map_err(not_recorded)?;
     crate::ops::rotation::prune_backups(project, &state);
@@ -280,8 +336,15 @@ fn check_given(project: &Project, key: &Secret, allow_weak: bool) -> Result<()> 
     Ok(())
 }
 
+/// Why [`apply_all`] stopped, and whether every file already replaced got its old
+/// content back.
+struct Unapplied {
+    error: Error,
+    undone: bool,
+}
+
 /// Replaces each planned file; on a failure, puts back the files already replaced.
-fn apply_all(plans: &[PlannedWrite]) -> Result<(Vec<String>, Vec<String>)> {
+fn apply_all(plans: &[PlannedWrite]) -> std::result::Result<(Vec<String>, Vec<String>), Unapplied> {
     let mut done: Vec<&PlannedWrite> = Vec::new();
     let mut unchanged = Vec::new();
     for p in plans {
@@ -289,6 +352,7 @@ fn apply_all(plans: &[PlannedWrite]) -> Result<(Vec<String>, Vec<String>)> {
             unchanged.push(p.label.clone());
             continue;
         }
+        crate::ops::rotation::failpoint(&format!("set-file:{}", done.len()));
         if let Err(e) = p.commit() {
             let mut undo_failures = Vec::new();
             for w in done.iter().rev() {
@@ -296,16 +360,18 @@ fn apply_all(plans: &[PlannedWrite]) -> Result<(Vec<String>, Vec<String>)> {
                     undo_failures.push(w.label.clone());
                 }
             }
-            return Err(if undo_failures.is_empty() {
+            let undone = undo_failures.is_empty();
+            let error = if undone {
                 Error::Failed(format!(
                     "{e}\nno file was changed (the targets already written were put back)"
                 ))
             } else {
                 Error::Failed(format!(
-                    "{e}\nputting back {} failed too: restore them from `keywarden backups`",
+                    "{e}\nputting back {} failed too: the set is journaled; resume or roll it back",
                     undo_failures.join(", ")
                 ))
-            });
+            };
+            return Err(Unapplied { error, undone });
         }
         done.push(p);
     }

@@ -1,4 +1,4 @@
-//! The journal of an unfinished rotation, revocation or restore: which step completed,
+//! The journal of an unfinished rotation, revocation, restore or set: which step completed,
 //! which keys and backups are involved, which files were already written. It is saved
 //! (in `state.json`) before every side effect, so after a crash the rotation can be
 //! finished or undone; [`crate::ops::rotation`] is the protocol that writes it.
@@ -19,6 +19,10 @@ pub enum Kind {
     Revoke,
     /// A key from the backup store goes back into the targets.
     Restore,
+    /// `set`: one key written to every file of the environment, with no restart, verify
+    /// or grace period. Journaled only while its files are being written, so a run killed
+    /// between two files is finished or undone like a rotation.
+    Set,
 }
 
 impl Kind {
@@ -27,6 +31,7 @@ impl Kind {
             Kind::Rotate => "rotate",
             Kind::Revoke => "revoke",
             Kind::Restore => "restore",
+            Kind::Set => "set",
         }
     }
 }

@@ -620,6 +620,71 @@ fn a_set_killed_between_two_files_is_reported_and_recoverable() {
     }
 }
 
+#[test]
+fn a_set_stopped_at_each_file_is_resumed_or_rolled_back_to_one_key() {
+    for (at, finish) in [
+        ("set-file:1", "--resume"),
+        ("set-file:1", "--rollback"),
+        ("set-file:2", "--resume"),
+        ("set-file:2", "--rollback"),
+    ] {
+        let sb = Sandbox::new();
+        dev_manifest(
+            &sb,
+            "  { path = \".env\" },\n  { path = \"b.env\" },\n  { path = \"c.env\" },\n",
+        );
+        for f in [".env", "b.env", "c.env"] {
+            sb.write(f, &format!("A=1\nSECRET_KEY='{OLD}'\n"));
+        }
+        let out = sb
+            .kw()
+            .args(["set", "development", "--generate"])
+            .env("KEYWARDEN_FAILPOINT", at)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{at}: the failpoint stopped it");
+        let st = status_json(&sb);
+        let codes: Vec<&str> = st["environments"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        assert!(codes.contains(&"KW118"), "{at}: {codes:?}");
+        let out = sb
+            .kw()
+            .args(["rotate", "development", finish, "--yes"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{at} {finish}: {}", stderr(&out));
+        let keys: Vec<String> = [".env", "b.env", "c.env"]
+            .iter()
+            .map(|f| env_value(&sb.read(f), "SECRET_KEY").unwrap())
+            .collect();
+        assert!(
+            keys.iter().all(|k| *k == keys[0]),
+            "{at} {finish}: one key everywhere"
+        );
+        if finish == "--rollback" {
+            assert_eq!(keys[0], OLD, "{at}: rolled back to the old key");
+        } else {
+            assert_ne!(keys[0], OLD, "{at}: the new key everywhere");
+        }
+        for f in [".env", "b.env", "c.env"] {
+            assert!(
+                sb.read(f).starts_with("A=1\n"),
+                "{at} {finish}: {f} kept its other lines"
+            );
+        }
+        let st = status_json(&sb);
+        assert!(
+            !st.to_string().contains("KW118"),
+            "{at} {finish}: nothing left unfinished"
+        );
+        assert!(temp_files(&sb.root()).is_empty(), "{at}: no debris");
+    }
+}
+
 // ---- 6. Lines a reader misreads ---------------------------------------------------------
 
 /// What bash's `set -a; . ./.env` gives SECRET_KEY (None: unset).

@@ -48,10 +48,13 @@ pub(super) fn edits_by_file(
             push(path, *format, key, Some(new_key.clone()));
         }
     }
-    if let Some(Target::File { path, format, key }) = &env.fallback {
+    // `set` leaves the fallback as it is.
+    if let Some(Target::File { path, format, key }) = &env.fallback
+        && kind != Kind::Set
+    {
         let value = match kind {
             Kind::Rotate => old_key.cloned(),
-            Kind::Revoke | Kind::Restore => None,
+            Kind::Revoke | Kind::Restore | Kind::Set => None,
         };
         push(path, *format, key, value);
     }

@@ -244,6 +244,7 @@ pub fn start(
         Kind::Rotate => "rotation",
         Kind::Revoke => "revocation",
         Kind::Restore => "restore",
+        Kind::Set => "set",
     };
     let new_key_backup = store.save_key(env_name, &key, new.clone(), &format!("{why}: new key"))?;
     let mut old_key_backups = BTreeMap::new();
@@ -253,20 +254,16 @@ pub fn start(
     }
     let mut file_backups = BTreeMap::new();
     for (label, real) in file_paths(project, env)? {
-        let id = match std::fs::read(&real) {
-            Ok(bytes) => {
-                let bytes = zeroize::Zeroizing::new(bytes);
-                Some(store.save(
-                    env_name,
-                    &label,
-                    &real,
-                    &bytes,
-                    held_by.get(&label).cloned(),
-                    &format!("{why}: file before"),
-                )?)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::reading(&real, "read", e)),
+        let id = match fsio::read_capped(&real)? {
+            Some(snapshot) => Some(store.save(
+                env_name,
+                &label,
+                &real,
+                &snapshot.bytes,
+                held_by.get(&label).cloned(),
+                &format!("{why}: file before"),
+            )?),
+            None => None,
         };
         file_backups.insert(label, id);
     }
@@ -437,7 +434,8 @@ fn drive(
             continue;
         }
         match cmd {
-            Some(cmd) if ctx.run_commands => {
+            // `set` never restarts the application, even when it is resumed here.
+            Some(cmd) if ctx.run_commands && kind != Kind::Set => {
                 progress(Progress::Step(format!("{which}: running `{cmd}`")));
                 let command = run_env_command(ctx.project, env, which, cmd, &redact, progress);
                 let ok = command.succeeded();
@@ -531,6 +529,8 @@ fn finish(
                 },
             );
         }
+        // `set` leaves a running grace period alone, as it always has.
+        (Kind::Set, ..) => {}
         _ => {
             state.grace.remove(&name);
         }
