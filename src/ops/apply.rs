@@ -262,7 +262,7 @@ pub fn set_key(
                 state.rotations.remove(env_name);
                 let _ = state.save(&project.state_dir());
             }
-            return Err(error);
+            return Err(*error);
         }
     };
     // The files hold the new key now: whatever fails from here on must say so.
@@ -339,7 +339,7 @@ fn check_given(project: &Project, key: &Secret, allow_weak: bool) -> Result<()> 
 /// Why [`apply_all`] stopped, and whether every file already replaced got its old
 /// content back.
 struct Unapplied {
-    error: Error,
+    error: Box<Error>,
     undone: bool,
 }
 
@@ -371,7 +371,10 @@ fn apply_all(plans: &[PlannedWrite]) -> std::result::Result<(Vec<String>, Vec<St
                     undo_failures.join(", ")
                 ))
             };
-            return Err(Unapplied { error, undone });
+            return Err(Unapplied {
+                error: Box::new(error),
+                undone,
+            });
         }
         done.push(p);
     }
