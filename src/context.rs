@@ -122,6 +122,22 @@ impl Context {
     }
 }
 
+/// The names of the variables of this process's environment — the one a child inherits —
+/// whose value holds one of `keys`: removed from the environment of the commands
+/// keywarden runs, so a key exported for one environment reaches no other's commands.
+pub fn inherited_vars_holding(keys: &[(crate::keys::secret::Secret, String)]) -> Vec<OsString> {
+    std::env::vars_os()
+        .filter(|(_, value)| {
+            let value = value.as_encoded_bytes();
+            keys.iter().any(|(k, _)| {
+                let k = k.expose_secret().as_bytes();
+                !k.is_empty() && memchr::memmem::find(value, k).is_some()
+            })
+        })
+        .map(|(name, _)| name)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

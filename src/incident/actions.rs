@@ -329,8 +329,15 @@ fn restart_all(
                 {
                     hide.push((k, fp.to_string()));
                 }
-                let run =
-                    rotation::run_env_command(ctx.project, env, "restart", cmd, &hide, progress);
+                let run = rotation::run_env_command(
+                    ctx.project,
+                    ctx.pepper,
+                    env,
+                    "restart",
+                    cmd,
+                    &hide,
+                    progress,
+                );
                 ok &= run.succeeded();
                 lines.push(format!("{name}: `{cmd}` {}", run.summary()));
             }
@@ -459,11 +466,12 @@ fn notify(ctx: &StepCtx, incident: &Incident) -> Result<ActionOutcome> {
     let env = ctx.project.manifest.environment(&incident.environment);
     match env.and_then(|e| e.notify.as_deref().map(|c| (c, e.timeout_secs))) {
         Some((cmd, timeout)) => {
+            let hide = crate::ops::known::to_hide(ctx.project, ctx.pepper, &[]);
             let run = command::run_with_input(
                 cmd,
                 &ctx.project.root,
                 Duration::from_secs(timeout),
-                &[],
+                &hide,
                 Some(draft.as_bytes()),
             );
             let msg = format!(

@@ -2,11 +2,15 @@
 //!
 //! A command runs under `sh -c` in the project root, in its own process group, with a
 //! timeout after which the whole group is killed. Its output (stdout and stderr, merged in
-//! arrival order) is kept, up to the last 64 KiB, for the user to read. Before the output
-//! is stored or shown, every occurrence of the keys involved is replaced by its
-//! fingerprint: an app that echoes its configuration must not put a key in keywarden's
-//! records.
+//! arrival order) is kept, up to the last 64 KiB, for the user to read. The output is
+//! redacted as it streams in ([`crate::keys::redact`]): every key given, in every form a
+//! program prints one, is replaced by its fingerprint before it is stored or shown, so an
+//! app that echoes its configuration puts no key in keywarden's records. The command
+//! also runs without the variables of keywarden's own environment that hold one of
+//! those keys: a `SECRET_KEY` exported for one environment does not reach another's
+//! restart command.
 
+use crate::keys::redact::Needles;
 use crate::keys::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -15,6 +19,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 
 const KEEP_BYTES: usize = 64 * 1024;
 
@@ -66,7 +71,12 @@ pub fn run_with_input(
     input: Option<&[u8]>,
 ) -> CommandRun {
     let start = Instant::now();
-    let child = Command::new("sh")
+    let mut sh = Command::new("sh");
+    for name in crate::context::inherited_vars_holding(redact) {
+        sh.env_remove(name);
+    }
+    let needles = Needles::new(redact);
+    let child = sh
         .arg("-c")
         .arg(command)
         .current_dir(root)
@@ -114,14 +124,17 @@ pub fn run_with_input(
     .flatten()
     .map(|mut pipe| {
         let buf = Arc::clone(&buf);
+        let mut redactor = needles.stream();
         std::thread::spawn(move || {
-            let mut chunk = [0u8; 8192];
-            while let Ok(n) = pipe.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
+            let mut chunk = Zeroizing::new([0u8; 8192]);
+            loop {
+                let n = match pipe.read(&mut chunk[..]) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let clean = redactor.feed(&chunk[..n]);
                 let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
-                b.extend_from_slice(&chunk[..n]);
+                b.extend_from_slice(&clean);
                 // Keep between two and four times the limit in memory: a key cut in two
                 // by this trim lies at least KEEP_BYTES before the end, outside the tail
                 // kept below.
@@ -130,6 +143,10 @@ pub fn run_with_input(
                     b.drain(..cut);
                 }
             }
+            let rest = redactor.finish();
+            buf.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(&rest);
         })
     })
     .collect();
@@ -158,7 +175,7 @@ pub fn run_with_input(
         }
     }
     let bytes = buf.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let output = redact_and_trim(&bytes, redact);
+    let output = trim(&bytes);
     CommandRun {
         command: command.to_string(),
         exit_code: status.and_then(|s| s.code()),
@@ -168,16 +185,10 @@ pub fn run_with_input(
     }
 }
 
-/// Replaces every key, *then* keeps the last 64 KiB: trimming first could cut a key in two
-/// and leave a piece of it that no longer matches. When the output is trimmed, the first
+/// The last 64 KiB of the (already redacted) output. When it is trimmed, the first
 /// (partial) line goes too, or, for one endless line, more than any key's length.
-fn redact_and_trim(bytes: &[u8], redact: &[(Secret, String)]) -> String {
-    let mut output = String::from_utf8_lossy(bytes).into_owned();
-    for (key, replacement) in redact {
-        if !key.is_empty() {
-            output = output.replace(key.expose_secret(), replacement);
-        }
-    }
+fn trim(bytes: &[u8]) -> String {
+    let output = String::from_utf8_lossy(bytes).into_owned();
     if output.len() <= KEEP_BYTES {
         return output;
     }
@@ -238,7 +249,7 @@ mod tests {
             out.push(b'\n');
             let filler_len = KEEP_BYTES - (key.char_len() - offset) - 1;
             out.extend(std::iter::repeat_n(b'x', filler_len));
-            let text = redact_and_trim(&out, &[(key.clone(), "kw:12345678".into())]);
+            let text = trim(&Needles::new(&[(key.clone(), "kw:12345678".into())]).redact(&out));
             assert!(text.len() <= KEEP_BYTES);
             let piece = &key.expose_secret()[offset..];
             assert!(
@@ -249,8 +260,33 @@ mod tests {
         // Long output on one endless line: the cut drops more than any key length.
         let mut out = key.expose_secret().as_bytes().to_vec();
         out.extend(std::iter::repeat_n(b'y', KEEP_BYTES));
-        let text = redact_and_trim(&out, &[]);
+        let text = trim(&out);
         assert!(!text.contains("vN2") && text.len() <= KEEP_BYTES);
+    }
+
+    #[test]
+    fn keys_in_every_form_and_split_writes_are_redacted_and_not_inherited() {
+        let key = "Zq8#vN2!pL5@wR9$tY3^uI7&oP1*aS4(dF6)gH0_jK2+lM8-xC5=Bn7]vM3[cX9{z";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("k"), key).unwrap();
+        // The key printed as is, base64, hex and URL-encoded, and as is again in two
+        // writes with a pause between them (two reads on our side).
+        let cmd = "cat k; echo; base64 -w0 k; echo; od -An -tx1 k | tr -d ' \\n'; echo; \
+                   python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(open(\"k\").read()))' 2>/dev/null; \
+                   head -c 20 k; sleep 0.2; tail -c +21 k; echo; \
+                   env | grep -c Zq8 || true";
+        let r = run_with_input(
+            cmd,
+            dir.path(),
+            Duration::from_secs(10),
+            &[(Secret::new(key.into()), "kw:12345678".into())],
+            None,
+        );
+        assert!(!r.output.contains(&key[..16]), "{}", r.output);
+        assert!(!r.output.contains(&key[48..]), "{}", r.output);
+        assert!(r.output.matches("kw:12345678").count() >= 4, "{}", r.output);
+        // No variable of ours holding the key reached the command: `env | grep -c` is 0.
+        assert!(r.output.trim_end().ends_with('0'), "{}", r.output);
     }
 
     #[test]

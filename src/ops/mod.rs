@@ -8,6 +8,7 @@ pub mod apply;
 pub mod checklist;
 pub mod command;
 pub mod current_key;
+pub mod known;
 pub mod restore;
 pub mod rotation;
 pub mod status;

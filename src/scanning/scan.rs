@@ -16,9 +16,9 @@ use crate::fsio;
 use crate::keys::fingerprint::{Fingerprint, Pepper};
 use crate::keys::secret::Secret;
 use crate::keys::strength::{self, Label};
+use crate::ops::known::{Known, known_keys};
 use crate::project::Project;
 use crate::project::manifest::Target;
-use crate::records::backup::{BackupStore, Kind as BackupKind};
 use memchr::memmem;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -50,18 +50,11 @@ const KEY_NAMES: &[&str] = &[
     "signing_key",
 ];
 
-/// A key keywarden knows, and what it is.
-struct Known {
-    key: Secret,
-    fingerprint: Fingerprint,
-    /// `the production key`, `a retired key of staging`, `a revoked key`.
-    what: String,
-    severity: Severity,
-}
-
 /// Scans the project; findings are sorted by file and line.
 pub fn scan(project: &Project, pepper: &Pepper, history: bool) -> Result<Vec<Finding>> {
-    let (known, mut findings) = known_keys(project, pepper)?;
+    let (mut known, mut findings) = known_keys(project, pepper)?;
+    // Keys too short to search for would match everywhere.
+    known.retain(|k| k.key.char_len() >= MIN_LITERAL);
     let skip = target_files(project);
     for rel in project_files(&project.root) {
         if skip.contains(&rel) {
@@ -113,74 +106,6 @@ pub fn scan(project: &Project, pepper: &Pepper, history: bool) -> Result<Vec<Fin
             .then(b.severity.cmp(&a.severity))
     });
     Ok(findings)
-}
-
-/// Keys held by targets now, then key backups (retired, revoked) not already listed; and
-/// a KW115 finding for each target that could not be read (its key is not searched for).
-fn known_keys(project: &Project, pepper: &Pepper) -> Result<(Vec<Known>, Vec<Finding>)> {
-    let state = project.load_state()?;
-    let mut out: Vec<Known> = Vec::new();
-    let mut unreadable = Vec::new();
-    for env in &project.manifest.environments {
-        for t in &env.targets {
-            let read = crate::targets::read(&project.root, t, project.context.env.reader());
-            if let Err(e) = &read.value {
-                unreadable.push(
-                    Finding::new(
-                        Code::Unreadable,
-                        Severity::High,
-                        format!("{e}; the key it holds is not searched for"),
-                    )
-                    .in_environment(&env.name)
-                    .at_target(t.label())
-                    .with_fix("fix the file; keywarden leaves it untouched until then"),
-                );
-            }
-            if let Some(k) = read.key() {
-                let fp = pepper.fingerprint(k);
-                if !out.iter().any(|o| o.fingerprint == fp) {
-                    out.push(Known {
-                        key: k.clone(),
-                        what: format!("the {} key", env.name),
-                        severity: Severity::Critical,
-                        fingerprint: fp,
-                    });
-                }
-            }
-        }
-    }
-    let store = BackupStore::new(&project.state_dir());
-    for m in store
-        .list()
-        .into_iter()
-        .filter(|m| m.kind == BackupKind::Key)
-    {
-        let Some(fp) = m.fingerprint.clone() else {
-            continue;
-        };
-        if out.iter().any(|o| o.fingerprint == fp) {
-            continue;
-        }
-        let (what, severity) = match state.is_revoked(&fp) {
-            Some(_) => (
-                format!("a revoked key of {}", m.environment),
-                Severity::Critical,
-            ),
-            None => (
-                format!("a retired key of {}", m.environment),
-                Severity::High,
-            ),
-        };
-        out.push(Known {
-            key: store.key(&m.id)?,
-            fingerprint: fp,
-            what,
-            severity,
-        });
-    }
-    // Keys too short to search for would match everywhere.
-    out.retain(|k| k.key.char_len() >= MIN_LITERAL);
-    Ok((out, unreadable))
 }
 
 /// Target and fallback files: where keys are meant to be.

@@ -437,7 +437,8 @@ fn drive(
             // `set` never restarts the application, even when it is resumed here.
             Some(cmd) if ctx.run_commands && kind != Kind::Set => {
                 progress(Progress::Step(format!("{which}: running `{cmd}`")));
-                let command = run_env_command(ctx.project, env, which, cmd, &redact, progress);
+                let command =
+                    run_env_command(ctx.project, ctx.pepper, env, which, cmd, &redact, progress);
                 let ok = command.succeeded();
                 ctx.audit.append(
                     Record::new(

@@ -89,7 +89,15 @@ pub fn rollback(
         for (fp, id) in &j.old_key_backups {
             hide.push((store.key(id)?, fp.to_string()));
         }
-        run_env_command(ctx.project, env, "restart", cmd, &hide, progress);
+        run_env_command(
+            ctx.project,
+            ctx.pepper,
+            env,
+            "restart",
+            cmd,
+            &hide,
+            progress,
+        );
     }
     state.rotations.remove(env_name);
     ctx.save(&state)?;
@@ -105,17 +113,21 @@ pub fn rollback(
 /// timeout, replaces every key of `hide` in its output, and reports the run.
 pub fn run_env_command(
     project: &Project,
+    pepper: &Pepper,
     env: &Environment,
     name: &'static str,
     cmd: &str,
     hide: &[(Secret, String)],
     progress: &mut dyn FnMut(Progress),
 ) -> CommandRun {
+    // Every key keywarden knows, not only this operation's: a command that prints the
+    // project's files shows the other environments' keys too.
+    let hide = crate::ops::known::to_hide(project, pepper, hide);
     let run = command::run(
         cmd,
         &project.root,
         Duration::from_secs(env.timeout_secs),
-        hide,
+        &hide,
     );
     progress(Progress::Command {
         name,

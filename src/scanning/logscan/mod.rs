@@ -68,7 +68,6 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use memchr::memmem::Finder;
 use serde::Serialize;
@@ -78,6 +77,7 @@ use crate::keys::secret::Secret;
 
 mod lines;
 mod needles;
+use crate::keys::encodings::secret_buf;
 use lines::*;
 use needles::*;
 

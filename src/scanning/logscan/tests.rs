@@ -1,4 +1,6 @@
 use super::*;
+use crate::keys::encodings::{JsonStyle, base64_needles, is_url_unreserved, json_escape};
+use base64::Engine as _;
 
 const KEY: &str = "Zq8#vN2!pL@4wX9$mR6^tY1&kB7*hD3(jF5)";
 
