@@ -76,6 +76,7 @@ pub fn set_key(
             let spec = default_spec(project)?;
             generate::generate_where(&spec, |k| {
                 env.targets.iter().all(|t| targets::carries(t, k).is_ok())
+                    && crate::ops::rotation::fallback_carries(env, k).is_ok()
             })
             .map_err(|e| Error::Failed(e.to_string()))?
         }
@@ -89,6 +90,7 @@ pub fn set_key(
                     ))
                 })?;
             }
+            crate::ops::rotation::fallback_carries(env, &k).map_err(Error::Usage)?;
             k
         }
     };
