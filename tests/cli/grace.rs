@@ -383,3 +383,63 @@ fn a_toml_fallback_is_one_comma_separated_string_tomllib_reads() {
         "tomllib reads the fallback list and the key as written"
     );
 }
+
+#[test]
+fn restore_of_a_key_with_the_separator_is_refused_once_the_fallback_is_a_list() {
+    let sb = Sandbox::new();
+    let manifest = |fallback: &str| {
+        format!(
+            "version = 1\n[[environments]]\nname = \"production\"\n{fallback}\
+             targets = [{{ path = \"prod.env\" }}]\n"
+        )
+    };
+    sb.write("keywarden.toml", &manifest(""));
+    sb.write("prod.env", &format!("SECRET_KEY='{OLD}'\n"));
+    // Without a fallback a key may hold a comma.
+    let with_comma = "Xk3,pQ9mZ2vN8tL1cW6bY3hJ5gF0dS2aE7uI9oK4jM6nB8vC1xZ3lT5rH7qW9eRt";
+    let out = sb
+        .kw()
+        .args(["set", "production", "--stdin"])
+        .write_stdin(with_comma)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let comma_fp = current_fp(&sb);
+    let out = sb
+        .kw()
+        .args(["set", "production", "--generate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sb
+        .kw()
+        .args(["backups", "production", "--json"])
+        .output()
+        .unwrap();
+    let backups: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = backups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "key" && b["fingerprint"] == comma_fp.as_str())
+        .and_then(|b| b["id"].as_str())
+        .unwrap_or_else(|| panic!("no backup of the key: {backups}"))
+        .to_string();
+    sb.write(
+        "keywarden.toml",
+        &manifest(
+            "grace_days = 7\nfallback = { path = \"fallback.env\", key = \"SECRET_KEY_FALLBACKS\" }\n",
+        ),
+    );
+    let before = sb.read("prod.env");
+    let out = sb
+        .kw()
+        .args(["restore", "production", &id, "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("`,`"), "{err}");
+    assert!(!err.contains(with_comma), "no key in the message");
+    assert_eq!(sb.read("prod.env"), before, "nothing written");
+}
