@@ -443,3 +443,33 @@ fn restore_of_a_key_with_the_separator_is_refused_once_the_fallback_is_a_list() 
     assert!(!err.contains(with_comma), "no key in the message");
     assert_eq!(sb.read("prod.env"), before, "nothing written");
 }
+
+#[test]
+fn a_second_rotation_killed_at_any_step_resumes_to_the_whole_list() {
+    for point in ["create", "set:0", "set:1", "set", "verify"] {
+        let sb = Sandbox::new();
+        production(&sb);
+        let k1 = rotate(&sb);
+        let out = sb
+            .kw()
+            .args(["rotate", "production", "--yes"])
+            .env("KEYWARDEN_FAILPOINT", point)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), None, "{point}: the process was aborted");
+        let out = sb
+            .kw()
+            .args(["rotate", "production", "--resume"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{point}: resume: {}", stderr(&out));
+        assert_eq!(
+            fallbacks(&sb),
+            vec![k1.clone(), OLD.to_string()],
+            "{point}: both previous keys, newest first"
+        );
+        let env = status(&sb);
+        assert_eq!(env["fallbacks"].as_array().unwrap().len(), 2, "{point}");
+        assert!(env["rotation"].is_null(), "{point}");
+    }
+}
