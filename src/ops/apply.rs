@@ -78,6 +78,7 @@ pub fn set_key(
             let spec = default_spec(project)?;
             generate::generate_where(&spec, |k| {
                 env.targets.iter().all(|t| targets::carries(t, k).is_ok())
+                    && crate::ops::rotation::fallback_carries(env, k).is_ok()
             })
             .map_err(|e| Error::Failed(e.to_string()))?
         }
@@ -91,6 +92,7 @@ pub fn set_key(
                     ))
                 })?;
             }
+            crate::ops::rotation::fallback_carries(env, &k).map_err(Error::Usage)?;
             k
         }
     };
@@ -239,6 +241,7 @@ pub fn set_key(
                 files,
                 written: Vec::new(),
                 grace_until: None,
+                fallbacks: Vec::new(),
                 reason: Some(reason.to_string()),
                 restart: None,
                 verify: None,

@@ -153,6 +153,7 @@ mod tests {
             targets,
             rotation: None,
             grace_until: None,
+            fallbacks: Vec::new(),
             findings: codes
                 .iter()
                 .map(|&c| Finding::new(c, Severity::High, "x"))

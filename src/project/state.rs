@@ -1,8 +1,8 @@
 //! `state.json`: what keywarden knows about a project's keys that the files cannot say.
 //!
 //! Per environment: the current key's fingerprint, when it was created and how that is
-//! known, and the fingerprints it replaced. Fingerprints only, never a key. The file is
-//! versioned; a newer version than this build understands is refused rather than
+//! known, and the fingerprints it replaced; the old keys its fallback still carries, each
+//! with its own expiry. Fingerprints only, never a key. The file is versioned; a newer version than this build understands is refused rather than
 //! rewritten, so an older keywarden never drops what a newer one recorded.
 
 use crate::error::Result;
@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub const STATE_FILE: &str = "state.json";
-pub const STATE_VERSION: u32 = 1;
+/// 2: `grace` holds a list of old keys per environment (version 1 held one, and is read).
+pub const STATE_VERSION: u32 = 2;
 
 /// How the state is kept on disk.
 const KIND: store::Kind = store::Kind {
@@ -79,6 +80,29 @@ pub struct Grace {
     pub until: Timestamp,
 }
 
+/// Reads `grace` in both of its forms: per environment a list of [`Grace`], newest first,
+/// or (state version 1) the one old key the fallback held then.
+fn grace_lists<'de, D>(d: D) -> std::result::Result<BTreeMap<String, Vec<Grace>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrList {
+        List(Vec<Grace>),
+        One(Grace),
+    }
+    let map = BTreeMap::<String, OneOrList>::deserialize(d)?;
+    Ok(map
+        .into_iter()
+        .map(|(env, g)| match g {
+            OneOrList::List(list) => (env, list),
+            OneOrList::One(one) => (env, vec![one]),
+        })
+        .filter(|(_, list)| !list.is_empty())
+        .collect())
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
     pub version: u32,
@@ -88,9 +112,10 @@ pub struct State {
     pub environments: BTreeMap<String, EnvState>,
     #[serde(default)]
     pub revoked: Vec<Revoked>,
-    /// Per environment, the old key its fallback still carries.
-    #[serde(default)]
-    pub grace: BTreeMap<String, Grace>,
+    /// Per environment, the old keys its fallback still carries, newest first, each
+    /// until its own grace period ends. Never an empty list.
+    #[serde(default, deserialize_with = "grace_lists")]
+    pub grace: BTreeMap<String, Vec<Grace>>,
     /// Per environment, the journal of a rotation that has not finished.
     #[serde(default)]
     pub rotations: BTreeMap<String, crate::records::journal::Journal>,
@@ -110,13 +135,22 @@ impl State {
 
     /// Loads `dir/state.json`; a missing file is an empty state.
     pub fn load(dir: &Path, project: &Path) -> Result<State> {
-        Ok(store::load(&KIND, &dir.join(STATE_FILE))?.unwrap_or_else(|| State::new(project)))
+        let mut state: State =
+            store::load(&KIND, &dir.join(STATE_FILE))?.unwrap_or_else(|| State::new(project));
+        // An older version is read as this one and written back as this one.
+        state.version = STATE_VERSION;
+        Ok(state)
     }
 
     /// Writes `dir/state.json` atomically (`0600`), creating `dir` (`0700`). Callers hold
     /// the project's lock.
     pub fn save(&self, dir: &Path) -> Result<()> {
         store::save(&KIND, &dir.join(STATE_FILE), self)
+    }
+
+    /// The end of the last grace period of `env`'s fallback, if it carries an old key.
+    pub fn grace_until(&self, env: &str) -> Option<Timestamp> {
+        self.grace.get(env)?.iter().map(|g| g.until).max()
     }
 
     pub fn is_revoked(&self, fp: &Fingerprint) -> Option<&Revoked> {
@@ -185,6 +219,63 @@ mod tests {
                 .mode_string(),
             "0600"
         );
+    }
+
+    #[test]
+    fn a_version_1_state_with_one_old_key_reads_as_a_list_of_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(STATE_FILE),
+            r#"{"version": 1, "project": "/p",
+                "grace": {"production": {"fingerprint": "kw:00000001", "until": "2026-01-08T00:00:00Z"}}}"#,
+        )
+        .unwrap();
+        let st = State::load(dir.path(), Path::new("/p")).unwrap();
+        let until: Timestamp = "2026-01-08T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            st.grace["production"],
+            vec![Grace {
+                fingerprint: fp("kw:00000001"),
+                until
+            }]
+        );
+        assert_eq!(st.grace_until("production"), Some(until));
+        // Written back, it is this version's list form, and reads back the same.
+        st.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(STATE_FILE)).unwrap();
+        assert!(
+            text.contains(&format!("\"version\": {STATE_VERSION}")),
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(v["grace"]["production"].is_array(), "{text}");
+        assert_eq!(State::load(dir.path(), Path::new("/p")).unwrap(), st);
+    }
+
+    #[test]
+    fn a_list_of_old_keys_round_trips_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = State::new(Path::new("/p"));
+        let t1: Timestamp = "2026-01-08T00:00:00Z".parse().unwrap();
+        let t2: Timestamp = "2026-01-10T00:00:00Z".parse().unwrap();
+        st.grace.insert(
+            "production".into(),
+            vec![
+                Grace {
+                    fingerprint: fp("kw:00000002"),
+                    until: t2,
+                },
+                Grace {
+                    fingerprint: fp("kw:00000001"),
+                    until: t1,
+                },
+            ],
+        );
+        st.save(dir.path()).unwrap();
+        let back = State::load(dir.path(), Path::new("/p")).unwrap();
+        assert_eq!(back, st);
+        assert_eq!(back.grace_until("production"), Some(t2));
+        assert_eq!(back.grace_until("staging"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use crate::keys::fingerprint::Fingerprint;
 use crate::ops::command::CommandRun;
+use crate::project::state::Grace;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -80,6 +81,12 @@ pub struct Journal {
     pub written: Vec<String>,
     /// The grace period's end, when the old key was put in the fallback.
     pub grace_until: Option<Timestamp>,
+    /// The old keys the set step writes to the fallback, newest first, each with the end
+    /// of its grace period: the old key (until `grace_until`) and those of earlier
+    /// rotations still in their grace period. Empty: the fallback key is removed. Keys
+    /// are found by fingerprint in the old-key backups and the fallback file's backup.
+    #[serde(default)]
+    pub fallbacks: Vec<Grace>,
     pub reason: Option<String>,
     pub restart: Option<CommandRun>,
     pub verify: Option<CommandRun>,
@@ -90,6 +97,18 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// The list the set step writes to the fallback. A journal written before the list
+    /// existed names only the old key, through `grace_until`.
+    pub fn fallback_list(&self) -> Vec<Grace> {
+        match (&self.fallbacks[..], self.grace_until, self.old.first()) {
+            ([], Some(until), Some(fp)) if self.kind == Kind::Rotate => vec![Grace {
+                fingerprint: fp.clone(),
+                until,
+            }],
+            _ => self.fallbacks.clone(),
+        }
+    }
+
     /// `production: rotate started 2026-…Z, stopped after step set`.
     pub fn describe(&self) -> String {
         format!(

@@ -8,6 +8,7 @@ mod support;
 mod analyze;
 mod bad_input;
 mod generate;
+mod grace;
 mod hygiene;
 mod incident;
 mod init;

@@ -584,7 +584,7 @@ fn the_grace_period_ends_on_the_next_run() {
         .find(|p| p.ends_with("state.json"))
         .unwrap();
     let mut state: Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
-    state["grace"]["production"]["until"] = "2020-01-01T00:00:00Z".into();
+    state["grace"]["production"][0]["until"] = "2020-01-01T00:00:00Z".into();
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let out = sb.kw().args(["status", "--json"]).output().unwrap();
     assert!(
@@ -706,7 +706,7 @@ fn a_grace_period_that_cannot_end_warns_and_records_nothing_false() {
         .find(|p| p.ends_with("state.json"))
         .unwrap();
     let mut state: Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
-    state["grace"]["production"]["until"] = "2020-01-01T00:00:00Z".into();
+    state["grace"]["production"][0]["until"] = "2020-01-01T00:00:00Z".into();
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let broken = format!("SECRET_KEY_FALLBACKS='{OLD}'\nBROKEN=\"never closed\n");
     sb.write("fallback.env", &broken);

@@ -6,51 +6,52 @@ use super::*;
 /// Every key `env`'s targets (and fallback) hold now, with its fingerprint: what a
 /// command run for that environment must not print.
 pub fn held_keys(project: &Project, pepper: &Pepper, env: &Environment) -> Vec<(Secret, String)> {
+    let mut keys: Vec<Secret> = env
+        .targets
+        .iter()
+        .filter_map(|t| {
+            targets::read(&project.root, t, project.context.env.reader())
+                .key()
+                .cloned()
+        })
+        .collect();
+    // The fallback holds the previous keys as one list: each is hidden on its own (and
+    // the whole list too, which holds them all).
+    if let Some(t) = &env.fallback
+        && let Some(list) = targets::read(&project.root, t, &|_| None).key()
+    {
+        keys.push(list.clone());
+        keys.extend(split_fallbacks(list));
+    }
     let mut out: Vec<(Secret, String)> = Vec::new();
-    for t in env.targets.iter().chain(env.fallback.iter()) {
-        if let Some(k) = targets::read(&project.root, t, project.context.env.reader()).key() {
-            let fp = pepper.fingerprint(k).to_string();
-            if !out.iter().any(|(_, f)| *f == fp) {
-                out.push((k.clone(), fp));
-            }
-        }
-        // A fallback holds the previous key under its own name.
-        if let Target::File { path, format, .. } = t
-            && let Some(fallback_value) = fallback_key(project, env, path, *format)
-        {
-            let fp = pepper.fingerprint(&fallback_value).to_string();
-            if !out.iter().any(|(_, f)| *f == fp) {
-                out.push((fallback_value, fp));
-            }
+    for k in keys {
+        let fp = pepper.fingerprint(&k).to_string();
+        if !out.iter().any(|(_, f)| *f == fp) {
+            out.push((k, fp));
         }
     }
     out
 }
 
-/// The value of the fallback key when `path` is the environment's fallback file.
-pub(super) fn fallback_key(
-    project: &Project,
-    env: &Environment,
-    path: &Path,
-    format: Format,
-) -> Option<Secret> {
-    match &env.fallback {
-        Some(Target::File { path: fp, key, .. }) if fp == path => {
-            let t = Target::File {
-                path: path.to_path_buf(),
-                format,
-                key: key.clone(),
-            };
-            targets::read(&project.root, &t, &|_| None).key().cloned()
-        }
-        _ => None,
-    }
+/// The old keys `env`'s fallback holds now, in its order (newest first); empty without a
+/// fallback, file or key. An unreadable fallback is an error.
+pub(super) fn fallback_entries(project: &Project, env: &Environment) -> Result<Vec<Secret>> {
+    let Some(t) = &env.fallback else {
+        return Ok(Vec::new());
+    };
+    Ok(match targets::read(&project.root, t, &|_| None).value? {
+        targets::Value::Present { key, .. } => split_fallbacks(&key),
+        _ => Vec::new(),
+    })
 }
 
-/// Removes the old key from fallbacks whose grace period has ended. Run at the start of
-/// every command; skipped quietly when another keywarden holds the lock. An environment
-/// with an unfinished rotation is left alone (its journal owns the fallback), and the
-/// fallback is emptied only if it still holds the key of that grace period.
+/// Removes from fallbacks the old keys whose grace period has ended, each on its own: the
+/// other keys of the list stay, in their order, and the fallback key goes only when the
+/// list is empty. Run at the start of every command; skipped quietly when another
+/// keywarden holds the lock. An environment with an unfinished rotation is left alone
+/// (its journal owns the fallback). A key the fallback no longer holds is only forgotten;
+/// keys in the fallback that keywarden did not put there stay. Returns the environments
+/// where a grace period ended.
 pub fn expire_grace(
     project: &Project,
     pepper: &Pepper,
@@ -58,42 +59,46 @@ pub fn expire_grace(
     now: Timestamp,
 ) -> Result<Vec<String>> {
     let state = project.load_state()?;
-    if !state.grace.values().any(|g| g.until <= now) {
+    if !state.grace.values().flatten().any(|g| g.until <= now) {
         return Ok(Vec::new());
     }
     let Ok(_lock) = project.lock() else {
         return Ok(Vec::new());
     };
     let mut state = project.load_state()?;
-    let expired: Vec<(String, Grace)> = state
+    let envs: Vec<String> = state
         .grace
         .iter()
-        .filter(|(e, g)| g.until <= now && !state.rotations.contains_key(*e))
-        .map(|(e, g)| (e.clone(), g.clone()))
+        .filter(|(e, list)| {
+            list.iter().any(|g| g.until <= now) && !state.rotations.contains_key(*e)
+        })
+        .map(|(e, _)| e.clone())
         .collect();
     let mut done = Vec::new();
-    for (env_name, g) in expired {
-        let fallback = project
-            .manifest
-            .environment(&env_name)
-            .and_then(|e| e.fallback.clone());
-        let detail = match &fallback {
-            Some(t @ Target::File { path, format, key }) => {
+    for env_name in envs {
+        let list = state.grace.get(&env_name).cloned().unwrap_or_default();
+        let (expired, kept): (Vec<Grace>, Vec<Grace>) =
+            list.into_iter().partition(|g| g.until <= now);
+        let env = project.manifest.environment(&env_name);
+        let details: Vec<String> = match env.and_then(|e| e.fallback.as_ref().map(|f| (e, f))) {
+            Some((env, Target::File { path, format, key })) => {
                 // An unreadable fallback is an error: the grace period ends on a later run.
-                let holds_it = match targets::read(&project.root, t, &|_| None).value? {
-                    targets::Value::Present { key, .. } => {
-                        pepper.fingerprint(&key) == g.fingerprint
-                    }
-                    _ => false,
+                let held = fallback_entries(project, env)?;
+                let is_expired = |k: &Secret| {
+                    let fp = pepper.fingerprint(k);
+                    expired.iter().any(|g| g.fingerprint == fp)
                 };
-                if holds_it {
+                let remaining: Vec<Secret> =
+                    held.iter().filter(|k| !is_expired(k)).cloned().collect();
+                if remaining.len() < held.len() {
+                    let value = (!remaining.is_empty()).then(|| join_fallbacks(&remaining));
                     let plan = targets::plan_edits(
                         &project.root,
                         path,
                         *format,
                         &[Edit {
                             name: key,
-                            value: None,
+                            value: value.as_ref(),
                         }],
                     )?;
                     if let Some(old) = &plan.old {
@@ -102,28 +107,52 @@ pub fn expire_grace(
                             &plan.label,
                             &plan.path,
                             old,
-                            Some(g.fingerprint.clone()),
+                            expired.first().map(|g| g.fingerprint.clone()),
                             "grace period ended",
                         )?;
                     }
                     plan.commit()?;
-                    format!("old key removed from {}", path.display())
-                } else {
-                    format!(
-                        "{} no longer held the old key; left as it is",
-                        path.display()
-                    )
                 }
+                expired
+                    .iter()
+                    .map(|g| {
+                        if held.iter().any(|k| pepper.fingerprint(k) == g.fingerprint) {
+                            if remaining.is_empty() {
+                                format!("old key removed from {}", path.display())
+                            } else {
+                                format!(
+                                    "old key removed from {}; {} other old key(s) stay",
+                                    path.display(),
+                                    remaining.len()
+                                )
+                            }
+                        } else {
+                            format!(
+                                "{} no longer held the old key; left as it is",
+                                path.display()
+                            )
+                        }
+                    })
+                    .collect()
             }
-            _ => "the environment has no fallback any more".to_string(),
+            _ => expired
+                .iter()
+                .map(|_| "the environment has no fallback any more".to_string())
+                .collect(),
         };
-        audit.append(
-            Record::new("grace.end", audit::Outcome::Ok)
-                .env(&env_name)
-                .old(g.fingerprint.clone())
-                .detail(detail),
-        )?;
-        state.grace.remove(&env_name);
+        for (g, detail) in expired.iter().zip(details) {
+            audit.append(
+                Record::new("grace.end", audit::Outcome::Ok)
+                    .env(&env_name)
+                    .old(g.fingerprint.clone())
+                    .detail(detail),
+            )?;
+        }
+        if kept.is_empty() {
+            state.grace.remove(&env_name);
+        } else {
+            state.grace.insert(env_name.clone(), kept);
+        }
         state.save(&project.state_dir())?;
         done.push(env_name);
     }

@@ -190,6 +190,8 @@ pub fn start(
             old_keys.push((fp, held));
         }
     }
+    // The old keys the fallback holds now, newest first.
+    let held_fallbacks = fallback_entries(project, env)?;
 
     let key = match new_key {
         Some(k) => {
@@ -201,15 +203,19 @@ pub fn start(
                     ))
                 })?;
             }
+            fallback_carries(env, &k).map_err(Error::Usage)?;
             k
         }
         None => {
             let spec = apply::default_spec(project)?;
             generate::generate_where(&spec, |k| {
                 env.targets.iter().chain(env.fallback.iter()).all(|t| targets::carries(t, k).is_ok())
-                    // With a grace period the old key goes into the fallback next to the new
-                    // one: it must differ from it.
+                    // Rotated out later, it becomes one key of the fallback's list.
+                    && fallback_carries(env, k).is_ok()
+                    // With a grace period the old keys stay in the fallback next to the new
+                    // one: it must differ from them.
                     && !old_keys.iter().any(|(_, o)| o == k)
+                    && !held_fallbacks.iter().any(|o| o == k)
             })
             .map_err(|e| Error::Failed(e.to_string()))?
         }
@@ -274,6 +280,16 @@ pub fn start(
         }
         _ => None,
     };
+    let fallbacks = fallback_list(
+        ctx,
+        env,
+        kind,
+        &state,
+        grace_until,
+        &old_keys,
+        &held_fallbacks,
+        &new,
+    )?;
     let journal = Journal {
         kind,
         environment: env_name.to_string(),
@@ -286,6 +302,7 @@ pub fn start(
         files: file_backups,
         written: Vec::new(),
         grace_until,
+        fallbacks,
         reason,
         restart: None,
         verify: None,
@@ -371,14 +388,15 @@ fn drive(
     for (fp, id) in &run.journal().old_key_backups {
         redact.push((store.key(id)?, fp.to_string()));
     }
+    // The old keys the fallback gets, as one list; `None` removes the fallback key.
+    let fallback_keys = fallback_keys(ctx, env, run.journal()).map_err(|e| journaled(e, &name))?;
+    for (k, g) in fallback_keys.iter().zip(run.journal().fallback_list()) {
+        redact.push((k.clone(), g.fingerprint.to_string()));
+    }
+    let fallback_value = (!fallback_keys.is_empty()).then(|| join_fallbacks(&fallback_keys));
 
     if run.journal().step == Step::Created {
-        let j = run.journal();
-        let old_key = match (j.grace_until, j.old_key_backups.values().next()) {
-            (Some(_), Some(id)) => Some(store.key(id)?),
-            _ => None,
-        };
-        let groups = edits_by_file(env, kind, &new_key, old_key.as_ref());
+        let groups = edits_by_file(env, kind, &new_key, fallback_value.as_ref());
         for (i, (path, format, edits)) in groups.iter().enumerate() {
             failpoint(&format!("set:{i}"));
             let label = path.display().to_string();
@@ -520,18 +538,13 @@ fn finish(
             }
         }
     }
-    match (j.kind, j.grace_until, j.old.first()) {
-        (Kind::Rotate, Some(until), Some(fp)) => {
-            state.grace.insert(
-                name.clone(),
-                Grace {
-                    fingerprint: fp.clone(),
-                    until,
-                },
-            );
+    // The fallback holds what the set step wrote: the list, or nothing.
+    match j.fallback_list() {
+        list if j.kind == Kind::Rotate && !list.is_empty() => {
+            state.grace.insert(name.clone(), list);
         }
         // `set` leaves a running grace period alone, as it always has.
-        (Kind::Set, ..) => {}
+        _ if j.kind == Kind::Set => {}
         _ => {
             state.grace.remove(&name);
         }
@@ -558,4 +571,115 @@ fn finish(
         new: j.new,
         also_exposed,
     })
+}
+
+/// The old keys a rotation of `env` leaves in its fallback, newest first: the key it
+/// retires (when the targets agreed on one and a grace period applies), then the keys the
+/// fallback holds now, in its order, each keeping the end of its own grace period as the
+/// state records it; one the state has no record of gets this rotation's. Left out: keys
+/// whose grace period has ended, revoked keys, the new key, repeats. A revocation or
+/// restore, or no grace period, leaves nothing (the fallback key is removed).
+#[allow(clippy::too_many_arguments)]
+fn fallback_list(
+    ctx: &Ctx,
+    env: &Environment,
+    kind: Kind,
+    state: &State,
+    grace_until: Option<Timestamp>,
+    old_keys: &[(Fingerprint, Secret)],
+    held: &[Secret],
+    new: &Fingerprint,
+) -> Result<Vec<Grace>> {
+    let Some(fallback) = env
+        .fallback
+        .as_ref()
+        .filter(|_| kind == Kind::Rotate && env.grace_days > 0)
+    else {
+        return Ok(Vec::new());
+    };
+    let now = ctx.project.context.now();
+    let this_period = now + SignedDuration::from_hours(24 * i64::from(env.grace_days));
+    let mut list: Vec<(Grace, &Secret)> = Vec::new();
+    if let (Some(until), [(fp, k)]) = (grace_until, old_keys) {
+        list.push((
+            Grace {
+                fingerprint: fp.clone(),
+                until,
+            },
+            k,
+        ));
+    }
+    let recorded = state.grace.get(&env.name);
+    for k in held {
+        let fp = ctx.pepper.fingerprint(k);
+        if &fp == new
+            || state.is_revoked(&fp).is_some()
+            || list.iter().any(|(g, _)| g.fingerprint == fp)
+        {
+            continue;
+        }
+        let until = recorded
+            .and_then(|r| r.iter().find(|g| g.fingerprint == fp))
+            .map_or(this_period, |g| g.until);
+        if until > now {
+            list.push((
+                Grace {
+                    fingerprint: fp,
+                    until,
+                },
+                k,
+            ));
+        }
+    }
+    if !list.is_empty() {
+        let keys: Vec<Secret> = list.iter().map(|(_, k)| (*k).clone()).collect();
+        targets::carries(fallback, &join_fallbacks(&keys)).map_err(|why| {
+            Error::Usage(format!(
+                "the old keys cannot be written to the fallback {} as one list that every reader reads back exactly: {why}; wait for the older keys' grace period to end, or `keywarden revoke {}` to retire them all at once",
+                fallback.label(),
+                env.name
+            ))
+        })?;
+    }
+    Ok(list.into_iter().map(|(g, _)| g).collect())
+}
+
+/// The keys of the journal's fallback list, in its order: each found by fingerprint
+/// among the old-key backups, or in the fallback file's backup from before the rotation.
+fn fallback_keys(ctx: &Ctx, env: &Environment, j: &Journal) -> Result<Vec<Secret>> {
+    let list = j.fallback_list();
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = ctx.store();
+    let mut before: Vec<Secret> = Vec::new();
+    if let Some(t @ Target::File { path, .. }) = &env.fallback
+        && let Some(Some(id)) = j.files.get(&path.display().to_string())
+    {
+        let content = store.content(id)?;
+        if let Some(list) = std::str::from_utf8(&content)
+            .ok()
+            .and_then(|text| targets::key_in_text(t, text))
+        {
+            before = split_fallbacks(&list);
+        }
+    }
+    let mut out = Vec::new();
+    for g in &list {
+        let key = match j.old_key_backups.get(&g.fingerprint) {
+            Some(id) => store.key(id)?,
+            None => before
+                .iter()
+                .find(|k| ctx.pepper.fingerprint(k) == g.fingerprint)
+                .cloned()
+                .ok_or_else(|| {
+                    Error::Failed(format!(
+                        "{}: old key {} of the fallback list is in no backup of this rotation",
+                        env.name, g.fingerprint
+                    ))
+                })?,
+        };
+        out.push(key);
+    }
+    Ok(out)
 }

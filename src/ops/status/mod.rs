@@ -16,7 +16,7 @@ use crate::keys::strength::{self, Label};
 use crate::project::Project;
 use crate::project::manifest::is_production;
 use crate::project::manifest::{Environment, Target};
-use crate::project::state::{AgeSource, State};
+use crate::project::state::{AgeSource, Grace, State};
 use crate::scanning::git::GitView;
 use crate::targets::{self, TargetRead, Value};
 use jiff::Timestamp;
@@ -59,8 +59,12 @@ pub struct EnvStatus {
     pub targets: Vec<TargetStatus>,
     /// An unfinished rotation, if any: `{kind, step, started, old, new}`.
     pub rotation: Option<RotationStatus>,
-    /// The end of the grace period during which the fallback still carries the old key.
+    /// The end of the last grace period during which the fallback still carries an old
+    /// key (the latest of `fallbacks`).
     pub grace_until: Option<Timestamp>,
+    /// The old keys the fallback still carries, newest first, each until its own
+    /// grace period ends: `[{fingerprint, until}]`.
+    pub fallbacks: Vec<Grace>,
     pub findings: Vec<Finding>,
 }
 
@@ -420,7 +424,8 @@ fn env_status(
             new: j.new.clone(),
         }
     });
-    let grace_until = state.grace.get(&env.name).map(|g| {
+    let fallbacks = state.grace.get(&env.name).cloned().unwrap_or_default();
+    for g in &fallbacks {
         findings.push(Finding::new(
             Code::GracePeriod,
             Severity::Info,
@@ -430,8 +435,8 @@ fn env_status(
                 g.until.strftime("%Y-%m-%d %H:%M UTC")
             ),
         ));
-        g.until
-    });
+    }
+    let grace_until = state.grace_until(&env.name);
     for f in &mut findings {
         f.environment = Some(env.name.clone());
     }
@@ -448,6 +453,7 @@ fn env_status(
         targets,
         rotation,
         grace_until,
+        fallbacks,
         findings,
     }
 }
