@@ -136,9 +136,7 @@ impl PinnedDir {
                         None,
                         None,
                         "was replaced by a symlink or a file while keywarden was working; nothing was written there",
-                        Some(
-                            "check who changed the folder, then run the command again".into(),
-                        ),
+                        Some("check who changed the folder, then run the command again".into()),
                     ));
                 }
                 Err(e) => return Err(Error::reading(&shown, "open the folder", os_err(e))),
@@ -240,8 +238,7 @@ impl PinnedDir {
         expected: Option<&Snapshot>,
     ) -> Result<()> {
         let Some(expected) = expected else {
-            return match rfs::renameat_with(&self.fd, tmp, &self.fd, name, RenameFlags::NOREPLACE)
-            {
+            return match rfs::renameat_with(&self.fd, tmp, &self.fd, name, RenameFlags::NOREPLACE) {
                 Ok(()) => Ok(()),
                 Err(Errno::EXIST) => Err(changed(path, "was created by another program")),
                 Err(Errno::INVAL) | Err(Errno::NOSYS) | Err(Errno::NOTSUP) => {
@@ -263,8 +260,9 @@ impl PinnedDir {
                     return Ok(());
                 }
                 // Someone else's version: give it its place back.
-                rfs::renameat_with(&self.fd, tmp, &self.fd, name, RenameFlags::EXCHANGE)
-                    .map_err(|e| Error::writing(path, "put back the version found in", os_err(e)))?;
+                rfs::renameat_with(&self.fd, tmp, &self.fd, name, RenameFlags::EXCHANGE).map_err(
+                    |e| Error::writing(path, "put back the version found in", os_err(e)),
+                )?;
                 Err(changed(path, "was changed by another program"))
             }
             Err(Errno::NOENT) => Err(changed(path, "was removed by another program")),
@@ -286,7 +284,8 @@ impl PinnedDir {
     }
 
     fn read_name(&self, path: &Path, name: &OsStr) -> Result<Option<Snapshot>> {
-        self.read(name).map_err(|_| changed(path, "could not be read back"))
+        self.read(name)
+            .map_err(|_| changed(path, "could not be read back"))
     }
 
     /// Removes `name` if it is still `expected` (a file keywarden created and must take
@@ -411,9 +410,16 @@ mod tests {
         assert_eq!(&snap.bytes[..], b"A=1\n");
         dir.replace(name, Some(&snap), b"A=2\n", 0o600).unwrap();
         assert_eq!(fs::read(root.join("deploy/.env")).unwrap(), b"A=2\n");
-        assert_eq!(fs::read_dir(root.join("deploy")).unwrap().count(), 1, "no temp left");
+        assert_eq!(
+            fs::read_dir(root.join("deploy")).unwrap().count(),
+            1,
+            "no temp left"
+        );
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(root.join("deploy/.env")).unwrap().permissions().mode();
+        let mode = fs::metadata(root.join("deploy/.env"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o7777, 0o600);
     }
 
@@ -450,7 +456,10 @@ mod tests {
         let err = dir
             .replace(OsStr::new(".env"), Some(&snap), b"A=2\n", 0o600)
             .unwrap_err();
-        assert!(err.to_string().contains("changed by another program"), "{err}");
+        assert!(
+            err.to_string().contains("changed by another program"),
+            "{err}"
+        );
         assert_eq!(fs::read(root.join(".env")).unwrap(), b"A=1\nUSER_EDIT=1\n");
         assert_eq!(fs::read_dir(&root).unwrap().count(), 1, "no temp left");
         // A file that appeared meanwhile is not overwritten either.
@@ -461,7 +470,10 @@ mod tests {
         let err = dir
             .replace(OsStr::new("new.env"), None, b"A=3\n", 0o600)
             .unwrap_err();
-        assert!(err.to_string().contains("created by another program"), "{err}");
+        assert!(
+            err.to_string().contains("created by another program"),
+            "{err}"
+        );
         assert_eq!(fs::read(root.join("new.env")).unwrap(), b"A=2\n");
     }
 
@@ -478,9 +490,16 @@ mod tests {
         assert!(err.to_string().contains("FIFO"), "{err}");
         let err = read_capped(Path::new("/dev/zero")).unwrap_err();
         assert!(err.to_string().contains("character device"), "{err}");
-        fs::write(root.join("big.env"), vec![b'a'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        fs::write(
+            root.join("big.env"),
+            vec![b'a'; MAX_FILE_BYTES as usize + 1],
+        )
+        .unwrap();
         let err = dir.read(OsStr::new("big.env")).unwrap_err();
-        assert!(err.to_string().contains("more than a secrets file"), "{err}");
+        assert!(
+            err.to_string().contains("more than a secrets file"),
+            "{err}"
+        );
         assert!(dir.read(OsStr::new("missing.env")).unwrap().is_none());
     }
 

@@ -60,8 +60,10 @@ use std::ops::Range;
 
 mod parse;
 mod portable;
+mod readers;
 use parse::*;
 pub use portable::*;
+pub use readers::{Disagreement, Reader};
 
 /// How a value was quoted in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -288,6 +290,19 @@ pub enum DotenvError {
          with a digit"
     )]
     InvalidKey,
+    /// The file around the key makes some reader (bash, dash, Docker Compose, node, an
+    /// older python-dotenv) read the key, or another variable, differently from
+    /// python-dotenv after the edit: nothing is written. `line` is the line that causes
+    /// it, `fix` what the user can do.
+    #[error("{message}")]
+    ReadersDisagree {
+        /// 1-based line that breaks the reader.
+        line: usize,
+        /// Which line breaks which reader, and why (never a value).
+        message: String,
+        /// What to do about it.
+        fix: String,
+    },
     /// The edited text did not read back as intended (a bug; nothing was
     /// written).
     #[error(
@@ -301,7 +316,17 @@ impl DotenvError {
     /// 1-based line of a [`DotenvError::Syntax`] error.
     pub fn line(&self) -> Option<usize> {
         match self {
-            DotenvError::Syntax { line, .. } => Some(*line),
+            DotenvError::Syntax { line, .. } | DotenvError::ReadersDisagree { line, .. } => {
+                Some(*line)
+            }
+            _ => None,
+        }
+    }
+
+    /// What the user can do about a [`DotenvError::ReadersDisagree`].
+    pub fn fix(&self) -> Option<&str> {
+        match self {
+            DotenvError::ReadersDisagree { fix, .. } => Some(fix),
             _ => None,
         }
     }
@@ -458,7 +483,8 @@ impl DotenvFile {
                 out
             }
         };
-        self.check_edit(&new_text, key, Some(value))?;
+        let new = self.check_edit(&new_text, key, Some(value))?;
+        self.check_readers(&new, key, value)?;
         Ok(new_text)
     }
 
@@ -484,7 +510,7 @@ impl DotenvFile {
         new_text: &str,
         key: &str,
         expected: Option<&str>,
-    ) -> Result<(), DotenvError> {
+    ) -> Result<DotenvFile, DotenvError> {
         let new = DotenvFile::parse(new_text).map_err(|_| DotenvError::EditCheckFailed)?;
         let others = |f: &DotenvFile| -> Vec<(String, Option<String>)> {
             let skip = match expected {
@@ -509,7 +535,7 @@ impl DotenvFile {
         if !ok || others(self) != others(&new) || new.bom_len != self.bom_len {
             return Err(DotenvError::EditCheckFailed);
         }
-        Ok(())
+        Ok(new)
     }
 }
 
