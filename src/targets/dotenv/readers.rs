@@ -972,11 +972,9 @@ pub(super) mod shell {
                 }
                 b'(' if top != Some(Ctx::Brace) => {
                     let word = &text[word_begin..i];
-                    if cmd_start && was_word_start {
-                        stack.push((Ctx::Paren, i));
-                    } else if top == Some(Ctx::Paren) {
-                        stack.push((Ctx::Paren, i));
-                    } else if bash && word.ends_with('=') && is_name(&word[..word.len() - 1]) {
+                    // A subshell, a nested parenthesis, or (bash) an array `NAME=(`.
+                    let array = bash && word.ends_with('=') && is_name(&word[..word.len() - 1]);
+                    if (cmd_start && was_word_start) || top == Some(Ctx::Paren) || array {
                         stack.push((Ctx::Paren, i));
                     } else {
                         set_err(&mut error, i, "this line has an unquoted `(`");
