@@ -96,7 +96,7 @@ impl Disagreement {
     /// `line 3 makes bash read the key differently: …`.
     pub fn message(&self) -> String {
         if self.readers.is_empty() {
-            return format!("line {}: {}", self.line, self.reason);
+            return self.reason.clone();
         }
         format!(
             "line {} makes {} read the key differently: {}",
@@ -161,7 +161,15 @@ impl DotenvFile {
         {
             out.push(Disagreement::new(e.line, &[], why, FIX_SET));
         }
+        let own = !out.is_empty();
         self.file_disagreements(key, &mut out);
+        if let Some(e) = entry
+            && own
+        {
+            // What breaks the key's own line is said once, by the own-line reason (whose
+            // fix, `set`, rewrites that line); CR and BOM problems stay, with their fixes.
+            out.retain(|d| d.line != e.line || d.fix != FIX_LINE || d.readers.is_empty());
+        }
         merge(out)
     }
 
