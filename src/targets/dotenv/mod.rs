@@ -46,6 +46,14 @@
 //! (no byte-order mark before it on line 1, no CRLF for bash; see
 //! [`readers_disagree`]).
 //!
+//! The rest of the file matters too: a quote bash does not close, a trailing `\`, a
+//! value python-dotenv 1.0–1.2.2 runs past, a line Docker Compose rejects. [`readers`]
+//! models each reader over the whole file: [`DotenvFile::disagreements`] lists every line
+//! that makes one read the key differently (KW113), and [`DotenvFile::set`] refuses
+//! ([`DotenvError::ReadersDisagree`], with the line and a fix) a write that some reader would
+//! not read back exactly, or that changes how a reader reads another variable.
+//! [`DotenvFile::with_lf_line_endings`] is the fix for CRLF files.
+//!
 //! # Secrets
 //!
 //! Values may be secrets. Neither the [`Display`](fmt::Display) of errors nor
@@ -60,7 +68,7 @@ use std::ops::Range;
 
 mod parse;
 mod portable;
-mod readers;
+pub mod readers;
 use parse::*;
 pub use portable::*;
 pub use readers::{Disagreement, Reader};
