@@ -68,17 +68,16 @@ impl TextFormat for Dotenv {
                 .with_fix("delete the earlier lines so the file says one thing"),
             );
         }
-        if let Some(why) = dotenv::readers_disagree(entry) {
+        // Any line of the file that makes a reader disagree about the key, with its fix.
+        for d in parsed.disagreements(key) {
             findings.push(
                 Finding::new(
                     Code::ReadersDisagree,
                     Severity::High,
-                    format!("{key}: {why}"),
+                    format!("{key}: {}", d.message()),
                 )
-                .at_line(entry.line())
-                .with_fix(
-                    "write the key again with keywarden set, which quotes it so every reader agrees",
-                ),
+                .at_line(d.line)
+                .with_fix(d.fix),
             );
         }
         // A bare `KEY` line (no `=`) sets nothing.
@@ -150,11 +149,18 @@ fn dotenv_error(path: &Path, e: dotenv::DotenvError) -> Error {
     let (message, hint) = match &e {
         dotenv::DotenvError::Syntax { message, .. } => (
             message.clone(),
-            "fix the line (or remove it); keywarden left the file untouched",
+            "fix the line (or remove it); keywarden left the file untouched".to_string(),
         ),
-        other => (other.to_string(), "keywarden left the file untouched"),
+        dotenv::DotenvError::ReadersDisagree { message, fix, .. } => (
+            message.clone(),
+            format!("{fix}; keywarden left the file untouched"),
+        ),
+        other => (
+            other.to_string(),
+            "keywarden left the file untouched".to_string(),
+        ),
     };
-    Error::input(path, e.line(), e.column(), message, Some(hint.into()))
+    Error::input(path, e.line(), e.column(), message, Some(hint))
 }
 
 pub(super) fn toml_error(path: &Path, e: toml::TomlTargetError) -> Error {

@@ -39,7 +39,9 @@ fn python_dotenv_pattern_as_written() {
 #[test]
 fn set_generate_writes_every_target_and_keeps_other_bytes() {
     let sb = Sandbox::new();
-    let env_before = "\u{feff}# Baguette Metro\r\nexport DEBUG=1\r\nexport SECRET_KEY=\"old-value\" # rotated 2024\r\nDB_URL=postgres://x\r\n";
+    // The key's own line ends in LF: bash would read a CRLF key with a trailing CR, and
+    // such writes are refused (issue 12, item 6; tests/cli/writes.rs).
+    let env_before = "\u{feff}# Baguette Metro\r\nexport DEBUG=1\r\nexport SECRET_KEY=\"old-value\" # rotated 2024\nDB_URL=postgres://x\r\n";
     sb.write(".env", env_before);
     sb.write(
         ".streamlit/secrets.toml",
@@ -55,7 +57,15 @@ fn set_generate_writes_every_target_and_keeps_other_bytes() {
     assert!(text.contains("wrote      .env (mode 0600)"), "{text}");
 
     let env_after = sb.read(".env");
-    let lines: Vec<&str> = env_after.split("\r\n").collect();
+    let lines: Vec<&str> = env_after
+        .split(['\r', '\n'])
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        env_after.matches("\r\n").count(),
+        3,
+        "CRLF lines keep their CRLF"
+    );
     assert_eq!(lines[0], "\u{feff}# Baguette Metro");
     assert_eq!(lines[1], "export DEBUG=1");
     assert!(

@@ -41,17 +41,26 @@ fn set(name: &str) -> (String, String) {
 
 #[test]
 fn crlf() {
-    let (old, new) = set("crlf.env");
+    // bash would read the key with a trailing CR: refused at the key's line, with the
+    // line-endings fix; after the conversion the write is made.
+    let old = read("crlf.env");
+    let file = DotenvFile::parse(&old).unwrap();
+    assert_eq!(file.dominant_line_ending(), LineEnding::CrLf);
+    let err = file.set("SECRET_KEY", NEW).unwrap_err();
+    assert_eq!(err.line(), Some(file.get("SECRET_KEY").unwrap().line()));
+    assert!(err.fix().unwrap().contains("LF"), "{err}");
+    let lf = file.with_lf_line_endings().unwrap();
+    assert_eq!(lf, old.replace("\r\n", "\n"));
+    let new = DotenvFile::parse(&lf)
+        .unwrap()
+        .set("SECRET_KEY", NEW)
+        .unwrap();
     let expected = replace_once(
-        &old,
-        "\r\nSECRET_KEY=old-secret-value\r\n",
-        &format!("\r\nSECRET_KEY='{NEW}'\r\n"),
+        &lf,
+        "\nSECRET_KEY=old-secret-value\n",
+        &format!("\nSECRET_KEY='{NEW}'\n"),
     );
     assert_eq!(new, expected);
-    assert_eq!(
-        DotenvFile::parse(&old).unwrap().dominant_line_ending(),
-        LineEnding::CrLf
-    );
 }
 
 #[test]

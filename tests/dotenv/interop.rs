@@ -380,42 +380,165 @@ fn editor_values_read_back_by_all_readers() {
 }
 
 #[test]
-fn crlf_files_python_and_compose_exact_bash_keeps_cr() {
+fn crlf_files_are_refused_and_converting_to_lf_makes_every_reader_exact() {
     if !have_all() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rng = Rng(42);
-    let mut text = "# windows\r\nDEBUG=0\r\nK_1=old\r\n".to_owned();
+    let mut text = "# windows\r\nDEBUG=0\r\n".to_owned();
     let mut want = BTreeMap::new();
     for i in 0..30 {
         let key = format!("K_{i}");
         let secret = random_secret(&mut rng);
-        text = DotenvFile::parse(&text)
-            .and_then(|f| f.set(&key, &secret))
-            .expect("set");
+        text.push_str(&format!("{key}='{secret}'\r\n"));
         want.insert(key, secret);
     }
-    assert!(
-        !text.replace("\r\n", "").contains('\n'),
-        "every line stays CRLF"
-    );
     let keys: Vec<&str> = want.keys().map(String::as_str).collect();
     let r = read_all(dir.path(), "crlf.env", &text, &keys);
-    let compose = r.compose.as_ref().expect("compose");
     let f = DotenvFile::parse(&text).expect("parse");
     for (k, v) in &want {
-        assert_eq!(r.python.get(k), Some(&Some(v.clone())), "python {k}");
-        assert_eq!(
-            r.python_raw.get(k),
-            Some(&Some(v.clone())),
-            "python raw {k}"
-        );
-        assert_eq!(compose.get(k), Some(&Some(v.clone())), "compose {k}");
-        // bash keeps the CR, as `readers_disagree` says.
+        // bash keeps the CR, as the model says; so `set` refuses, at the key's line.
         assert_eq!(r.bash.get(k), Some(&Some(format!("{v}\r"))), "bash {k}");
-        let why = readers_disagree(f.get(k).expect("entry")).expect("CRLF disagreement");
-        assert!(why.contains("CRLF"), "{why}");
+        let err = f.set(k, "n3w").expect_err("a CRLF file is refused");
+        assert_eq!(err.line(), Some(f.get(k).unwrap().line()));
+        assert!(err.to_string().contains("bash"), "{err}");
+        assert!(err.fix().unwrap().contains("LF"));
+    }
+    // The fix: LF line endings. python-dotenv reads the same; now bash does too, and set
+    // writes.
+    let lf = f.with_lf_line_endings().expect("to LF");
+    let r = read_all(dir.path(), "lf.env", &lf, &keys);
+    let compose = r.compose.as_ref().expect("compose");
+    for (k, v) in &want {
+        assert_eq!(r.python_raw.get(k), Some(&Some(v.clone())), "python {k}");
+        assert_eq!(compose.get(k), Some(&Some(v.clone())), "compose {k}");
+        assert_eq!(r.bash.get(k), Some(&Some(v.clone())), "bash {k}");
+    }
+    assert!(DotenvFile::parse(&lf).unwrap().set("K_1", "n3w").is_ok());
+}
+
+/// What dash (`set -a; . ./file`) and node 20 (`--env-file`) read for `SECRET_KEY`;
+/// `None`: unset or the reader failed. `None` for the reader itself when it is missing.
+fn dash_and_node_read(dir: &Path, file: &str) -> (Option<Option<String>>, Option<Option<String>>) {
+    let dash = Command::new("dash")
+        .current_dir(dir)
+        .args([
+            "-c",
+            &format!("set -a; . ./{file} >/dev/null 2>&1; printf %s \"${{SECRET_KEY-}}\"; printf %s \"${{SECRET_KEY+x}}\" >&2"),
+        ])
+        .output()
+        .ok()
+        .map(|o| {
+            (o.status.success() && o.stderr == b"x")
+                .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+        });
+    let node = Command::new("node")
+        .current_dir(dir)
+        .args([
+            &format!("--env-file={file}"),
+            "-e",
+            "const v = process.env.SECRET_KEY; process.stdout.write(v === undefined ? '' : 'S' + v)",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success() || !o.stderr.is_empty())
+        .map(|o| {
+            let s = String::from_utf8_lossy(&o.stdout).into_owned();
+            s.strip_prefix('S').map(str::to_owned)
+        });
+    (dash, node)
+}
+
+/// Issue 12, item 6: every case the whole-file model refuses is one where a real reader it
+/// names reads the key wrong; every file it writes is read exactly by all of them.
+#[test]
+fn the_whole_file_model_matches_the_real_readers() {
+    if !have_all() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    const OLD: &str = "old-key-value-0123";
+    let refused = [
+        "SECRET_KEY='{OLD}'\r\nA=1\r\n",
+        "A=1\rSECRET_KEY='{OLD}'\n",
+        "\u{feff}SECRET_KEY='{OLD}'\nA=1\n",
+        "A='b\\'c'\nSECRET_KEY='{OLD}'\n",
+        "A=b\\\nSECRET_KEY='{OLD}'\n",
+        "A=x|\nSECRET_KEY='{OLD}'\n",
+        "A=x <<E\nSECRET_KEY='{OLD}'\nE\n",
+        "A=$(x\nSECRET_KEY='{OLD}'\n)\n",
+        "SECRET_KEY='{OLD}'\nA=x)\n",
+        "A=(x)\nSECRET_KEY='{OLD}'\n",
+        "SECRET_KEY='{OLD}'\n'A'=1\n",
+        "SECRET_KEY='{OLD}'\nA # c\n",
+        "A=`x\nSECRET_KEY='{OLD}'\n`\n",
+    ];
+    for t in refused {
+        let text = t.replace("{OLD}", OLD);
+        let f = DotenvFile::parse(&text).expect("parse");
+        let err = f.set("SECRET_KEY", "n3w").expect_err(&text);
+        let msg = err.to_string();
+        assert!(!msg.contains(OLD), "{msg}");
+        let r = read_all(dir.path(), "t.env", &text, &["SECRET_KEY"]);
+        let (dash, node) = dash_and_node_read(dir.path(), "t.env");
+        let old = Some(Some(OLD.to_string()));
+        let mut wrong = Vec::new();
+        if r.bash.get("SECRET_KEY").cloned() != old {
+            wrong.push("bash");
+        }
+        if dash.is_some() && dash != old {
+            wrong.push("dash");
+        }
+        if node.is_some() && node != old {
+            wrong.push("node");
+        }
+        if r.compose
+            .as_ref()
+            .ok()
+            .and_then(|c| c.get("SECRET_KEY").cloned())
+            != old
+        {
+            wrong.push("Docker Compose");
+        }
+        assert!(
+            wrong.iter().any(|w| msg.contains(w)),
+            "{text:?}: refused with {msg}, yet the readers that misread are {wrong:?}"
+        );
+    }
+    let written = [
+        "A=x&y\nB=hello world\nC=\"a $b\"\nSECRET_KEY='{OLD}'\n",
+        "# it's a comment\nSECRET_KEY='{OLD}'\n",
+        "A=x #it's\nSECRET_KEY='{OLD}'\n",
+        "A=1\r\nSECRET_KEY='{OLD}'\n",
+        "\u{feff}A=1\nSECRET_KEY='{OLD}'\n",
+        "A='multi\nline'\nSECRET_KEY='{OLD}'\n",
+        "export A=1\n  SECRET_KEY=\"old$x\" # c\n",
+        "SECRET_KEY='a\\'b'\nA=1\n",
+        "A=1\n",
+    ];
+    for t in written {
+        let text = t.replace("{OLD}", OLD);
+        let new = DotenvFile::parse(&text)
+            .unwrap()
+            .set("SECRET_KEY", "n3w-K3y")
+            .unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        let r = read_all(dir.path(), "t.env", &new, &["SECRET_KEY"]);
+        let (dash, node) = dash_and_node_read(dir.path(), "t.env");
+        let want = Some("n3w-K3y".to_string());
+        assert_eq!(r.python.get("SECRET_KEY"), Some(&want), "{new:?} python");
+        assert_eq!(r.bash.get("SECRET_KEY"), Some(&want), "{new:?} bash");
+        assert_eq!(
+            r.compose.as_ref().unwrap().get("SECRET_KEY"),
+            Some(&want),
+            "{new:?} compose"
+        );
+        if let Some(d) = dash {
+            assert_eq!(d, want, "{new:?} dash");
+        }
+        if let Some(n) = node {
+            assert_eq!(n, want, "{new:?} node");
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! full edited text, the text after removal) is computed independently of the
 //! code under test.
 
-use keywarden::targets::dotenv::{DotenvFile, check_portable};
+use keywarden::targets::dotenv::{DotenvError, DotenvFile, check_portable};
 use proptest::prelude::*;
 
 const KEY: &str = "SECRET_KEY";
@@ -295,7 +295,16 @@ proptest! {
     fn set_changes_only_the_winning_line(spec in spec(), value in secret()) {
         let old = spec.text();
         let f = DotenvFile::parse(&old).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let new = f.set(KEY, &value).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let new = match f.set(KEY, &value) {
+            // A file some reader would misread after the write (CRLF, a BOM before the
+            // key, a quote python-dotenv 1.2.2 would run past into the new line): refused
+            // with a line (tests/dotenv/interop.rs checks refusals against the real readers).
+            Err(DotenvError::ReadersDisagree { line, .. }) => {
+                prop_assert!(line >= 1 && line <= old.len() + 1);
+                return Ok(());
+            }
+            r => r.map_err(|e| TestCaseError::fail(e.to_string()))?,
+        };
 
         // The whole expected text, built from the generator's segments.
         let segments = spec.segments();

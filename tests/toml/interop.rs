@@ -353,3 +353,55 @@ fn tomllib_reads_crlf_and_insertions_in_every_layout() {
         assert_eq!(j.path(&path), Some(&Json::Str(v.into())), "{key}");
     }
 }
+
+/// Issue 12, item 7: files that TOML 1.0 (and so Python's `tomllib`) rejects but toml_edit,
+/// which reads TOML 1.1, accepted. `tests/fixtures/toml/invalid/` holds toml-test's
+/// (github.com/toml-lang/toml-test, `tests/invalid/`, listed in `files-toml-1.0.0`) files
+/// named `dir--file.toml` — every one toml_edit accepted plus a sample of the others — and
+/// keywarden's own (`keywarden--*.toml`). tomllib must reject each, and keywarden must accept
+/// none of them.
+#[test]
+fn no_file_tomllib_rejects_is_accepted() {
+    let Some(python) = python_with_tomllib() else {
+        return;
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/toml/invalid");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30, "the corpus is missing");
+    let script = "import tomllib, sys\n\
+                  for p in sys.argv[1:]:\n    \
+                  try:\n        tomllib.load(open(p, 'rb')); print('accepted', p)\n    \
+                  except Exception:\n        pass";
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let tomllib_accepts = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(tomllib_accepts, "", "the corpus holds files tomllib reads");
+    let mut accepted = Vec::new();
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        // keywarden reads text only: non-UTF-8 is refused before TOML parsing.
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        match TomlFile::parse(&text) {
+            Ok(_) => accepted.push(f.file_name().unwrap().to_string_lossy().into_owned()),
+            Err(e) => assert!(e.line > 0, "{}: no line in {e}", f.display()),
+        }
+    }
+    eprintln!(
+        "toml invalid corpus: {} files, {} accepted",
+        files.len(),
+        accepted.len()
+    );
+    assert!(accepted.is_empty(), "accepted: {accepted:?}");
+}

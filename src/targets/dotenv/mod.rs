@@ -46,6 +46,14 @@
 //! (no byte-order mark before it on line 1, no CRLF for bash; see
 //! [`readers_disagree`]).
 //!
+//! The rest of the file matters too: a quote bash does not close, a trailing `\`, a
+//! value python-dotenv 1.0–1.2.2 runs past, a line Docker Compose rejects. [`readers`]
+//! models each reader over the whole file: [`DotenvFile::disagreements`] lists every line
+//! that makes one read the key differently (KW113), and [`DotenvFile::set`] refuses
+//! ([`DotenvError::ReadersDisagree`], with the line and a fix) a write that some reader would
+//! not read back exactly, or that changes how a reader reads another variable.
+//! [`DotenvFile::with_lf_line_endings`] is the fix for CRLF files.
+//!
 //! # Secrets
 //!
 //! Values may be secrets. Neither the [`Display`](fmt::Display) of errors nor
@@ -60,8 +68,10 @@ use std::ops::Range;
 
 mod parse;
 mod portable;
+pub mod readers;
 use parse::*;
 pub use portable::*;
+pub use readers::{Disagreement, Reader};
 
 /// How a value was quoted in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -288,6 +298,19 @@ pub enum DotenvError {
          with a digit"
     )]
     InvalidKey,
+    /// The file around the key makes some reader (bash, dash, Docker Compose, node, an
+    /// older python-dotenv) read the key, or another variable, differently from
+    /// python-dotenv after the edit: nothing is written. `line` is the line that causes
+    /// it, `fix` what the user can do.
+    #[error("{message}")]
+    ReadersDisagree {
+        /// 1-based line that breaks the reader.
+        line: usize,
+        /// Which line breaks which reader, and why (never a value).
+        message: String,
+        /// What to do about it.
+        fix: String,
+    },
     /// The edited text did not read back as intended (a bug; nothing was
     /// written).
     #[error(
@@ -301,7 +324,17 @@ impl DotenvError {
     /// 1-based line of a [`DotenvError::Syntax`] error.
     pub fn line(&self) -> Option<usize> {
         match self {
-            DotenvError::Syntax { line, .. } => Some(*line),
+            DotenvError::Syntax { line, .. } | DotenvError::ReadersDisagree { line, .. } => {
+                Some(*line)
+            }
+            _ => None,
+        }
+    }
+
+    /// What the user can do about a [`DotenvError::ReadersDisagree`].
+    pub fn fix(&self) -> Option<&str> {
+        match self {
+            DotenvError::ReadersDisagree { fix, .. } => Some(fix),
             _ => None,
         }
     }
@@ -458,7 +491,8 @@ impl DotenvFile {
                 out
             }
         };
-        self.check_edit(&new_text, key, Some(value))?;
+        let new = self.check_edit(&new_text, key, Some(value))?;
+        self.check_readers(&new, key, value)?;
         Ok(new_text)
     }
 
@@ -484,7 +518,7 @@ impl DotenvFile {
         new_text: &str,
         key: &str,
         expected: Option<&str>,
-    ) -> Result<(), DotenvError> {
+    ) -> Result<DotenvFile, DotenvError> {
         let new = DotenvFile::parse(new_text).map_err(|_| DotenvError::EditCheckFailed)?;
         let others = |f: &DotenvFile| -> Vec<(String, Option<String>)> {
             let skip = match expected {
@@ -509,7 +543,7 @@ impl DotenvFile {
         if !ok || others(self) != others(&new) || new.bom_len != self.bom_len {
             return Err(DotenvError::EditCheckFailed);
         }
-        Ok(())
+        Ok(new)
     }
 }
 

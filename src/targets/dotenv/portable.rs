@@ -82,14 +82,21 @@ pub(super) fn is_blank(c: char) -> bool {
 /// means at least one of them may read it differently (or not at all). The
 /// sentence never contains the value.
 pub fn readers_disagree(entry: &Entry) -> Option<String> {
+    own_line_reasons(entry, true)
+}
+
+/// The reasons of [`readers_disagree`]; without the byte-order mark and the line ending
+/// when `file_level` is false (the whole-file model reports those with their own fix).
+pub(super) fn own_line_reasons(entry: &Entry, file_level: bool) -> Option<String> {
     let mut reasons: Vec<&'static str> = Vec::new();
-    if entry.first_line_after_bom {
+    if file_level && entry.first_line_after_bom {
         reasons.push(
             "the file starts with a UTF-8 byte-order mark, which python-dotenv and Docker \
              Compose skip but bash reads as part of this line, so bash never sets the variable",
         );
     }
     match entry.line_ending {
+        _ if !file_level => {}
         LineEnding::CrLf => reasons.push(
             "the line ends in CRLF and bash keeps the carriage return at the end of the value",
         ),

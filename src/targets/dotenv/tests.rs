@@ -181,10 +181,10 @@ fn duplicates_last_wins() {
 
 #[test]
 fn set_preserves_line_shape() {
-    let f = parse("\u{feff}# c\r\n  export  SECRET_KEY=abc # rotated 2024\r\nX=1");
+    let f = parse("\u{feff}# c\r\n  export  SECRET_KEY=abc # rotated 2024\nX=1");
     assert_eq!(
         f.set("SECRET_KEY", "n3w").unwrap(),
-        "\u{feff}# c\r\n  export  SECRET_KEY='n3w' # rotated 2024\r\nX=1"
+        "\u{feff}# c\r\n  export  SECRET_KEY='n3w' # rotated 2024\nX=1"
     );
     // A comment glued to a closing quote gets a space.
     let f = parse("K='a'#c\n");
@@ -204,12 +204,14 @@ fn set_preserves_line_shape() {
 #[test]
 fn set_appends() {
     assert_eq!(parse("").set("K", "v").unwrap(), "K='v'\n");
-    assert_eq!(parse("\u{feff}").set("K", "v").unwrap(), "\u{feff}K='v'\n");
-    assert_eq!(parse("A=1").set("K", "v").unwrap(), "A=1\nK='v'\n");
     assert_eq!(
-        parse("A=1\r\nB=2").set("K", "v").unwrap(),
-        "A=1\r\nB=2\r\nK='v'\r\n"
+        parse("\u{feff}A=1\n").set("K", "v").unwrap(),
+        "\u{feff}A=1\nK='v'\n"
     );
+    assert_eq!(parse("A=1").set("K", "v").unwrap(), "A=1\nK='v'\n");
+    // A key appended to a CRLF file would end in CR for bash: refused (see
+    // `set_refuses_what_a_reader_would_misread`).
+    assert!(parse("A=1\r\nB=2").set("K", "v").is_err());
     assert_eq!(
         parse("A=1\n# x").set("K", "v").unwrap(),
         "A=1\n# x\nK='v'\n"
@@ -377,4 +379,114 @@ fn portable_keys() {
     assert!(!is_portable_key("9x"));
     assert!(!is_portable_key("a.b"));
     assert!(!is_portable_key("É"));
+}
+
+/// The line `set` names when it refuses `text` for `SECRET_KEY`, and whether the message
+/// names `reader`; checks that no value of the file shows in the message.
+fn refused_at(text: &str, reader: &str) -> usize {
+    let f = parse(text);
+    let err = f
+        .set("SECRET_KEY", "n3w-value")
+        .expect_err(&format!("{text:?} should be refused"));
+    let msg = err.to_string();
+    assert!(
+        msg.contains(reader),
+        "{text:?}: {msg} does not name {reader}"
+    );
+    for secret in ["k1", "n3w-value", "b'c"] {
+        assert!(!msg.contains(secret), "{msg} shows a value");
+    }
+    assert!(err.fix().is_some());
+    // check/status report the same line (KW113) when the key is there.
+    if f.get("SECRET_KEY").is_none() {
+        return err.line().unwrap();
+    }
+    let lines: Vec<usize> = f
+        .disagreements("SECRET_KEY")
+        .iter()
+        .map(|d| d.line)
+        .collect();
+    let line = err.line().unwrap();
+    assert!(
+        lines.contains(&line),
+        "{text:?}: disagreements at {lines:?}, set at {line}"
+    );
+    line
+}
+
+#[test]
+fn set_refuses_what_a_reader_would_misread() {
+    // CRLF and lone CR: bash reads the key with a trailing CR.
+    assert_eq!(refused_at("SECRET_KEY='k1'\r\nA=1\r\n", "bash"), 1);
+    assert_eq!(refused_at("A=1\r\nSECRET_KEY='k1'\r\n", "bash"), 2);
+    assert_eq!(refused_at("SECRET_KEY='k1'\r", "bash"), 1);
+    assert_eq!(refused_at("A=1\rSECRET_KEY='k1'\n", "node"), 1);
+    // A CRLF file the key is appended to.
+    assert_eq!(refused_at("A=1\r\n", "bash"), 2);
+    // A byte-order mark before the key on line 1.
+    assert_eq!(refused_at("\u{feff}SECRET_KEY='k1'\nA=1\n", "bash"), 1);
+    // `\'` ends the shell's single quote.
+    assert_eq!(refused_at("A='b\\'c'\nSECRET_KEY='k1'\n", "bash"), 1);
+    // A trailing backslash joins the key's line to the one before.
+    assert_eq!(refused_at("A=b\\\nSECRET_KEY='k1'\n", "bash"), 1);
+    // ... also when the key is appended.
+    assert_eq!(refused_at("A=b\\", "bash"), 1);
+    // Other shell carry-overs.
+    assert_eq!(refused_at("A=x|\nSECRET_KEY='k1'\n", "bash"), 1);
+    assert_eq!(refused_at("A=x <<E\nSECRET_KEY='k1'\nE\n", "bash"), 1);
+    assert_eq!(refused_at("A=x'y\"\nSECRET_KEY='k1'\n", "bash"), 1);
+    assert_eq!(refused_at("A=$(x\nSECRET_KEY='k1'\n)\n", "bash"), 1);
+    // dash stops at any syntax error, even after the key.
+    assert_eq!(refused_at("SECRET_KEY='k1'\nA=x)\n", "dash"), 2);
+    assert_eq!(refused_at("A=(x)\nSECRET_KEY='k1'\n", "dash"), 1);
+    // Docker Compose rejects the whole file.
+    assert_eq!(refused_at("SECRET_KEY='k1'\n'A'=1\n", "Docker Compose"), 2);
+    assert_eq!(refused_at("SECRET_KEY='k1'\nA # c\n", "Docker Compose"), 2);
+    // python-dotenv 1.0-1.2.2: an escaped backslash before a closing quote.
+    assert_eq!(
+        refused_at(
+            "A=\"x\\\\\"\nSECRET_KEY='k1'\nB=\"y\"\n",
+            "python-dotenv 1.0-1.2.2"
+        ),
+        1
+    );
+    assert_eq!(
+        refused_at("A='x\\\\'\nSECRET_KEY='k1'\n", "python-dotenv 1.0-1.2.2"),
+        1
+    );
+    // node: a quote runs to the next same quote of the file.
+    assert_eq!(refused_at("A=`x\nSECRET_KEY='k1'\n`\n", "node"), 1);
+}
+
+#[test]
+fn files_every_reader_reads_alike_are_written() {
+    for text in [
+        "A=x&y\nB=hello world\nC=\"a $b\"\nSECRET_KEY='k1'\n",
+        "# it's a comment\nSECRET_KEY='k1'\n",
+        "A=x #it's\nSECRET_KEY='k1'\n",
+        "A=\"x\\\\\"\nSECRET_KEY='k1'\n",
+        "A=1\r\nSECRET_KEY='k1'\n",
+        "\u{feff}A=1\nSECRET_KEY='k1'\n",
+        "A='multi\nline'\nSECRET_KEY='k1'\n",
+        "export A=1\n  SECRET_KEY=\"old$x\" # c\n",
+        "SECRET_KEY='k1'\nSECRET_KEY='k2'\n",
+        "",
+    ] {
+        let f = parse(text);
+        assert!(f.set("SECRET_KEY", "n3w").is_ok(), "{text:?}");
+    }
+    // Rewriting a key whose own line bash misread fixes it: allowed.
+    let f = parse("SECRET_KEY='a\\'b'\nA=1\n");
+    assert!(!f.disagreements("SECRET_KEY").is_empty());
+    assert!(f.set("SECRET_KEY", "n3w").is_ok());
+}
+
+#[test]
+fn line_endings_to_lf() {
+    let f = parse("\u{feff}A=1\r\nB='x\r\ny'\rSECRET_KEY='k1'\r\n");
+    let lf = f.with_lf_line_endings().unwrap();
+    assert_eq!(lf, "\u{feff}A=1\nB='x\ny'\nSECRET_KEY='k1'\n");
+    let g = parse(&lf);
+    assert!(g.disagreements("SECRET_KEY").is_empty());
+    assert!(g.set("SECRET_KEY", "n3w").is_ok());
 }

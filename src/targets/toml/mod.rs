@@ -40,6 +40,7 @@ use std::ops::Range;
 use toml_edit::{Document, InlineTable, Item, Key, Table, Value};
 use zeroize::Zeroizing;
 
+mod strict;
 mod syntax;
 mod tree;
 pub use syntax::*;
@@ -119,6 +120,14 @@ impl TomlFile {
                 "fix the TOML syntax at this position (https://toml.io/en/v1.0.0), then run keywarden again",
             )
         })?;
+        if let Some((pos, what, fix)) = strict::first_toml11_only(text) {
+            return Err(TomlTargetError::at(
+                text,
+                pos,
+                format!("not TOML 1.0: {what}"),
+                format!("{fix}; keywarden reads and writes only TOML that tomllib reads"),
+            ));
+        }
         Ok(TomlFile { doc })
     }
 

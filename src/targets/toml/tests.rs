@@ -34,3 +34,47 @@ fn key_paths() {
     assert!(parse_key_path(".a").is_err());
     assert_eq!(key_path_repr(&["a.b".into(), "c".into()]), "\"a.b\".c");
 }
+
+/// Issue 12, item 7: what toml_edit (TOML 1.1) accepts and tomllib (TOML 1.0) rejects.
+#[test]
+fn toml_1_1_only_syntax_is_refused_with_its_line() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("\u{feff}secret_key = 'x'\n", 1, "byte-order mark"),
+        (
+            "a = 1\nt = 1979-05-27T07:32\nsecret_key = 'x'\n",
+            2,
+            "seconds",
+        ),
+        ("t = 1979-05-27 07:32\n", 1, "seconds"),
+        ("t = 07:32\n", 1, "seconds"),
+        ("t = 1979-05-27T07:32Z\n", 1, "seconds"),
+        ("e = \"\\e\"\nsecret_key = 'x'\n", 1, "`\\e`"),
+        ("e = \"\"\"a\n\\x41\"\"\"\n", 2, "`\\e`"),
+        (
+            "x = {\n  a = 1,\n}\nsecret_key = 'x'\n",
+            1,
+            "spans more than one line",
+        ),
+        ("x = { a = 1, }\n", 1, "trailing comma"),
+        (
+            "[t]\nx = { a = { b = 1 }, c = [\n1,\n] }\ny = {\n}\n",
+            5,
+            "spans",
+        ),
+    ];
+    for &(text, line, what) in cases {
+        let err = TomlFile::parse(text).expect_err(text);
+        assert_eq!(err.line, line, "{text:?}: {err}");
+        assert!(err.message.contains(what), "{text:?}: {err}");
+        assert!(!err.to_string().contains("'x'"));
+    }
+    // TOML 1.0 that looks alike is read.
+    for text in [
+        "t = 1979-05-27T07:32:00\nu = 07:32:00.5\nd = 1979-05-27\n",
+        "e = \"\\u001B \\\\e \\\\x\"\nl = '\\e'\nm = '''\\x'''\n",
+        "x = { a = 1, b = [\n1,\n2,\n] }\n# x = {\n[a]\n\"k:1\" = '12:30'\n",
+        "s = \"\"\"\n{ a,\n}\"\"\"\n",
+    ] {
+        assert!(TomlFile::parse(text).is_ok(), "{text:?}");
+    }
+}
