@@ -35,10 +35,24 @@ pub struct SetArgs {
 }
 
 /// Tighten the environment's files to mode 0600 (owner read/write only), as the guide asks.
+///
+/// With --line-endings, also rewrite its `.env` files that end lines in CRLF to LF (a shell
+/// reads the key of a CRLF file with a trailing carriage return: KW113). Only the line
+/// endings change; each file is backed up first.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  keywarden fix production\n  keywarden fix staging --line-endings"
+)]
 pub struct FixArgs {
     /// The environment.
     env: String,
+    /// Also convert the environment's `.env` files from CRLF to LF line endings (asks
+    /// first at a terminal).
+    #[arg(long)]
+    line_endings: bool,
+    /// With --line-endings: do not ask for confirmation.
+    #[arg(long, requires = "line_endings")]
+    yes: bool,
 }
 
 pub fn run_set(args: SetArgs, project: Option<&Path>) -> Result<u8> {
@@ -87,8 +101,37 @@ pub fn run_set(args: SetArgs, project: Option<&Path>) -> Result<u8> {
 
 pub fn run_fix(args: FixArgs, project: Option<&Path>) -> Result<u8> {
     let opened = common::open(project)?;
-    let out = apply::fix_permissions(&opened.project, &args.env)?;
     let mut text = String::new();
+    if args.line_endings {
+        apply::environment(&opened.project, &args.env)?;
+        input::confirm(
+            &args.env,
+            "Rewrite to LF line endings the .env files of",
+            args.yes,
+            true,
+        )?;
+        let le = apply::fix_line_endings(&opened.project, &args.env)?;
+        text.push_str(&format!(
+            "{}: {} file(s) converted to LF line endings\n",
+            args.env,
+            le.converted.len()
+        ));
+        for c in &le.converted {
+            text.push_str(&format!("  {c}: CRLF -> LF\n"));
+        }
+        for c in &le.already_lf {
+            text.push_str(&format!("  {c}: already LF\n"));
+        }
+        if !le.backups.is_empty() {
+            text.push_str(&format!("  backups    {}\n", le.backups.join(", ")));
+        }
+    }
+    let out = apply::fix_permissions(&opened.project, &args.env)?;
+    text.push_str(&format!(
+        "{}: {} file(s) tightened\n",
+        args.env,
+        out.tightened.len()
+    ));
     for (t, before) in &out.tightened {
         text.push_str(&format!("  {t}: {before} -> 0600\n"));
     }
@@ -98,10 +141,6 @@ pub fn run_fix(args: FixArgs, project: Option<&Path>) -> Result<u8> {
     for t in &out.missing {
         text.push_str(&format!("  {t}: does not exist (nothing to fix)\n"));
     }
-    text.insert_str(
-        0,
-        &format!("{}: {} file(s) tightened\n", args.env, out.tightened.len()),
-    );
     output::emit(&text)?;
     Ok(exit::OK)
 }

@@ -431,6 +431,98 @@ pub fn fix_permissions(project: &Project, env_name: &str) -> Result<FixOutcome> 
     Ok(out)
 }
 
+/// What [`fix_line_endings`] did.
+#[derive(Debug)]
+pub struct LineEndingsOutcome {
+    /// `.env` files rewritten from CRLF (or lone CR) to LF.
+    pub converted: Vec<String>,
+    pub already_lf: Vec<String>,
+    pub backups: Vec<String>,
+}
+
+/// Rewrites the environment's `.env` files (targets and fallback) that end lines in CRLF
+/// or a lone CR to LF, the fix for KW113's "bash reads the key with a trailing `\r`". Only
+/// the line endings change, and only if python-dotenv reads every variable the same after;
+/// each file is backed up first and written through the same pinned, checked write as a key.
+pub fn fix_line_endings(project: &Project, env_name: &str) -> Result<LineEndingsOutcome> {
+    let env = environment(project, env_name)?;
+    let _lock = project.lock()?;
+    refuse_during_rotation(&project.load_state()?, env_name)?;
+    let store = BackupStore::new(&project.state_dir());
+    let audit = project.audit();
+    let mut out = LineEndingsOutcome {
+        converted: Vec::new(),
+        already_lf: Vec::new(),
+        backups: Vec::new(),
+    };
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for t in env.targets.iter().chain(env.fallback.iter()) {
+        let Target::File {
+            path,
+            format: Format::Dotenv,
+            ..
+        } = t
+        else {
+            continue;
+        };
+        let real = fsio::resolve_inside(&project.root, path)?;
+        if seen.contains(&real) {
+            continue;
+        }
+        seen.push(real.clone());
+        let Some(snapshot) = fsio::read_capped(&real)? else {
+            continue;
+        };
+        if !snapshot.bytes.contains(&b'\r') {
+            out.already_lf.push(t.label());
+            continue;
+        }
+        let text = zeroize::Zeroizing::new(fsio::text_from_bytes(&real, snapshot.bytes.to_vec())?);
+        let parsed = targets::dotenv::DotenvFile::parse(&text).map_err(|e| {
+            Error::input(
+                &real,
+                e.line(),
+                e.column(),
+                e.to_string(),
+                Some("fix the line first; keywarden left the file untouched".into()),
+            )
+        })?;
+        let lf = zeroize::Zeroizing::new(
+            parsed
+                .with_lf_line_endings()
+                .map_err(|e| Error::input(&real, None, None, e.to_string(), None))?,
+        );
+        let plan = targets::plan_content(&project.root, path, &t.label(), lf.as_bytes())?;
+        if !plan.changes_anything() {
+            out.already_lf.push(t.label());
+            continue;
+        }
+        audit.append(
+            Record::new("fix", Outcome::Started)
+                .env(env_name)
+                .detail(format!("{}: line endings to LF", t.label())),
+        )?;
+        if let Some(old) = &plan.old {
+            out.backups.push(store.save(
+                env_name,
+                &t.label(),
+                &real,
+                old,
+                None,
+                "fix --line-endings: file before",
+            )?);
+        }
+        plan.commit()?;
+        audit.append(
+            Record::new("fix", Outcome::Ok)
+                .env(env_name)
+                .detail(format!("{}: line endings to LF", t.label())),
+        )?;
+        out.converted.push(t.label());
+    }
+    Ok(out)
+}
+
 /// Changing a key under an unfinished rotation would leave its journal describing files
 /// that no longer hold what it says: finish or undo the rotation first.
 pub fn refuse_during_rotation(state: &crate::project::state::State, env_name: &str) -> Result<()> {
