@@ -6,6 +6,7 @@ mod common;
 mod support;
 
 mod analyze;
+mod attack;
 mod bad_input;
 mod generate;
 mod grace;

@@ -15,17 +15,17 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A strong key (64 alphanumerics) the files hold before a test writes.
-const OLD: &str = "Q7mZ2kP9xR4vN8tL1cW6bY3hJ5gF0dS2aE7uI9oK4jM6nB8vC1xZ3lT5rH7qW9e";
+pub(crate) const OLD: &str = "Q7mZ2kP9xR4vN8tL1cW6bY3hJ5gF0dS2aE7uI9oK4jM6nB8vC1xZ3lT5rH7qW9e";
 
 /// Every rename waits 1 s on entry: the window between keywarden's read and its rename.
-const DELAY_RENAMES: &str = "inject=rename,renameat,renameat2:delay_enter=1000000";
+pub(crate) const DELAY_RENAMES: &str = "inject=rename,renameat,renameat2:delay_enter=1000000";
 
-fn bin() -> PathBuf {
+pub(crate) fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_keywarden"))
 }
 
 /// `program args` run like `Sandbox::kw`: in the project, with the private state home.
-fn command(sb: &Sandbox, program: &Path, args: &[&str]) -> Command {
+pub(crate) fn command(sb: &Sandbox, program: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(sb.project.path())
@@ -36,12 +36,12 @@ fn command(sb: &Sandbox, program: &Path, args: &[&str]) -> Command {
     cmd
 }
 
-fn keywarden(sb: &Sandbox, args: &[&str]) -> Command {
+pub(crate) fn keywarden(sb: &Sandbox, args: &[&str]) -> Command {
     command(sb, &bin(), args)
 }
 
 /// `keywarden args` under `strace -f -e INJECT` (its trace thrown away).
-fn traced(sb: &Sandbox, inject: &str, args: &[&str]) -> Command {
+pub(crate) fn traced(sb: &Sandbox, inject: &str, args: &[&str]) -> Command {
     let mut cmd = command(
         sb,
         Path::new("strace"),
@@ -53,15 +53,15 @@ fn traced(sb: &Sandbox, inject: &str, args: &[&str]) -> Command {
 
 /// A spawned process whose output goes to files (a full pipe never stalls it), killed
 /// with everything it started if the test ends first.
-struct Proc {
-    child: Child,
+pub(crate) struct Proc {
+    pub(crate) child: Child,
     out: tempfile::NamedTempFile,
     err: tempfile::NamedTempFile,
     what: String,
 }
 
 impl Proc {
-    fn spawn(mut cmd: Command, what: &str) -> Proc {
+    pub(crate) fn spawn(mut cmd: Command, what: &str) -> Proc {
         let out = tempfile::NamedTempFile::new().unwrap();
         let err = tempfile::NamedTempFile::new().unwrap();
         let child = cmd
@@ -86,12 +86,12 @@ impl Proc {
     }
 
     /// Waits for the exit; after `secs` kills it and fails the test.
-    fn finish_within(self, secs: u64) -> Output {
+    pub(crate) fn finish_within(self, secs: u64) -> Output {
         self.finish(secs).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Waits for the exit; after `secs` kills it and says so.
-    fn finish(mut self, secs: u64) -> Result<Output, String> {
+    pub(crate) fn finish(mut self, secs: u64) -> Result<Output, String> {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -139,7 +139,7 @@ impl Proc {
     }
 
     /// Polls `cond` until it holds; fails if the process ends first or after `secs`.
-    fn wait_until(&mut self, secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    pub(crate) fn wait_until(&mut self, secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if cond() {
@@ -165,7 +165,7 @@ impl Proc {
     }
 
     /// The processes this one started (under strace: keywarden itself), recursively.
-    fn descendants(&self) -> Vec<i32> {
+    pub(crate) fn descendants(&self) -> Vec<i32> {
         let mut out = Vec::new();
         let mut parents = vec![self.child.id() as i32];
         while let Some(parent) = parents.pop() {
@@ -190,7 +190,7 @@ impl Proc {
     }
 
     /// SIGKILL to keywarden under strace (the tracer then exits on its own).
-    fn kill_tracee(&self) {
+    pub(crate) fn kill_tracee(&self) {
         let pids = self.descendants();
         assert!(!pids.is_empty(), "{}: no traced process to kill", self.what);
         for pid in pids {
@@ -199,7 +199,7 @@ impl Proc {
         }
     }
 
-    fn kill_all(&mut self) {
+    pub(crate) fn kill_all(&mut self) {
         for pid in self.descendants() {
             // SAFETY: kill(2) on a process this test started.
             unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -218,7 +218,7 @@ impl Drop for Proc {
 }
 
 /// keywarden's temporary files (`.keywarden-*.tmp`) in `dir`.
-fn temp_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn temp_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
@@ -232,13 +232,13 @@ fn temp_files(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-fn status_json(sb: &Sandbox) -> Value {
+pub(crate) fn status_json(sb: &Sandbox) -> Value {
     let out = sb.kw().args(["status", "--json"]).output().unwrap();
     assert!(out.status.success(), "status: {}", stderr(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn codes(findings: &Value) -> Vec<String> {
+pub(crate) fn codes(findings: &Value) -> Vec<String> {
     findings
         .as_array()
         .map(|a| {
@@ -250,22 +250,22 @@ fn codes(findings: &Value) -> Vec<String> {
 }
 
 /// The value of `name` on its `NAME='value'` line, if any.
-fn env_value(text: &str, name: &str) -> Option<String> {
+pub(crate) fn env_value(text: &str, name: &str) -> Option<String> {
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}='")))
         .map(|v| v.trim_end_matches('\'').to_string())
 }
 
-fn both(out: &Output) -> String {
+pub(crate) fn both(out: &Output) -> String {
     format!("{}{}", stdout(out), stderr(out))
 }
 
-fn no_key_in(out: &Output, key: &str) {
+pub(crate) fn no_key_in(out: &Output, key: &str) {
     assert_no_key("stdout", &out.stdout, key);
     assert_no_key("stderr", &out.stderr, key);
 }
 
-fn dev_manifest(sb: &Sandbox, targets: &str) {
+pub(crate) fn dev_manifest(sb: &Sandbox, targets: &str) {
     sb.write(
         "keywarden.toml",
         &format!(
@@ -274,7 +274,7 @@ fn dev_manifest(sb: &Sandbox, targets: &str) {
     );
 }
 
-fn has_pid(text: &str) -> bool {
+pub(crate) fn has_pid(text: &str) -> bool {
     text.match_indices("pid ").any(|(i, _)| {
         text[i + 4..]
             .chars()
@@ -431,7 +431,7 @@ fn a_concurrent_edit_during_rotate_is_kept_and_named() {
 // ---- 3. A folder swapped for a symlink inside the window --------------------------------
 
 /// The backup folders under the state home (any depth).
-fn backup_entries(home: &Path) -> usize {
+pub(crate) fn backup_entries(home: &Path) -> usize {
     fn walk(dir: &Path, n: &mut usize) {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let p = e.path();
@@ -1259,10 +1259,10 @@ fn a_second_rotation_within_grace_keeps_both_previous_keys_newest_first() {
 // ---- 12. Disk full after the targets were written ---------------------------------------
 
 /// A tmpfs mounted on a folder for the test's life.
-struct Tmpfs(PathBuf);
+pub(crate) struct Tmpfs(PathBuf);
 
 impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
+    pub(crate) fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
         let out = Command::new("mount")
             .args([
                 "-t",
@@ -1295,7 +1295,7 @@ impl Drop for Tmpfs {
 }
 
 /// Fills the file system holding `dir` to the last byte.
-fn fill(dir: &Path) -> std::fs::File {
+pub(crate) fn fill(dir: &Path) -> std::fs::File {
     let mut f = std::fs::File::create(dir.join("filler")).unwrap();
     for chunk in [65536, 4096, 512, 1] {
         let buf = vec![0u8; chunk];
