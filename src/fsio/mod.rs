@@ -331,12 +331,34 @@ impl ProjectLock {
                 Ok(ProjectLock { _file: file })
             }
             Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
-                pid: holder_pid(&mut file),
+                pid: holder_from_kernel(&file).or_else(|| holder_pid(&mut file)),
                 lock: path.to_path_buf(),
             }),
             Err(fs::TryLockError::Error(e)) => Err(Error::writing(path, "lock", e)),
         }
     }
+}
+
+/// The pid of the process holding the lock on `file`, as the kernel knows it
+/// (`/proc/locks`, Linux): right even in the instant before the holder has written its
+/// pid into the file. `None` where the kernel does not say.
+fn holder_from_kernel(file: &File) -> Option<u32> {
+    let st = rustix::fs::fstat(file).ok()?;
+    let want = format!(
+        "{:02x}:{:02x}:{}",
+        rustix::fs::major(st.st_dev),
+        rustix::fs::minor(st.st_dev),
+        st.st_ino
+    );
+    let locks = fs::read_to_string("/proc/locks").ok()?;
+    // `1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF`; a waiter's line has `->` after
+    // the number and names no holder.
+    locks.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        (f.len() >= 6 && f[1] == "FLOCK" && f[5] == want)
+            .then(|| f[4].parse().ok())
+            .flatten()
+    })
 }
 
 /// The pid in a lock file held by another process. The holder writes it right after

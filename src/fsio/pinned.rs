@@ -184,7 +184,7 @@ impl PinnedDir {
     ) -> Result<()> {
         let path = self.shown(name);
         let tmp = self.write_temp(&path, bytes, mode)?;
-        let result = self.swap_in(&path, name, &tmp, expected);
+        let result = self.swap_in(&path, name, &tmp, expected, bytes);
         // Whatever happened, the temporary name holds nothing anyone needs now: our
         // content that did not go in, or the old version that was replaced (backed up).
         let _ = rfs::unlinkat(&self.fd, tmp.as_os_str(), AtFlags::empty());
@@ -236,6 +236,7 @@ impl PinnedDir {
         name: &OsStr,
         tmp: &OsStr,
         expected: Option<&[u8]>,
+        new: &[u8],
     ) -> Result<()> {
         let Some(expected) = expected else {
             return match rfs::renameat_with(&self.fd, tmp, &self.fd, name, RenameFlags::NOREPLACE) {
@@ -263,6 +264,20 @@ impl PinnedDir {
                 rfs::renameat_with(&self.fd, tmp, &self.fd, name, RenameFlags::EXCHANGE).map_err(
                     |e| Error::writing(path, "put back the version found in", os_err(e)),
                 )?;
+                // `tmp` should hold our content again. If another program wrote into the
+                // file while it was ours (between the two exchanges), that edit is in `tmp`
+                // now: keep it under a name of its own instead of deleting it.
+                let ours = matches!(self.read(tmp), Ok(Some(s)) if s.bytes[..] == new[..]);
+                if !ours {
+                    let kept = self.keep_aside(name, tmp);
+                    return Err(changed(
+                        path,
+                        &format!(
+                            "was changed by another program, twice; the version found first is back in place, the other was kept as {}",
+                            self.shown(&kept).display()
+                        ),
+                    ));
+                }
                 Err(changed(path, "was changed by another program"))
             }
             Err(Errno::NOENT) => Err(changed(path, "was removed by another program")),
@@ -276,6 +291,49 @@ impl PinnedDir {
             }
             Err(e) => Err(Error::writing(path, "replace", os_err(e))),
         }
+    }
+
+    /// Renames `tmp` to `<name>.keywarden-kept-<n>` (never over an existing file) and
+    /// returns the new name; on failure, the name it still has.
+    fn keep_aside(&self, name: &OsStr, tmp: &OsStr) -> OsString {
+        for _ in 0..8 {
+            let mut kept = name.to_os_string();
+            kept.push(format!(".keywarden-kept-{:08x}", rand::random::<u32>()));
+            if rfs::renameat_with(&self.fd, tmp, &self.fd, &kept, RenameFlags::NOREPLACE).is_ok() {
+                return kept;
+            }
+        }
+        tmp.to_os_string()
+    }
+
+    /// Sets the mode of `name`, a regular file in this folder, through a handle opened
+    /// without following a symlink: a file swapped for a link is never what changes.
+    /// `Ok(None)` when it does not exist; otherwise the mode it had.
+    pub fn chmod(&self, name: &OsStr, mode: u32) -> Result<Option<u32>> {
+        let path = self.shown(name);
+        let fd = match rfs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(Errno::LOOP) => return Err(not_regular(&path, FileType::Symlink)),
+            Err(e) => return Err(Error::reading(&path, "read the mode of", os_err(e))),
+        };
+        let st =
+            rfs::fstat(&fd).map_err(|e| Error::reading(&path, "read the mode of", os_err(e)))?;
+        let file_type = FileType::from_raw_mode(st.st_mode);
+        if file_type != FileType::RegularFile {
+            return Err(not_regular(&path, file_type));
+        }
+        let before = (st.st_mode & 0o7777) as u32;
+        if before != mode {
+            rfs::fchmod(&fd, Mode::from_raw_mode(mode))
+                .map_err(|e| Error::writing(&path, "change the mode of", os_err(e)))?;
+        }
+        Ok(Some(before))
     }
 
     fn plain_rename(&self, path: &Path, tmp: &OsStr, name: &OsStr) -> Result<()> {

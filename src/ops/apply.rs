@@ -413,19 +413,22 @@ pub fn fix_permissions(project: &Project, env_name: &str) -> Result<FixOutcome> 
             continue;
         }
         seen.push(real.clone());
-        match fsio::file_meta(&real) {
-            Ok(m) if m.mode & 0o077 != 0 => {
+        // The change itself goes through the file's folder handle, never through a
+        // symlink swapped in since this look (targets::make_private).
+        match fsio::read_capped(&real) {
+            Ok(Some(snap)) if snap.mode & 0o077 != 0 => {
+                let before = format!("{:04o}", snap.mode);
                 audit.append(
                     Record::new("fix", Outcome::Ok)
                         .env(env_name)
-                        .detail(format!("{}: mode {} -> 0600", t.label(), m.mode_string())),
+                        .detail(format!("{}: mode {before} -> 0600", t.label())),
                 )?;
-                fsio::make_private(&real)?;
-                out.tightened.push((t.label(), m.mode_string()));
+                targets::make_private(&project.root, path)?;
+                out.tightened.push((t.label(), before));
             }
-            Ok(_) => out.already_private.push(t.label()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.missing.push(t.label()),
-            Err(e) => return Err(Error::reading(&real, "read the mode of", e)),
+            Ok(Some(_)) => out.already_private.push(t.label()),
+            Ok(None) => out.missing.push(t.label()),
+            Err(e) => return Err(e),
         }
     }
     Ok(out)

@@ -126,20 +126,7 @@ pub(super) fn plan_file(
     edits: &[Edit],
 ) -> Result<PlannedWrite> {
     let file = fsio::resolve_inside(root, path)?;
-    // A symlink may lead to the manifest or an ignore file: judged by where it lands.
-    if let Some(why) = file
-        .strip_prefix(root)
-        .ok()
-        .and_then(super::not_a_secrets_file)
-    {
-        return Err(Error::input(
-            root.join(path),
-            None,
-            None,
-            format!("leads to {}, which {why}", file.display()),
-            Some("point the target at the secrets file itself".into()),
-        ));
-    }
+    super::refuse_non_secret(root, path, &file)?;
     let (dir, name, snapshot) = super::open_pinned(root, &file)?;
     let old = match snapshot {
         Some(s) => Some(Zeroizing::new(fsio::text_from_bytes(

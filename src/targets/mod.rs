@@ -196,6 +196,22 @@ pub fn not_a_secrets_file(path: &Path) -> Option<&'static str> {
     }
 }
 
+/// Refuses `file` (where `path`, inside `root`, resolves to) when it is a file that must
+/// never hold a key: a symlink may lead to the manifest or an ignore file, so this is
+/// judged by where it lands.
+pub(crate) fn refuse_non_secret(root: &Path, path: &Path, file: &Path) -> Result<()> {
+    match file.strip_prefix(root).ok().and_then(not_a_secrets_file) {
+        Some(why) => Err(Error::input(
+            root.join(path),
+            None,
+            None,
+            format!("leads to {}, which {why}", file.display()),
+            Some("point the target at the secrets file itself".into()),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Opens the folder of `file` (a resolved path inside `root`) and reads the file.
 pub(crate) fn open_pinned(
     root: &Path,
@@ -215,6 +231,7 @@ pub(crate) fn open_pinned(
 /// restores and rollbacks do: pinned and checked like every other write.
 pub fn plan_content(root: &Path, path: &Path, label: &str, content: &[u8]) -> Result<PlannedWrite> {
     let file = fsio::resolve_inside(root, path)?;
+    refuse_non_secret(root, path, &file)?;
     let (dir, name, snapshot) = open_pinned(root, &file)?;
     Ok(PlannedWrite {
         label: label.to_string(),
@@ -223,6 +240,39 @@ pub fn plan_content(root: &Path, path: &Path, label: &str, content: &[u8]) -> Re
         new: Zeroizing::new(content.to_vec()),
         destination: Destination::File { dir, name },
     })
+}
+
+/// Removes the file at `path` (inside `root`) that keywarden created, through its folder
+/// handle and only if it still holds what was read: never a file through a swapped folder
+/// or symlink, never one that changed since. `before` gets its content first (to back it
+/// up); nothing is removed if it fails. Returns whether there was a file to remove.
+pub fn remove_created(
+    root: &Path,
+    path: &Path,
+    before: impl FnOnce(&[u8]) -> Result<()>,
+) -> Result<bool> {
+    let file = fsio::resolve_inside(root, path)?;
+    refuse_non_secret(root, path, &file)?;
+    let (dir, name, snapshot) = open_pinned(root, &file)?;
+    let Some(snapshot) = snapshot else {
+        return Ok(false);
+    };
+    before(&snapshot.bytes)?;
+    dir.remove_if(&name, &snapshot.bytes)?;
+    Ok(true)
+}
+
+/// Tightens the file at `path` (inside `root`) to `0600` through its folder handle, never
+/// through a symlink swapped in since it was checked. `Ok(None)` when it does not
+/// exist; otherwise the mode it had.
+pub fn make_private(root: &Path, path: &Path) -> Result<Option<u32>> {
+    let file = fsio::resolve_inside(root, path)?;
+    let name = file
+        .file_name()
+        .ok_or_else(|| Error::input(&file, None, None, "names a folder, not a file", None))?
+        .to_os_string();
+    let dir = fsio::PinnedDir::open(root, file.parent().unwrap_or(root))?;
+    dir.chmod(&name, fsio::PRIVATE_FILE)
 }
 
 /// One change to a key inside a file: set it to a value, or remove it.

@@ -61,16 +61,21 @@ pub fn rollback(
                 }
             }
             None => {
-                if let Some(cur) = fsio::read_capped(real)?.map(|s| s.bytes) {
-                    store.save(
-                        env_name,
-                        label,
-                        real,
-                        &cur,
-                        None,
-                        "rollback: file keywarden had created",
-                    )?;
-                    std::fs::remove_file(real).map_err(|e| Error::writing(real, "remove", e))?;
+                // Removed through its folder handle, and only if unchanged since the
+                // backup just taken of it.
+                let removed = targets::remove_created(&ctx.project.root, real, |cur| {
+                    store
+                        .save(
+                            env_name,
+                            label,
+                            real,
+                            cur,
+                            None,
+                            "rollback: file keywarden had created",
+                        )
+                        .map(|_| ())
+                })?;
+                if removed {
                     restored.push(label.clone());
                 }
             }

@@ -9,20 +9,43 @@ use super::*;
 use std::collections::HashSet;
 use std::path::Path;
 
-/// Leftover temporary files, by the folder they are in.
+/// Leftover temporary files, by the folder they are in, and each environment's folders
+/// (its file targets' and its fallback's) with the target named in a finding.
 #[derive(Debug, Default)]
-pub(super) struct Leftovers(HashMap<PathBuf, Vec<String>>);
+pub(super) struct Leftovers {
+    found: HashMap<PathBuf, Vec<String>>,
+    folders: Vec<Vec<(String, PathBuf)>>,
+}
 
 impl Leftovers {
-    /// Looks once in each distinct folder holding a file target.
-    pub(super) fn find(reads: &[Vec<TargetRead>]) -> Leftovers {
-        let folders: HashSet<&Path> = reads
+    /// Looks once in each distinct folder holding a file target or a fallback.
+    pub(super) fn find(
+        project: &Project,
+        envs: &[Environment],
+        reads: &[Vec<TargetRead>],
+    ) -> Leftovers {
+        let folders: Vec<Vec<(String, PathBuf)>> = envs
             .iter()
-            .flatten()
-            .filter_map(|r| r.path.as_deref()?.parent())
+            .zip(reads)
+            .map(|(env, reads)| {
+                let mut out: Vec<(String, PathBuf)> = reads
+                    .iter()
+                    .filter_map(|r| {
+                        Some((r.target.label(), r.path.as_deref()?.parent()?.to_path_buf()))
+                    })
+                    .collect();
+                if let Some(t @ Target::File { path, .. }) = &env.fallback
+                    && let Ok(real) = fsio::resolve_inside(&project.root, path)
+                    && let Some(dir) = real.parent()
+                {
+                    out.push((t.label(), dir.to_path_buf()));
+                }
+                out
+            })
             .collect();
+        let distinct: HashSet<&Path> = folders.iter().flatten().map(|(_, d)| d.as_path()).collect();
         let mut found = HashMap::new();
-        for dir in folders {
+        for dir in distinct {
             let names: Vec<String> = std::fs::read_dir(dir)
                 .into_iter()
                 .flatten()
@@ -34,24 +57,22 @@ impl Leftovers {
                 found.insert(dir.to_path_buf(), names);
             }
         }
-        Leftovers(found)
+        Leftovers { found, folders }
     }
 
-    /// One KW120 finding per leftover file beside `env`'s targets.
-    pub(super) fn findings(&self, env: &Environment, reads: &[TargetRead]) -> Vec<Finding> {
-        if self.0.is_empty() {
+    /// One KW120 finding per leftover file beside the targets or fallback of environment
+    /// number `index`.
+    pub(super) fn findings(&self, index: usize, env: &Environment) -> Vec<Finding> {
+        if self.found.is_empty() {
             return Vec::new();
         }
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        for r in reads {
-            let Some(dir) = r.path.as_deref().and_then(Path::parent) else {
-                continue;
-            };
+        for (label, dir) in self.folders.get(index).into_iter().flatten() {
             if !seen.insert(dir) {
                 continue;
             }
-            for name in self.0.get(dir).into_iter().flatten() {
+            for name in self.found.get(dir).into_iter().flatten() {
                 out.push(
                     Finding::new(
                         Code::LeftoverTemp,
@@ -61,7 +82,7 @@ impl Leftovers {
                             dir.join(name).display()
                         ),
                     )
-                    .at_target(r.target.label())
+                    .at_target(label.clone())
                     .with_fix(format!(
                         "the next keywarden command that changes this project removes it, e.g. keywarden fix {}",
                         env.name

@@ -126,7 +126,7 @@ pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<Proj
         .collect();
     let git = GitView::query(&project.root, &file_paths);
     let me = fsio::current_uid();
-    let leftovers = leftovers::Leftovers::find(&reads);
+    let leftovers = leftovers::Leftovers::find(project, envs, &reads);
 
     // Fingerprints once per target; strength once per distinct key, over every core.
     let fps: Vec<Vec<Option<Fingerprint>>> = reads
@@ -154,8 +154,8 @@ pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<Proj
     .into_iter()
     .collect();
     let mut environments = Vec::with_capacity(envs.len());
-    for ((env, reads), fps) in envs.iter().zip(reads).zip(fps) {
-        let left = leftovers.findings(env, &reads);
+    for (i, ((env, reads), fps)) in envs.iter().zip(reads).zip(fps).enumerate() {
+        let left = leftovers.findings(i, env);
         let mut status = env_status(env, reads, fps, state, &strengths, &git, me, now);
         status.findings.extend(left);
         environments.push(status);
