@@ -10,6 +10,8 @@ use keywarden::tui::{self, Session, Settings, Theme};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any key is read: no core dump, no ptrace by the same user.
+    keywarden::sys::no_core_dumps();
     let args = Cli::parse();
     let result = cli::run(args).and_then(|outcome| match outcome {
         Outcome::Exit(code) => Ok(code),

@@ -118,3 +118,42 @@ impl Drop for EchoOff {
         }
     }
 }
+
+/// Keeps keys out of core dumps: the core file size limit goes to 0 (inherited by every
+/// command keywarden runs) and, on Linux, the process is marked not dumpable, which also
+/// keeps other processes of the same user from attaching to it or reading its memory
+/// through `/proc`. Best effort: a refusal is never fatal.
+pub fn no_core_dumps() {
+    let zero = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit reads the struct we pass, a live local, and nothing else.
+    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) };
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(PR_SET_DUMPABLE, 0) takes integers only and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0)
+    };
+}
+
+/// Asks the kernel to keep `len` bytes at `ptr` out of swap. Best effort (the limit for
+/// locked memory is often small): returns whether it worked; the caller unlocks with
+/// [`munlock`] before the memory is freed.
+pub fn mlock(bytes: &[u8]) -> bool {
+    if bytes.is_empty() {
+        return false;
+    }
+    // SAFETY: the pointer and length describe a live slice; mlock only changes how the
+    // kernel pages that range and never writes to it.
+    unsafe { libc::mlock(bytes.as_ptr().cast(), bytes.len()) == 0 }
+}
+
+/// Undoes [`mlock`].
+pub fn munlock(bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    // SAFETY: as for mlock: a live slice, and munlock never touches its content.
+    unsafe { libc::munlock(bytes.as_ptr().cast(), bytes.len()) };
+}

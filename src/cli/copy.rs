@@ -125,13 +125,19 @@ fn spawn_server(key: &Secret, secs: u64) -> Result<u32> {
 pub fn run_serve(args: ServeArgs) -> Result<u8> {
     let delay = clipboard::clear_after(Some(args.clear_after), None)
         .map_err(|e| Error::Usage(e.to_string()))?;
-    let mut bytes = Zeroizing::new(Vec::new());
+    // Sized up front: a growing buffer would leave unwiped copies of the key behind.
+    let cap = 4 * crate::keys::generate::MAX_LENGTH;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(cap + 1));
     std::io::stdin()
+        .take(cap as u64)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::reading("<stdin>", "read", e))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::Usage("the key is not valid UTF-8".into()))?;
     let key = Secret::new(text.to_string());
+    // This process lives for the whole delay holding the key: keep it out of swap.
+    let locked = crate::sys::mlock(key.expose_secret().as_bytes());
+    let _unlock = Unlock(locked.then_some(&key));
     let say = |line: &str| {
         let mut out = std::io::stdout();
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());
@@ -141,6 +147,17 @@ pub fn run_serve(args: ServeArgs) -> Result<u8> {
         Err(e) => {
             say(&format!("error: {e}"));
             Ok(exit::FAILED)
+        }
+    }
+}
+
+/// Unlocks the key's memory before it is wiped and freed.
+struct Unlock<'a>(Option<&'a Secret>);
+
+impl Drop for Unlock<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.0 {
+            crate::sys::munlock(key.expose_secret().as_bytes());
         }
     }
 }

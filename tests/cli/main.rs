@@ -16,6 +16,7 @@ mod init;
 mod readme;
 mod rotate;
 mod scan;
+mod secrecy;
 mod set;
 mod status;
 mod terminal;
