@@ -139,6 +139,13 @@ fn set_with(
     result
 }
 
+/// Whether a clipboard can be opened here (a display, a running session), asked before a
+/// key is handed out, so that the usual failure — no clipboard at all, as over SSH —
+/// is recorded once, as failed, with no key involved.
+pub fn available() -> Result<(), ClipboardError> {
+    open().map(drop)
+}
+
 /// Copies `key`; the caller keeps the returned [`HeldKey`] alive (it serves the clipboard)
 /// and calls [`HeldKey::clear_if_ours`] at [`HeldKey::clear_at`].
 pub fn copy(key: &Secret, clear_after: Duration) -> Result<HeldKey, ClipboardError> {

@@ -14,11 +14,23 @@ pub struct Args {
     /// Print the events (or the verification) as JSON.
     #[arg(long)]
     json: bool,
+    /// After reviewing a log whose end is not the one recorded (lines cut, added or
+    /// rewritten, or audit.head gone), record what was lost and let keywarden act again.
+    /// Until then every action refuses: the trail fails closed.
+    #[arg(long, conflicts_with = "verify")]
+    accept: bool,
 }
 
 pub fn run(args: Args, project: Option<&std::path::Path>) -> Result<u8> {
     let opened = common::open(project)?;
     let log = opened.project.audit();
+    if args.accept {
+        let what = log.accept()?;
+        output::emit(&format!(
+            "accepted, and recorded in the trail as audit.accept: {what}\n"
+        ))?;
+        return Ok(exit::OK);
+    }
     if args.verify {
         let v = log.verify()?;
         if args.json {

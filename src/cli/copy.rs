@@ -54,8 +54,15 @@ const READY: &str = "ready";
 pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     let delay = super::interactive::clear_after(args.clear_after)?;
     let opened = common::open(project)?;
-    // Recorded in the audit trail before the key goes anywhere; no record, no copy.
-    let key = current_key::hand_out(&opened.project, &opened.pepper, &args.env, Handout::Copy)?;
+    // Recorded in the audit trail before the key goes anywhere; no record, no copy. No
+    // clipboard at all: recorded once, as failed.
+    let key = current_key::hand_out_to(
+        &opened.project,
+        &opened.pepper,
+        &args.env,
+        Handout::Copy,
+        || clipboard::available().map_err(|e| e.to_string()),
+    )?;
     let secs = delay.as_secs();
     let done = format!(
         "{}: key {} copied to the clipboard; cleared in {secs} s if it still holds it\n",

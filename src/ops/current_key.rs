@@ -86,7 +86,29 @@ pub fn hand_out(
     env_name: &str,
     why: Handout,
 ) -> Result<CurrentKey> {
+    hand_out_to(project, pepper, env_name, why, || Ok(()))
+}
+
+/// [`hand_out`] to a place that may not be there (the clipboard): `ready` is asked after
+/// the key is found and before it is recorded, so a place that is missing is recorded
+/// once, as failed, and the key never leaves memory.
+pub fn hand_out_to(
+    project: &Project,
+    pepper: &Pepper,
+    env_name: &str,
+    why: Handout,
+    ready: impl FnOnce() -> std::result::Result<(), String>,
+) -> Result<CurrentKey> {
     let key = read(project, pepper, env_name)?;
+    if let Err(missing) = ready() {
+        project.audit().append(
+            Record::new(why.as_str(), Outcome::Failed)
+                .env(env_name)
+                .new_fp(key.fingerprint.clone())
+                .detail(missing.clone()),
+        )?;
+        return Err(crate::error::Error::Failed(missing));
+    }
     project.audit().append(
         Record::new(why.as_str(), Outcome::Ok)
             .env(env_name)

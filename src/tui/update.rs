@@ -285,8 +285,11 @@ impl App {
 
     fn copy(&mut self, env: &str) {
         let s = &self.session;
-        // The audit trail records the copy before the key leaves memory (fail closed).
-        let key = match current_key::hand_out(&s.project, &s.pepper, env, Handout::Copy) {
+        // The audit trail records the copy before the key leaves memory (fail closed); no
+        // clipboard at all is recorded once, as failed.
+        let key = match current_key::hand_out_to(&s.project, &s.pepper, env, Handout::Copy, || {
+            clipboard::available().map_err(|e| e.to_string())
+        }) {
             Ok(k) => k,
             Err(e) => return self.error("Cannot copy", super::words::error(&e)),
         };

@@ -121,3 +121,81 @@ fn hostile_restart_and_verify_output_reveals_no_key_anywhere() {
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
     assert_eq!(sb.read("child-core-limit.txt").trim(), "0");
 }
+
+#[test]
+fn a_cut_or_forged_audit_trail_stops_every_action_until_accepted() {
+    for case in ["cut", "forge", "no-head"] {
+        let sb = Sandbox::new();
+        project(&sb);
+        for _ in 0..2 {
+            let out = sb
+                .kw()
+                .args(["set", "development", "--generate"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let log = sb
+            .state_files()
+            .into_iter()
+            .map(|(p, _)| p)
+            .find(|p| p.ends_with("audit.jsonl"))
+            .unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        match case {
+            "cut" => std::fs::write(&log, format!("{}\n", lines[..2].join("\n"))).unwrap(),
+            "forge" => {
+                // A line with the right `prev`, as someone who read the chain would write.
+                let last = lines.last().unwrap();
+                let prev = {
+                    use sha2::Digest;
+                    let d = sha2::Sha256::digest(last.as_bytes());
+                    d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                };
+                let mut forged: serde_json::Value = serde_json::from_str(last).unwrap();
+                forged["action"] = "revoke".into();
+                forged["prev"] = prev.into();
+                std::fs::write(&log, format!("{text}{forged}\n")).unwrap();
+            }
+            _ => std::fs::remove_file(log.with_file_name("audit.head")).unwrap(),
+        }
+        let before = sb.read("dev.env");
+        let out = sb
+            .kw()
+            .args(["set", "development", "--generate"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{case}: refused");
+        assert!(
+            stderr(&out).contains("audit --accept"),
+            "{case}: {}",
+            stderr(&out)
+        );
+        assert_eq!(sb.read("dev.env"), before, "{case}: nothing done");
+        // Still refused by the next command, and still found by verify.
+        let again = sb
+            .kw()
+            .args(["rotate", "development", "--yes", "--no-restart"])
+            .output()
+            .unwrap();
+        assert_eq!(again.status.code(), Some(1), "{case}: still refused");
+        if case != "no-head" {
+            let v = sb.kw().args(["audit", "--verify"]).output().unwrap();
+            assert_eq!(v.status.code(), Some(1), "{case}: verify finds it");
+        }
+        let accept = sb.kw().args(["audit", "--accept"]).output().unwrap();
+        assert!(accept.status.success(), "{case}: {}", stderr(&accept));
+        let out = sb
+            .kw()
+            .args(["set", "development", "--generate"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{case}: acts again: {}", stderr(&out));
+        let trail = sb.kw().args(["audit", "--json"]).output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&trail.stdout).contains("audit.accept"),
+            "{case}: the acceptance is in the trail"
+        );
+    }
+}

@@ -7,10 +7,17 @@ use super::*;
 /// Beside the log: how many lines it had and the hash of the last one.
 pub const HEAD_FILE: &str = "audit.head";
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Head {
     pub(super) lines: u64,
     pub(super) last: String,
+    /// The log's length in bytes after the last line (absent in heads of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) len: Option<u64>,
+    /// The hash of a line being appended: written before the line, so a crash between
+    /// the append and the head's update is told from a line added by something else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) pending: Option<String>,
 }
 
 /// Compares an intact chain with the recorded head: fewer lines, or a different line at
@@ -29,10 +36,27 @@ pub(super) fn tail_problem(bytes: &[u8], lines: usize, head: &Head) -> Option<Ch
             ),
         });
     }
-    let at = bytes.split(|&b| b == b'\n').nth(recorded - 1)?;
-    (sha256_hex(at) != head.last).then(|| ChainProblem {
-        line: recorded,
-        message: format!("line {recorded} is not the line that was recorded there: the end of the log was rewritten"),
+    let all: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    let at = all.get(recorded - 1)?;
+    if sha256_hex(at) != head.last {
+        return Some(ChainProblem {
+            line: recorded,
+            message: format!(
+                "line {recorded} is not the line that was recorded there: the end of the log was rewritten"
+            ),
+        });
+    }
+    // One line more than recorded is an append whose head update was cut short, if the
+    // head announced it; anything else after the recorded end was not written by
+    // keywarden.
+    let announced = lines == recorded + 1
+        && head.pending.as_deref() == all.get(recorded).map(|l| sha256_hex(l)).as_deref();
+    (lines > recorded && !announced).then(|| ChainProblem {
+        line: recorded + 1,
+        message: format!(
+            "line(s) {}–{lines} follow the last line keywarden recorded ({recorded}): they were appended by something else",
+            recorded + 1
+        ),
     })
 }
 
@@ -72,6 +96,9 @@ pub(super) fn split_lines(bytes: &[u8]) -> (Vec<&[u8]>, Option<&[u8]>) {
 
 pub(super) fn verify_bytes(bytes: &[u8]) -> Verification {
     let (lines, partial) = split_lines(bytes);
+    // Every line's hash, to tell a line out of place (its `prev` names another line of
+    // the file) from one whose predecessor was changed (its `prev` names no line at all).
+    let hashes: Vec<String> = lines.iter().map(|l| sha256_hex(l)).collect();
     let mut head = GENESIS_PREV.to_string();
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
@@ -96,14 +123,30 @@ pub(super) fn verify_bytes(bytes: &[u8]) -> Verification {
             }
         };
         if event.prev != head {
-            return problem(if n == 1 {
-                "line 1 was changed, or lines before it were removed: its `prev` is not the start of a log".to_string()
-            } else {
-                format!(
-                    "line {n} was changed or removed: its `prev` does not match line {}",
+            if n == 1 {
+                return problem(
+                    "line 1 was changed, or lines before it were removed: its `prev` is not the start of a log".to_string(),
+                );
+            }
+            if hashes.contains(&event.prev) {
+                return problem(format!(
+                    "line {n} is out of place (moved, inserted or repeated): its `prev` names another line than line {}",
                     n - 1
-                )
-            });
+                ));
+            }
+            // The line it names is gone: the one before it was changed, or lines between
+            // them were removed. Name the first line that may have been touched.
+            return Verification {
+                lines: n,
+                problem: Some(ChainProblem {
+                    line: n - 1,
+                    message: format!(
+                        "line {} was changed, or the `prev` of line {n}, or lines between them were removed: line {n} records another line before it",
+                        n - 1
+                    ),
+                }),
+                head: head.clone(),
+            };
         }
         head = sha256_hex(line);
     }

@@ -184,7 +184,14 @@ pub enum AuditError {
     },
     #[error("cannot encode the audit event: {0}. {HINT}")]
     Encode(#[source] serde_json::Error),
+    /// The log and its head disagree: lines were cut, added or rewritten at the end, or
+    /// the head was deleted. Nothing more is recorded (so nothing is done) until a person
+    /// has looked and accepted it.
+    #[error("the audit log {} and its record of its own end ({HEAD_FILE}) disagree: {why}. Nothing is done until this is looked at: {ACCEPT_HINT}", path.display())]
+    Disagrees { path: PathBuf, why: String },
 }
+
+const ACCEPT_HINT: &str = "`keywarden audit --verify` shows where; `keywarden audit --accept` records what was lost and lets keywarden go on";
 
 impl AuditError {
     /// What the user can do about it.
@@ -193,6 +200,7 @@ impl AuditError {
             AuditError::Io { .. } | AuditError::NotAFile { .. } | AuditError::Encode(_) => HINT,
             AuditError::Unterminated { .. } | AuditError::BadLastLine { .. } => VERIFY_HINT,
             AuditError::BadLine { .. } => "run `keywarden audit --verify`",
+            AuditError::Disagrees { .. } => ACCEPT_HINT,
         }
     }
 }
@@ -284,6 +292,8 @@ impl AuditLog {
                 sha256_hex(&line)
             }
         };
+        // Fail closed on a log whose end is not the one recorded.
+        let lines = self.agreed_lines(len, &prev)?;
 
         let fingerprints = (!record.fingerprints.is_empty()).then_some(record.fingerprints);
         let event = Event {
@@ -296,10 +306,18 @@ impl AuditLog {
             fingerprints,
             result: record.result,
             detail: record.detail,
-            prev,
+            prev: prev.clone(),
         };
         let mut line = serde_json::to_vec(&event).map_err(AuditError::Encode)?;
         debug_assert!(!line.contains(&b'\n'));
+        // Announced before it is written: a crash between the line and the head's update
+        // is then told from a line someone else appended.
+        self.write_head(&Head {
+            lines,
+            last: prev.clone(),
+            len: Some(len),
+            pending: Some(sha256_hex(&line)),
+        })?;
         line.push(b'\n');
 
         if let Err(e) = (&file).write_all(&line) {
@@ -310,7 +328,13 @@ impl AuditLog {
             return Err(self.io("write to")(e));
         }
         file.sync_data().map_err(self.io("flush to disk"))?;
-        self.write_head(len, &event.prev, &line[..line.len() - 1]);
+        // Best effort: the event is durable, and the announced line is accepted.
+        let _ = self.write_head(&Head {
+            lines: lines + 1,
+            last: sha256_hex(&line[..line.len() - 1]),
+            len: Some(len + line.len() as u64),
+            pending: None,
+        });
         if len == 0 {
             // A new file: make its directory entry durable too.
             File::open(&self.dir)
@@ -433,6 +457,41 @@ impl AuditLog {
         Ok(v)
     }
 
+    /// How many lines the log has, if its end (length `len`, last line hashing to
+    /// `last`) is the one the head recorded — or the line it announced; otherwise the
+    /// disagreement.
+    fn agreed_lines(&self, len: u64, last: &str) -> Result<u64, AuditError> {
+        let disagrees = |why: String| AuditError::Disagrees {
+            path: self.path.clone(),
+            why,
+        };
+        match (len, self.read_head()) {
+            (0, None) => Ok(0),
+            (0, Some(h)) if h.lines == 0 => Ok(0),
+            (0, Some(h)) => Err(disagrees(format!(
+                "the log is empty, but {} line(s) were recorded",
+                h.lines
+            ))),
+            (_, None) => Err(disagrees(format!("{HEAD_FILE} is missing"))),
+            (len, Some(h)) if h.last == last && h.len.is_none_or(|l| l == len) => Ok(h.lines),
+            (_, Some(h)) if h.pending.as_deref() == Some(last) => Ok(h.lines + 1),
+            (len, Some(h)) => Err(disagrees(match h.len {
+                Some(l) if len < l => format!(
+                    "the log is {len} bytes, shorter than the {l} recorded after line {}: lines were cut from its end",
+                    h.lines
+                ),
+                Some(l) if len > l => format!(
+                    "the log is {len} bytes, longer than the {l} recorded after line {}: lines were added by something else",
+                    h.lines
+                ),
+                _ => format!(
+                    "its last line is not line {} as recorded: the end of the log was rewritten",
+                    h.lines
+                ),
+            })),
+        }
+    }
+
     fn head_path(&self) -> PathBuf {
         self.dir.join(HEAD_FILE)
     }
@@ -441,25 +500,48 @@ impl AuditLog {
         serde_json::from_slice(&std::fs::read(self.head_path()).ok()?).ok()
     }
 
-    /// Records the line count and the last line's hash beside the log, so that lines cut
-    /// from the end (which the chain cannot see) are found by `verify`. Best effort: the
-    /// event itself is already durable, and a stale head only lags behind the log.
-    fn write_head(&self, len_before: u64, prev: &str, line: &[u8]) {
-        let lines = match self.read_head() {
-            Some(h) if h.last == prev && len_before > 0 => h.lines + 1,
-            _ if len_before == 0 => 1,
-            _ => match std::fs::read(&self.path) {
-                Ok(all) => all.iter().filter(|&&b| b == b'\n').count() as u64,
-                Err(_) => return,
-            },
+    fn write_head(&self, head: &Head) -> Result<(), AuditError> {
+        let json = serde_json::to_vec(head).map_err(AuditError::Encode)?;
+        crate::fsio::atomic_write(&self.head_path(), &json, 0o600).map_err(|e| AuditError::Io {
+            path: self.head_path(),
+            what: "write",
+            source: io::Error::other(e.to_string()),
+        })
+    }
+
+    /// After a person has looked at a disagreement (`audit --verify`): records, as an
+    /// `audit.accept` event, what the log and its head said, then takes the log as it
+    /// now is as the new start. Lines changed in the middle stay reported by `verify`:
+    /// the chain is never rewritten. Returns what was accepted.
+    pub fn accept(&self) -> Result<String, AuditError> {
+        let v = self.verify()?;
+        let problem = match &v.problem {
+            Some(p) => format!("line {}: {}", p.line, p.message),
+            None => "nothing: the log and its head agreed".to_string(),
         };
-        let head = Head {
-            lines,
-            last: sha256_hex(line),
-        };
-        if let Ok(json) = serde_json::to_vec(&head) {
-            let _ = crate::fsio::atomic_write(&self.head_path(), &json, 0o600);
+        // The end as it is now (a partial or garbage last line must be fixed by hand:
+        // append refuses it, and says so).
+        let bytes = self.read_bytes()?.unwrap_or_default();
+        let (lines, partial) = split_lines(&bytes);
+        if partial.is_some() {
+            return Err(AuditError::Unterminated {
+                path: self.path.clone(),
+            });
         }
+        let last = lines
+            .last()
+            .map_or(GENESIS_PREV.to_string(), |l| sha256_hex(l));
+        self.write_head(&Head {
+            lines: lines.len() as u64,
+            last,
+            len: Some(bytes.len() as u64),
+            pending: None,
+        })?;
+        self.append(
+            Record::new("audit.accept", Outcome::Ok)
+                .detail(format!("accepted after review: {problem}")),
+        )?;
+        Ok(problem)
     }
 }
 

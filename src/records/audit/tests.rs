@@ -89,16 +89,19 @@ fn single_byte_edits_are_detected_at_the_right_line() {
         let detail_at = line.windows(12).position(|w| w == b"event number").unwrap();
         // (position, expected problem line 1-based)
         let mut cases = vec![
-            (0, k + 1),              // '{' -> not JSON
-            (prev_at, k + 1),        // inside prev -> mismatch on this line
-            (prev_at + 63, k + 1),   // last hex digit of prev
+            (0, k + 1), // '{' -> not JSON
+            // Inside prev: the chain cannot tell this from an edit of the line before
+            // (named first), except on line 1.
+            (prev_at, k.max(1)),
+            (prev_at + 63, k.max(1)),
             (line.len() - 1, k + 1), // closing '}'
             (2, k + 1),              // inside key "ts" -> missing field
         ];
-        // An edit of content that stays a valid event is caught by the next line.
+        // An edit of content that stays a valid event is caught through the next line,
+        // which names it: the edited line itself is reported.
         if k + 1 < orig.len() {
-            cases.push((detail_at, k + 2));
-            cases.push((detail_at + 3, k + 2));
+            cases.push((detail_at, k + 1));
+            cases.push((detail_at + 3, k + 1));
         }
         for (pos, expect) in cases {
             let mut lines = orig.clone();
@@ -135,10 +138,10 @@ fn deletion_swap_and_insertion_are_detected() {
     write_lines(&log, &l);
     let v = log.verify().unwrap();
     let p = v.problem.unwrap();
-    assert_eq!(p.line, 5);
+    assert_eq!(p.line, 4);
     assert_eq!(
         p.message,
-        "line 5 was changed or removed: its `prev` does not match line 4"
+        "line 4 was changed, or the `prev` of line 5, or lines between them were removed: line 5 records another line before it"
     );
 
     // Delete line 1.
@@ -424,4 +427,86 @@ fn user_and_host_are_known() {
     assert!(!ev.host.is_empty());
     let uid = crate::sys::uid();
     assert!(crate::sys::passwd_name(uid).is_some_and(|n| !n.is_empty()));
+}
+
+#[test]
+fn an_edited_line_is_named_itself() {
+    let (_t, log) = setup();
+    fill(&log, 6);
+    let mut l = raw_lines(&log);
+    let edited = String::from_utf8(l[2].clone())
+        .unwrap()
+        .replace("\"result\":\"ok\"", "\"result\":\"failed\"");
+    l[2] = edited.into_bytes();
+    write_lines(&log, &l);
+    assert_eq!(problem_line(&log), Some(3));
+}
+
+#[test]
+fn a_disagreeing_end_stops_every_append_until_accepted() {
+    // Cut, forged append, head deleted: each refuses the next append, and stays found by
+    // verify after it, until accepted.
+    for case in ["cut", "forge", "no-head"] {
+        let (_t, log) = setup();
+        fill(&log, 5);
+        let orig = raw_lines(&log);
+        match case {
+            "cut" => write_lines(&log, &orig[..3]),
+            "forge" => {
+                let mut forged: Event = serde_json::from_slice(&orig[4]).unwrap();
+                forged.prev = sha256_hex(&orig[4]);
+                forged.action = "revoke".into();
+                let mut l = orig.clone();
+                l.push(serde_json::to_vec(&forged).unwrap());
+                write_lines(&log, &l);
+            }
+            _ => std::fs::remove_file(log.path().with_file_name(HEAD_FILE)).unwrap(),
+        }
+        let before = std::fs::read(log.path()).unwrap();
+        let err = log.append(Record::new("set", Outcome::Ok)).unwrap_err();
+        assert!(matches!(err, AuditError::Disagrees { .. }), "{case}: {err}");
+        assert!(err.to_string().contains("audit --accept"), "{err}");
+        assert_eq!(
+            std::fs::read(log.path()).unwrap(),
+            before,
+            "{case}: nothing written"
+        );
+        if case != "no-head" {
+            assert!(
+                log.verify().unwrap().problem.is_some(),
+                "{case}: verify finds it"
+            );
+        }
+        let what = log.accept().unwrap();
+        assert!(!what.is_empty());
+        let events = log.read().unwrap();
+        assert_eq!(events.last().unwrap().action, "audit.accept", "{case}");
+        log.append(Record::new("set", Outcome::Ok)).unwrap();
+        assert_eq!(
+            log.verify().unwrap().problem,
+            None,
+            "{case}: intact after accept"
+        );
+    }
+}
+
+#[test]
+fn a_crash_between_the_line_and_the_head_is_no_tampering() {
+    let (_t, log) = setup();
+    fill(&log, 3);
+    // As a kill right after the line was synced leaves it: the head still announces it.
+    let head_path = log.path().with_file_name(HEAD_FILE);
+    let head: Head = serde_json::from_slice(&std::fs::read(&head_path).unwrap()).unwrap();
+    let lines = raw_lines(&log);
+    let announced = Head {
+        lines: head.lines - 1,
+        last: sha256_hex(&lines[1]),
+        len: Some((lines[0].len() + lines[1].len() + 2) as u64),
+        pending: Some(sha256_hex(&lines[2])),
+    };
+    std::fs::write(&head_path, serde_json::to_vec(&announced).unwrap()).unwrap();
+    assert_eq!(log.verify().unwrap().problem, None);
+    log.append(Record::new("set", Outcome::Ok)).unwrap();
+    assert_eq!(log.verify().unwrap().lines, 4);
+    assert_eq!(log.verify().unwrap().problem, None);
 }
