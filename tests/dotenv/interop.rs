@@ -940,3 +940,13 @@ for i in range(int(sys.argv[1])):
         "differential: {accepted} files accepted and equal to python-dotenv, {refused} refused (python-dotenv skipped a line in each)"
     );
 }
+
+#[test]
+fn the_parser_models_the_pinned_python_dotenv() {
+    assert_eq!(
+        common::pinned("python-dotenv"),
+        keywarden::targets::dotenv::PYTHON_DOTENV_MODEL,
+        "tests/requirements.txt pins another python-dotenv than the parser models: \
+         update both together, after checking the differences"
+    );
+}

@@ -66,6 +66,10 @@
 use std::fmt;
 use std::ops::Range;
 
+/// The python-dotenv release whose parser this module follows; the interop tests pin
+/// this version (`tests/requirements.txt`) and check the two agree.
+pub const PYTHON_DOTENV_MODEL: &str = "1.2.4";
+
 mod parse;
 mod portable;
 pub mod readers;
