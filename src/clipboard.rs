@@ -153,7 +153,7 @@ pub fn copy(key: &Secret, clear_after: Duration) -> Result<HeldKey, ClipboardErr
     set(&mut clipboard, key)?;
     Ok(HeldKey {
         clipboard,
-        key: key.clone(),
+        key: key.duplicate(),
         clear_at: Instant::now() + clear_after,
     })
 }

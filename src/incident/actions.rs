@@ -372,7 +372,7 @@ fn compromised_key(ctx: &StepCtx, fp: &Fingerprint) -> Result<Option<Secret>> {
                         targets::read(&ctx.project.root, t, ctx.project.context.env.reader()).key()
                         && &ctx.pepper.fingerprint(k) == fp
                     {
-                        return Ok(Some(k.clone()));
+                        return Ok(Some(k.duplicate()));
                     }
                 }
             }

@@ -151,7 +151,7 @@ mod tests {
         let a = Pepper::fixed([1; 32]);
         let b = Pepper::fixed([2; 32]);
         let k = Secret::new("password123".into());
-        assert_eq!(a.fingerprint(&k), a.fingerprint(&k.clone()));
+        assert_eq!(a.fingerprint(&k), a.fingerprint(&k.duplicate()));
         assert_ne!(a.fingerprint(&k), b.fingerprint(&k));
         let fp = a.fingerprint(&k);
         assert!(Fingerprint::parse(fp.as_str()).is_some(), "{fp}");

@@ -11,8 +11,21 @@ use zeroize::Zeroizing;
 /// What `Debug` and `Display` print instead of a key.
 pub const REDACTED: &str = "[redacted]";
 
-#[derive(Clone, PartialEq, Eq)]
+/// Not `Clone`: a copy of a key is made on purpose, with [`Secret::duplicate`].
 pub struct Secret(Zeroizing<String>);
+
+/// Compared in constant time (`subtle`): how long a comparison takes says nothing about
+/// how much of a key matched.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+        // Lengths are not secret (a key's length shows in every file that holds it).
+        a.len() == b.len() && bool::from(a.ct_eq(b))
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// Takes ownership of `value`; the caller's buffer moves in, no copy is left behind.
@@ -24,6 +37,12 @@ impl Secret {
     /// target or a backup, the clipboard, `generate`'s stdout, hashing and analysis.
     pub fn expose_secret(&self) -> &str {
         &self.0
+    }
+
+    /// A second copy of the key, wiped on drop like the first. Every copy is one more
+    /// place the key lives: make one only where it must outlive its source.
+    pub fn duplicate(&self) -> Secret {
+        Secret(Zeroizing::new(self.0.as_str().to_owned()))
     }
 
     /// Length in characters (not bytes).
@@ -69,6 +88,14 @@ mod tests {
         );
         assert!(!format!("{s:?}{s}").contains("hunter2"));
         assert_eq!(s.expose_secret(), "hunter2-very-secret-value");
+    }
+
+    #[test]
+    fn equality_is_by_value_and_a_duplicate_is_equal() {
+        let a = Secret::new("k".repeat(64));
+        assert_eq!(a, a.duplicate());
+        assert_ne!(a, Secret::new("k".repeat(63)));
+        assert_ne!(a, Secret::new(format!("{}j", "k".repeat(63))));
     }
 
     #[test]

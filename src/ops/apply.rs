@@ -144,7 +144,7 @@ pub fn set_key(
     let mut before: Vec<(String, Fingerprint, Secret)> = Vec::new();
     for t in &env.targets {
         if let Some(k) = targets::read(&project.root, t, &|_| None).key() {
-            before.push((t.label(), pepper.fingerprint(k), k.clone()));
+            before.push((t.label(), pepper.fingerprint(k), k.duplicate()));
         }
     }
     let mut state = project.load_state()?;

@@ -249,7 +249,7 @@ mod tests {
             out.push(b'\n');
             let filler_len = KEEP_BYTES - (key.char_len() - offset) - 1;
             out.extend(std::iter::repeat_n(b'x', filler_len));
-            let text = trim(&Needles::new(&[(key.clone(), "kw:12345678".into())]).redact(&out));
+            let text = trim(&Needles::new(&[(key.duplicate(), "kw:12345678".into())]).redact(&out));
             assert!(text.len() <= KEEP_BYTES);
             let piece = &key.expose_secret()[offset..];
             assert!(
@@ -325,7 +325,7 @@ mod tests {
             "echo loaded key=$(cat k)",
             dir.path(),
             Duration::from_secs(10),
-            &[(key.clone(), "kw:12345678".into())],
+            &[(key.duplicate(), "kw:12345678".into())],
         );
         assert!(!r.output.contains(key.expose_secret()));
         assert!(r.output.contains("loaded key=kw:12345678"), "{}", r.output);

@@ -37,7 +37,7 @@ pub fn read(project: &Project, pepper: &Pepper, env_name: &str) -> Result<Curren
         match &found {
             None => {
                 found = Some(CurrentKey {
-                    key: key.clone(),
+                    key: key.duplicate(),
                     fingerprint,
                     source: t.label(),
                 });

@@ -43,7 +43,7 @@ pub fn known_keys(project: &Project, pepper: &Pepper) -> Result<(Vec<Known>, Vec
                 let fp = pepper.fingerprint(k);
                 if !out.iter().any(|o| o.fingerprint == fp) {
                     out.push(Known {
-                        key: k.clone(),
+                        key: k.duplicate(),
                         what: format!("the {} key", env.name),
                         severity: Severity::Critical,
                         fingerprint: fp,
@@ -92,7 +92,10 @@ pub fn to_hide(
     pepper: &Pepper,
     also: &[(Secret, String)],
 ) -> Vec<(Secret, String)> {
-    let mut out: Vec<(Secret, String)> = also.iter().map(|(k, f)| (k.clone(), f.clone())).collect();
+    let mut out: Vec<(Secret, String)> = also
+        .iter()
+        .map(|(k, f)| (k.duplicate(), f.clone()))
+        .collect();
     if let Ok((known, _)) = known_keys(project, pepper) {
         for k in known {
             if !out.iter().any(|(o, _)| o == &k.key) {

@@ -47,14 +47,14 @@ pub(super) fn edits_by_file(
     };
     for t in &env.targets {
         if let Target::File { path, format, key } = t {
-            push(path, *format, key, Some(new_key.clone()));
+            push(path, *format, key, Some(new_key.duplicate()));
         }
     }
     // `set` leaves the fallback as it is.
     if let Some(Target::File { path, format, key }) = &env.fallback
         && kind != Kind::Set
     {
-        push(path, *format, key, fallback.cloned());
+        push(path, *format, key, fallback.map(Secret::duplicate));
     }
     groups
 }

@@ -12,7 +12,7 @@ pub fn held_keys(project: &Project, pepper: &Pepper, env: &Environment) -> Vec<(
         .filter_map(|t| {
             targets::read(&project.root, t, project.context.env.reader())
                 .key()
-                .cloned()
+                .map(Secret::duplicate)
         })
         .collect();
     // The fallback holds the previous keys as one list: each is hidden on its own (and
@@ -20,7 +20,7 @@ pub fn held_keys(project: &Project, pepper: &Pepper, env: &Environment) -> Vec<(
     if let Some(t) = &env.fallback
         && let Some(list) = targets::read(&project.root, t, &|_| None).key()
     {
-        keys.push(list.clone());
+        keys.push(list.duplicate());
         keys.extend(split_fallbacks(list));
     }
     let mut out: Vec<(Secret, String)> = Vec::new();
@@ -88,8 +88,11 @@ pub fn expire_grace(
                     let fp = pepper.fingerprint(k);
                     expired.iter().any(|g| g.fingerprint == fp)
                 };
-                let remaining: Vec<Secret> =
-                    held.iter().filter(|k| !is_expired(k)).cloned().collect();
+                let remaining: Vec<Secret> = held
+                    .iter()
+                    .filter(|k| !is_expired(k))
+                    .map(Secret::duplicate)
+                    .collect();
                 if remaining.len() < held.len() {
                     let value = (!remaining.is_empty()).then(|| join_fallbacks(&remaining));
                     let plan = targets::plan_edits(

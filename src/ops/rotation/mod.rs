@@ -384,14 +384,14 @@ fn drive(
     let (kind, new_fp) = (run.journal().kind, run.journal().new.clone());
     let store = ctx.store();
     let new_key = store.key(&run.journal().new_key_backup)?;
-    let mut redact: Vec<(Secret, String)> = vec![(new_key.clone(), new_fp.to_string())];
+    let mut redact: Vec<(Secret, String)> = vec![(new_key.duplicate(), new_fp.to_string())];
     for (fp, id) in &run.journal().old_key_backups {
         redact.push((store.key(id)?, fp.to_string()));
     }
     // The old keys the fallback gets, as one list; `None` removes the fallback key.
     let fallback_keys = fallback_keys(ctx, env, run.journal()).map_err(|e| journaled(e, &name))?;
     for (k, g) in fallback_keys.iter().zip(run.journal().fallback_list()) {
-        redact.push((k.clone(), g.fingerprint.to_string()));
+        redact.push((k.duplicate(), g.fingerprint.to_string()));
     }
     let fallback_value = (!fallback_keys.is_empty()).then(|| join_fallbacks(&fallback_keys));
 
@@ -632,7 +632,7 @@ fn fallback_list(
         }
     }
     if !list.is_empty() {
-        let keys: Vec<Secret> = list.iter().map(|(_, k)| (*k).clone()).collect();
+        let keys: Vec<Secret> = list.iter().map(|(_, k)| k.duplicate()).collect();
         targets::carries(fallback, &join_fallbacks(&keys)).map_err(|why| {
             Error::Usage(format!(
                 "the old keys cannot be written to the fallback {} as one list that every reader reads back exactly: {why}; wait for the older keys' grace period to end, or `keywarden revoke {}` to retire them all at once",
@@ -671,7 +671,7 @@ fn fallback_keys(ctx: &Ctx, env: &Environment, j: &Journal) -> Result<Vec<Secret
             None => before
                 .iter()
                 .find(|k| ctx.pepper.fingerprint(k) == g.fingerprint)
-                .cloned()
+                .map(Secret::duplicate)
                 .ok_or_else(|| {
                     Error::Failed(format!(
                         "{}: old key {} of the fallback list is in no backup of this rotation",
