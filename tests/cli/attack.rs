@@ -536,6 +536,37 @@ fn rotate_killed_at_every_step_leaves_a_recoverable_project() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+#[test]
+fn revoke_killed_at_every_step_leaves_a_recoverable_project() {
+    if !require("strace", "`revoke` killed at every step") {
+        return;
+    }
+    let (mut failures, mut kills) = (Vec::new(), 0);
+    for (syscall, max) in KILL_POINTS {
+        for n in 1..=max {
+            let (f, k) = killed_at(
+                syscall,
+                n,
+                &[
+                    "revoke",
+                    "development",
+                    "--reason",
+                    "leaked in a test",
+                    "--yes",
+                ],
+                TWO_FILES,
+            );
+            failures.extend(f);
+            kills += usize::from(k);
+        }
+    }
+    assert!(
+        kills >= 20,
+        "only {kills} runs were killed: the kill points are wrong"
+    );
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 // ---- Guards: what must keep working -----------------------------------------------------
 
 #[test]
