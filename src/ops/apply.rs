@@ -167,7 +167,7 @@ pub fn set_key(
     }
     audit.append(started.detail(reason.to_string()))?;
 
-    let store = BackupStore::new(&project.state_dir());
+    let store = BackupStore::of(project);
     let mut backups = Vec::new();
     // The new key and the keys it replaces go to the store on their own, so a key is
     // never lost even when its files are.

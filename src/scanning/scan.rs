@@ -149,7 +149,7 @@ fn known_keys(project: &Project, pepper: &Pepper) -> Result<(Vec<Known>, Vec<Fin
             }
         }
     }
-    let store = BackupStore::new(&project.state_dir());
+    let store = BackupStore::of(project);
     for m in store
         .list()
         .into_iter()

@@ -6,14 +6,27 @@ use std::path::{Path, PathBuf};
 pub struct Sandbox {
     pub project: tempfile::TempDir,
     pub home: tempfile::TempDir,
+    /// Holds the backup identity's passphrase file, outside the project and the home.
+    pub secrets: tempfile::TempDir,
 }
+
+/// The passphrase every sandbox's backup identity is made with.
+pub const PASSPHRASE: &str = "sandbox passphrase, not a key";
 
 impl Sandbox {
     pub fn new() -> Sandbox {
+        let secrets = tempfile::tempdir().unwrap();
+        std::fs::write(secrets.path().join("passphrase"), format!("{PASSPHRASE}\n")).unwrap();
         Sandbox {
             project: tempfile::tempdir().unwrap(),
             home: tempfile::tempdir().unwrap(),
+            secrets,
         }
+    }
+
+    /// The file `KEYWARDEN_PASSPHRASE_FILE` names in [`Sandbox::kw`].
+    pub fn passphrase_file(&self) -> PathBuf {
+        self.secrets.path().join("passphrase")
     }
 
     pub fn root(&self) -> PathBuf {
@@ -21,10 +34,16 @@ impl Sandbox {
     }
 
     /// `keywarden` run in the project, with a private state home and no inherited key.
+    /// The backup identity is a passphrase-protected file (never the OS keyring of the
+    /// machine running the tests), its passphrase read from [`Sandbox::passphrase_file`];
+    /// debug builds make it with a cheap scrypt work factor.
     pub fn kw(&self) -> Command {
         let mut cmd = Command::cargo_bin("keywarden").unwrap();
         cmd.current_dir(self.project.path())
             .env("KEYWARDEN_HOME", self.home.path())
+            .env("KEYWARDEN_PASSPHRASE_FILE", self.passphrase_file())
+            .env("KEYWARDEN_KEYRING", "off")
+            .env("KEYWARDEN_TEST_SCRYPT_LOG_N", "4")
             .env("NO_COLOR", "1")
             .env_remove("SECRET_KEY");
         cmd
