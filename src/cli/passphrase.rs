@@ -63,3 +63,21 @@ impl Prompt for TerminalPrompt {
         }
     }
 }
+
+/// Before the interactive view takes the terminal: make the installation's backup
+/// identity if it has none yet (its first backup would otherwise need a passphrase the
+/// view cannot ask for). Declining is fine: the view starts all the same, and its first
+/// change says what to do.
+pub fn before_the_view(project: &crate::project::Project) {
+    use crate::records::crypt::identity::Place;
+    let store = crate::records::backup::BackupStore::of(project);
+    crate::records::crypt::set_prompt(Some(std::sync::Arc::new(TerminalPrompt)));
+    let made = match store.crypt().place() {
+        Place::None => store.crypt().ensure_identity(),
+        _ => Ok(()),
+    };
+    crate::records::crypt::set_prompt(None);
+    if let Err(e) = made {
+        eprintln!("keywarden: warning: {}", super::words::error(&e));
+    }
+}

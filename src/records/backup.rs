@@ -64,6 +64,30 @@ pub struct BackupMeta {
     pub reason: String,
 }
 
+/// The contents this process saved, by their `content.age` path: a rotation reads back
+/// the key it backed up a moment ago, and a failed one rolls back to the files it saved,
+/// without asking for the identity's passphrase (writing never does). Held in zeroizing
+/// buffers for the life of the process, as the keys themselves already are.
+type Written = Vec<(PathBuf, std::sync::Arc<Zeroizing<Vec<u8>>>)>;
+static WRITTEN: std::sync::Mutex<Written> = std::sync::Mutex::new(Vec::new());
+
+fn written(path: &Path) -> Option<Zeroizing<Vec<u8>>> {
+    let list = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    list.iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, c)| Zeroizing::new(c.to_vec()))
+}
+
+fn remember_written(path: PathBuf, content: &[u8]) {
+    let mut list = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    list.push((path, std::sync::Arc::new(Zeroizing::new(content.to_vec()))));
+}
+
+fn forget_written(folder: &Path) {
+    let mut list = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    list.retain(|(p, _)| !p.starts_with(folder));
+}
+
 #[derive(Debug, Clone)]
 pub struct BackupStore {
     dir: PathBuf,
@@ -178,6 +202,7 @@ impl BackupStore {
                         reason: reason.to_string(),
                     };
                     fsio::create_new_private(&dir.join(CONTENT), &sealed)?;
+                    remember_written(dir.join(CONTENT), content);
                     store::create(&KIND, &dir.join("meta.json"), &meta)?;
                     return Ok(id);
                 }
@@ -248,6 +273,9 @@ impl BackupStore {
     pub fn content(&self, id: &str) -> Result<Zeroizing<Vec<u8>>> {
         let folder = self.folder(id)?;
         let p = folder.join(CONTENT);
+        if let Some(c) = written(&p) {
+            return Ok(c);
+        }
         match std::fs::read(&p) {
             Ok(sealed) => self.crypt.open(&sealed, &p),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -263,6 +291,19 @@ impl BackupStore {
             }
             Err(e) => Err(Error::reading(&p, "read the backup", e)),
         }
+    }
+
+    /// Opens the installation's identity now if reading the backups `ids` will need it
+    /// (they are encrypted and this process did not write them): so that a wrong or
+    /// missing passphrase stops an operation before its first step, not in the middle.
+    pub fn ready<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> Result<()> {
+        for id in ids {
+            let p = self.folder(id)?.join(CONTENT);
+            if written(&p).is_none() && p.exists() {
+                return crate::records::crypt::identity::open(&self.crypt).map(|_| ());
+            }
+        }
+        Ok(())
     }
 
     /// Encrypts every backup still in plaintext (written before backups were encrypted):
@@ -324,6 +365,7 @@ impl BackupStore {
     /// Deletes backup `id` (retention).
     pub fn remove(&self, id: &str) -> Result<()> {
         let dir = self.folder(id)?;
+        forget_written(&dir);
         std::fs::remove_dir_all(&dir).map_err(|e| Error::writing(&dir, "remove the backup", e))
     }
 

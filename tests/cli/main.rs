@@ -6,6 +6,7 @@ mod common;
 mod support;
 
 mod analyze;
+mod at_rest;
 mod bad_input;
 mod generate;
 mod hygiene;

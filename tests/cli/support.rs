@@ -24,6 +24,47 @@ impl Sandbox {
         }
     }
 
+    /// What every keywarden process of the sandbox gets, for its backups' identity: a
+    /// passphrase file, no OS keyring, and (debug builds) a cheap scrypt work factor.
+    pub fn backup_env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("KEYWARDEN_PASSPHRASE_FILE", self.passphrase_file().into()),
+            ("KEYWARDEN_KEYRING", "off".into()),
+            ("KEYWARDEN_TEST_SCRYPT_LOG_N", "4".into()),
+        ]
+    }
+
+    /// Every backup's content (`content.age`), decrypted as `restore` would: the identity
+    /// file opened with [`PASSPHRASE`].
+    pub fn backup_contents(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        use std::io::Read;
+        let sealed = std::fs::read(self.home.path().join("backup-identity.age")).unwrap();
+        let pass =
+            age::scrypt::Identity::new(age::secrecy::SecretString::from(PASSPHRASE.to_string()));
+        let text = age::decrypt(&pass, &sealed).unwrap();
+        let line = String::from_utf8(text).unwrap();
+        let id: age::x25519::Identity = line
+            .lines()
+            .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        self.state_files()
+            .into_iter()
+            .filter(|(p, _)| p.ends_with("content.age"))
+            .map(|(p, bytes)| {
+                let mut out = Vec::new();
+                age::Decryptor::new(&bytes[..])
+                    .unwrap()
+                    .decrypt(std::iter::once(&id as &dyn age::Identity))
+                    .unwrap()
+                    .read_to_end(&mut out)
+                    .unwrap();
+                (p, out)
+            })
+            .collect()
+    }
+
     /// The file `KEYWARDEN_PASSPHRASE_FILE` names in [`Sandbox::kw`].
     pub fn passphrase_file(&self) -> PathBuf {
         self.secrets.path().join("passphrase")
@@ -41,9 +82,7 @@ impl Sandbox {
         let mut cmd = Command::cargo_bin("keywarden").unwrap();
         cmd.current_dir(self.project.path())
             .env("KEYWARDEN_HOME", self.home.path())
-            .env("KEYWARDEN_PASSPHRASE_FILE", self.passphrase_file())
-            .env("KEYWARDEN_KEYRING", "off")
-            .env("KEYWARDEN_TEST_SCRYPT_LOG_N", "4")
+            .envs(self.backup_env())
             .env("NO_COLOR", "1")
             .env_remove("SECRET_KEY");
         cmd

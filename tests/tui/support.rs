@@ -319,3 +319,28 @@ pub fn assert_no_key(frame: &str, keys: &[String]) {
         );
     }
 }
+
+/// What a keywarden process started by a test needs for its backups' identity, for the
+/// state home `home`: a passphrase file beside it (outside it), no OS keyring, a cheap
+/// scrypt. As `(name, value)` pairs, for `Command::envs` and `Tmux::start`.
+pub fn backup_env(home: &Path) -> Vec<(&'static str, PathBuf)> {
+    let pass = home.with_file_name(format!(
+        "{}.passphrase",
+        home.file_name().unwrap().to_string_lossy()
+    ));
+    if !pass.exists() {
+        std::fs::write(&pass, "tui test passphrase\n").unwrap();
+    }
+    vec![
+        ("KEYWARDEN_PASSPHRASE_FILE", pass),
+        ("KEYWARDEN_KEYRING", "off".into()),
+        ("KEYWARDEN_TEST_SCRYPT_LOG_N", "4".into()),
+    ]
+}
+
+/// `[("KEYWARDEN_HOME", home)]` and [`backup_env`], for `Tmux::start`.
+pub fn tmux_env(home: &Path) -> Vec<(&'static str, PathBuf)> {
+    let mut env = vec![("KEYWARDEN_HOME", home.to_path_buf())];
+    env.extend(backup_env(home));
+    env
+}

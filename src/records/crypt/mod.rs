@@ -195,6 +195,12 @@ impl Crypt {
         Ok(out)
     }
 
+    /// Makes the installation's identity if it has none (keyring, else a passphrase from
+    /// the file or the prompt), so that later writes need nothing.
+    pub fn ensure_identity(&self) -> Result<()> {
+        identity::ensure(self).map(|_| ())
+    }
+
     /// Opens the identity file with `passphrase` and keeps the identity for this process
     /// (for a face that asks on its own, then tries again). A wrong passphrase is an error
     /// naming the file.
