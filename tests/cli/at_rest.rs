@@ -352,3 +352,50 @@ fn a_team_recipient_can_read_every_backup_without_the_installation() {
     assert!(found, "a backup holds the key that was replaced");
     assert!(!team.to_string().expose_secret().is_empty());
 }
+
+#[test]
+fn the_identity_goes_to_the_os_keyring_when_one_answers() {
+    if !crate::common::require(
+        "dbus-run-session",
+        "the backups' identity in a Secret Service",
+    ) || !crate::common::require(
+        "gnome-keyring-daemon",
+        "the backups' identity in a Secret Service",
+    ) {
+        return;
+    }
+    let sb = Sandbox::new();
+    project(&sb);
+    let bin = assert_cmd::cargo::cargo_bin("keywarden");
+    // A private session bus and keyring: never the keyring of whoever runs the tests.
+    // No passphrase file: with a keyring, nothing asks for one.
+    let script = format!(
+        r#"set -e
+eval "$(printf 'test-login' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+'{bin}' set staging --generate </dev/null
+id=$('{bin}' backups --json | grep -B1 '"kind": "file"' | grep '"id"' | head -1 | cut -d'"' -f4)
+'{bin}' restore staging "$id" --yes </dev/null
+"#,
+        bin = bin.display()
+    );
+    let out = std::process::Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", &script])
+        .current_dir(sb.project.path())
+        .env("KEYWARDEN_HOME", sb.home.path())
+        .env("NO_COLOR", "1")
+        .env("HOME", sb.secrets.path())
+        .env("XDG_DATA_HOME", sb.secrets.path().join("data"))
+        .env("XDG_RUNTIME_DIR", sb.secrets.path())
+        .env_remove("KEYWARDEN_PASSPHRASE_FILE")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("SECRET_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let home = sb.home.path();
+    assert!(home.join("backup-identity.keyring").is_file());
+    assert!(!home.join("backup-identity.age").exists());
+    // Restored from the keyring-opened identity: the key set replaced is back.
+    assert_eq!(current(&sb), A);
+    assert_home_clean(&sb, &[A.to_string()]);
+}
