@@ -44,7 +44,7 @@ pub fn run_backups(args: BackupsArgs, project: Option<&Path>) -> Result<u8> {
     if let Some(env) = &args.env {
         crate::ops::apply::environment(&opened.project, env)?;
     }
-    let store = BackupStore::new(&opened.project.state_dir());
+    let store = BackupStore::of(&opened.project);
     // Said on stderr whatever the output format: a backup that cannot be listed must not
     // vanish silently.
     for (id, why) in store.damaged() {

@@ -41,6 +41,7 @@ pub fn prepare(project: Option<&Path>, clear_after_flag: Option<u64>) -> Result<
     require_terminal()?;
     let clear_after = clear_after(clear_after_flag)?;
     let opened = common::open(project)?;
+    super::passphrase::before_the_view(&opened.project);
     Ok(Launch {
         opened,
         clear_after,

@@ -12,6 +12,7 @@ mod init;
 mod input;
 mod interactive;
 mod output;
+mod passphrase;
 mod rotate;
 mod sarif;
 mod scan;
@@ -111,6 +112,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     if let Command::Demo(args) = command {
         return demo::run(args, cli.clear_after);
     }
+    crate::records::crypt::set_prompt(Some(std::sync::Arc::new(passphrase::TerminalPrompt)));
     run_command(command, project).map(Outcome::Exit)
 }
 

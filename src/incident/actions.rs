@@ -356,7 +356,7 @@ fn restart_all(
 /// The compromised key itself, from the backup store (newest key backup with its
 /// fingerprint). `None` when keywarden never saw it.
 fn compromised_key(ctx: &StepCtx, fp: &Fingerprint) -> Result<Option<Secret>> {
-    let store = BackupStore::new(&ctx.project.state_dir());
+    let store = BackupStore::of(ctx.project);
     let found = store
         .list()
         .into_iter()
@@ -493,7 +493,7 @@ fn notify(ctx: &StepCtx, incident: &Incident) -> Result<ActionOutcome> {
 }
 
 fn check_backups(ctx: &StepCtx, incident: &Incident) -> Result<ActionOutcome> {
-    let store = BackupStore::new(&ctx.project.state_dir());
+    let store = BackupStore::of(ctx.project);
     let keys: Vec<_> = store
         .list()
         .into_iter()

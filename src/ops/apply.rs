@@ -169,7 +169,7 @@ pub fn set_key(
     }
     audit.append(started.detail(reason.to_string()))?;
 
-    let store = BackupStore::new(&project.state_dir());
+    let store = BackupStore::of(project);
     let mut backups = Vec::new();
     // The new key and the keys it replaces go to the store on their own, so a key is
     // never lost even when its files are.
@@ -451,7 +451,7 @@ pub fn fix_line_endings(project: &Project, env_name: &str) -> Result<LineEndings
     let env = environment(project, env_name)?;
     let _lock = project.lock()?;
     refuse_during_rotation(&project.load_state()?, env_name)?;
-    let store = BackupStore::new(&project.state_dir());
+    let store = BackupStore::of(project);
     let audit = project.audit();
     let mut out = LineEndingsOutcome {
         converted: Vec::new(),

@@ -21,6 +21,12 @@ pub struct Known {
 /// Keys held by targets now, then key backups (retired, revoked) not already listed; and
 /// a KW115 finding for each target that could not be read (its key is not searched for).
 pub fn known_keys(project: &Project, pepper: &Pepper) -> Result<(Vec<Known>, Vec<Finding>)> {
+    known(project, pepper, true)
+}
+
+/// [`known_keys`]; `backups`: whether to read the key backups (which may ask for the
+/// passphrase of the backup identity).
+fn known(project: &Project, pepper: &Pepper, backups: bool) -> Result<(Vec<Known>, Vec<Finding>)> {
     let state = project.load_state()?;
     let mut out: Vec<Known> = Vec::new();
     let mut unreadable = Vec::new();
@@ -52,11 +58,11 @@ pub fn known_keys(project: &Project, pepper: &Pepper) -> Result<(Vec<Known>, Vec
             }
         }
     }
-    let store = BackupStore::new(&project.state_dir());
+    let store = BackupStore::of(project);
     for m in store
         .list()
         .into_iter()
-        .filter(|m| m.kind == BackupKind::Key)
+        .filter(|m| backups && m.kind == BackupKind::Key)
     {
         let Some(fp) = m.fingerprint.clone() else {
             continue;
@@ -96,7 +102,10 @@ pub fn to_hide(
         .iter()
         .map(|(k, f)| (k.duplicate(), f.clone()))
         .collect();
-    if let Ok((known, _)) = known_keys(project, pepper) {
+    // Retired and revoked keys only where the backups open without asking: a rotation
+    // must not stop for a passphrase to improve its redaction.
+    let backups = BackupStore::of(project).crypt().opens_without_asking();
+    if let Ok((known, _)) = known(project, pepper, backups) {
         for k in known {
             if !out.iter().any(|(o, _)| o == &k.key) {
                 out.push((k.key, k.fingerprint.to_string()));

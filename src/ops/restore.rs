@@ -28,7 +28,7 @@ pub enum Restored {
 /// not hold a revoked key (that refusal is audited). Call it before asking the user.
 pub fn check(project: &Project, pepper: &Pepper, env: &str, id: &str) -> Result<BackupMeta> {
     let environment = crate::ops::apply::environment(project, env)?;
-    let store = BackupStore::new(&project.state_dir());
+    let store = BackupStore::of(project);
     let meta = store.meta(id)?;
     if meta.environment != env {
         return Err(Error::Usage(format!(
@@ -85,7 +85,7 @@ pub fn run(
 ) -> Result<Restored> {
     let project = ctx.project;
     let meta = check(project, ctx.pepper, env_name, id)?;
-    let store = BackupStore::new(&project.state_dir());
+    let store = BackupStore::of(project);
     match meta.kind {
         BackupKind::Key => {
             let key = store.key(&meta.id)?;

@@ -136,11 +136,12 @@ impl Project {
     /// Takes the project's lock; held until the returned guard drops. Holding it, no
     /// other keywarden writes here, so temporary files beside the targets are debris of
     /// an interrupted run: they are removed (they may hold a key), and each removal is
-    /// recorded in the audit trail.
+    /// recorded in the audit trail. Backups still in plaintext are encrypted.
     pub fn lock(&self) -> Result<ProjectLock> {
         let dir = self.state_dir();
         fsio::create_private_dir(&dir)?;
         let lock = ProjectLock::acquire(&dir.join("lock"))?;
+        crate::records::backup::BackupStore::of(self).migrate()?;
         self.remove_leftover_temp_files();
         Ok(lock)
     }

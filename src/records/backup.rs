@@ -1,13 +1,20 @@
 //! The backup store: every file's whole content before keywarden changes it.
 //!
-//! `backups/<id>/` under the project's state folder holds `content` (the bytes as they
-//! were) and `meta.json` (when, which environment and file, the fingerprint of the key it
-//! held, why). Folders `0700`, files `0600`. Key material lives here and in the targets
-//! only; `meta.json` names keys by fingerprint.
+//! `backups/<id>/` under the project's state folder holds `content.age` (the bytes as
+//! they were, encrypted with age to the installation's recipient and the manifest's
+//! `backup_recipients`: see [`crate::records::crypt`]) and `meta.json` (when, which
+//! environment and file, the fingerprint of the key it held, why). Folders `0700`, files
+//! `0600`. Key material lives here, encrypted, and in the targets only; `meta.json` names
+//! keys by fingerprint.
+//!
+//! Backups written before encryption hold a plaintext `content`: [`BackupStore::migrate`]
+//! (run when a command takes the project's lock) encrypts each into `content.age`, then
+//! removes the plaintext. Until then they are read as they are.
 
 use crate::error::{Error, Result};
 use crate::fsio;
 use crate::keys::fingerprint::Fingerprint;
+use crate::records::crypt::Crypt;
 use crate::records::store;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -15,6 +22,10 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub const BACKUPS_DIR: &str = "backups";
+/// A backup's content, encrypted.
+pub const CONTENT: &str = "content.age";
+/// A backup's content in plaintext, as written before encryption (migrated away).
+pub const LEGACY_CONTENT: &str = "content";
 
 /// How a backup's description (`meta.json`) is kept. Descriptions written before they
 /// had a version read as version 1.
@@ -53,17 +64,56 @@ pub struct BackupMeta {
     pub reason: String,
 }
 
+/// The contents this process saved, by their `content.age` path: a rotation reads back
+/// the key it backed up a moment ago, and a failed one rolls back to the files it saved,
+/// without asking for the identity's passphrase (writing never does). Held in zeroizing
+/// buffers for the life of the process, as the keys themselves already are.
+type Written = Vec<(PathBuf, std::sync::Arc<Zeroizing<Vec<u8>>>)>;
+static WRITTEN: std::sync::Mutex<Written> = std::sync::Mutex::new(Vec::new());
+
+fn written(path: &Path) -> Option<Zeroizing<Vec<u8>>> {
+    let list = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    list.iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, c)| Zeroizing::new(c.to_vec()))
+}
+
+fn remember_written(path: PathBuf, content: &[u8]) {
+    let mut list = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    list.push((path, std::sync::Arc::new(Zeroizing::new(content.to_vec()))));
+}
+
+fn forget_written(folder: &Path) {
+    let mut list = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    list.retain(|(p, _)| !p.starts_with(folder));
+}
+
 #[derive(Debug, Clone)]
 pub struct BackupStore {
     dir: PathBuf,
+    crypt: Crypt,
 }
 
 impl BackupStore {
-    /// The store of the project whose state folder is `state_dir`.
-    pub fn new(state_dir: &Path) -> BackupStore {
+    /// The store of `project`: in its state folder, encrypted to the installation's
+    /// recipient and the manifest's `backup_recipients`.
+    pub fn of(project: &crate::project::Project) -> BackupStore {
+        let crypt = Crypt::new(project.home.root(), project.context.env.clone())
+            .with_team(&project.manifest.defaults.backup_recipients);
+        BackupStore::at(&project.state_dir(), crypt)
+    }
+
+    /// The store in the state folder `state_dir`, encrypted by `crypt`.
+    pub fn at(state_dir: &Path, crypt: Crypt) -> BackupStore {
         BackupStore {
             dir: state_dir.join(BACKUPS_DIR),
+            crypt,
         }
+    }
+
+    /// The encryption the store uses (for a face that unlocks the identity itself).
+    pub fn crypt(&self) -> &Crypt {
+        &self.crypt
     }
 
     /// Saves a file's `content` and its description; returns the backup's id. Fails
@@ -118,6 +168,9 @@ impl BackupStore {
         fingerprint: Option<Fingerprint>,
         reason: &str,
     ) -> Result<String> {
+        // Encrypted before anything is created: a backup that cannot be sealed stops the
+        // change it was meant to protect.
+        let sealed = self.crypt.seal(content)?;
         fsio::create_private_dir(&self.dir)?;
         let created = Timestamp::now();
         let stamp = created.strftime("%Y%m%dT%H%M%SZ").to_string();
@@ -148,7 +201,8 @@ impl BackupStore {
                         fingerprint,
                         reason: reason.to_string(),
                     };
-                    fsio::create_new_private(&dir.join("content"), content)?;
+                    fsio::create_new_private(&dir.join(CONTENT), &sealed)?;
+                    remember_written(dir.join(CONTENT), content);
                     store::create(&KIND, &dir.join("meta.json"), &meta)?;
                     return Ok(id);
                 }
@@ -213,12 +267,83 @@ impl BackupStore {
         self.dir.join(id)
     }
 
-    /// The saved bytes of backup `id` (key material: the caller wraps them at once).
+    /// The saved bytes of backup `id` (key material: the caller wraps them at once),
+    /// decrypted with the installation's identity (which may ask for its passphrase once
+    /// per process).
     pub fn content(&self, id: &str) -> Result<Zeroizing<Vec<u8>>> {
-        let p = self.folder(id)?.join("content");
-        std::fs::read(&p)
-            .map(Zeroizing::new)
-            .map_err(|e| Error::reading(&p, "read the backup", e))
+        let folder = self.folder(id)?;
+        let p = folder.join(CONTENT);
+        if let Some(c) = written(&p) {
+            return Ok(c);
+        }
+        match std::fs::read(&p) {
+            Ok(sealed) => self.crypt.open(&sealed, &p),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Not migrated yet (no command has taken the lock since the upgrade).
+                let legacy = folder.join(LEGACY_CONTENT);
+                match std::fs::read(&legacy) {
+                    Ok(bytes) => Ok(Zeroizing::new(bytes)),
+                    Err(le) if le.kind() == std::io::ErrorKind::NotFound => {
+                        Err(Error::reading(&p, "read the backup", e))
+                    }
+                    Err(le) => Err(Error::reading(&legacy, "read the backup", le)),
+                }
+            }
+            Err(e) => Err(Error::reading(&p, "read the backup", e)),
+        }
+    }
+
+    /// Opens the installation's identity now if reading the backups `ids` will need it
+    /// (they are encrypted and this process did not write them): so that a wrong or
+    /// missing passphrase stops an operation before its first step, not in the middle.
+    pub fn ready<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> Result<()> {
+        for id in ids {
+            let p = self.folder(id)?.join(CONTENT);
+            if written(&p).is_none() && p.exists() {
+                return crate::records::crypt::identity::open(&self.crypt).map(|_| ());
+            }
+        }
+        Ok(())
+    }
+
+    /// Encrypts every backup still in plaintext (written before backups were encrypted):
+    /// `content.age` is written whole (temporary file, fsync, link), then `content` is
+    /// removed. A run killed in between leaves both; the next run removes the plaintext.
+    /// Needs only the recipients, so it never asks for a passphrase (except to make the
+    /// installation's identity, the first time). Returns how many were encrypted.
+    pub fn migrate(&self) -> Result<usize> {
+        let mut done = 0;
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::reading(&self.dir, "read the backup folder", e)),
+        };
+        for entry in entries.flatten() {
+            let folder = entry.path();
+            let legacy = folder.join(LEGACY_CONTENT);
+            let Ok(meta) = std::fs::symlink_metadata(&legacy) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let sealed_path = folder.join(CONTENT);
+            if !sealed_path.exists() {
+                let plain = Zeroizing::new(
+                    std::fs::read(&legacy)
+                        .map_err(|e| Error::reading(&legacy, "read the backup", e))?,
+                );
+                let sealed = self.crypt.seal(&plain)?;
+                fsio::create_new_private(&sealed_path, &sealed)?;
+                done += 1;
+            }
+            std::fs::remove_file(&legacy)
+                .map_err(|e| Error::writing(&legacy, "remove the plaintext backup", e))?;
+            std::fs::File::open(&folder)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| Error::writing(&folder, "sync the folder", e))?;
+        }
+        Ok(done)
     }
 
     /// The description of backup `id`.
@@ -240,6 +365,7 @@ impl BackupStore {
     /// Deletes backup `id` (retention).
     pub fn remove(&self, id: &str) -> Result<()> {
         let dir = self.folder(id)?;
+        forget_written(&dir);
         std::fs::remove_dir_all(&dir).map_err(|e| Error::writing(&dir, "remove the backup", e))
     }
 
@@ -254,11 +380,59 @@ impl BackupStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::Env;
+
+    /// A store whose identity file opens with a passphrase file (fast scrypt, no keyring).
+    fn store_in(dir: &Path) -> BackupStore {
+        let pass = dir.join("pass");
+        std::fs::write(&pass, "test passphrase\n").unwrap();
+        let env = Env::from_fn(move |n| match n {
+            "KEYWARDEN_PASSPHRASE_FILE" => Some(pass.clone().into_os_string()),
+            "KEYWARDEN_KEYRING" => Some("off".into()),
+            "KEYWARDEN_TEST_SCRYPT_LOG_N" => Some("4".into()),
+            _ => None,
+        });
+        BackupStore::at(&dir.join("projects/p"), Crypt::new(dir, env))
+    }
+
+    #[test]
+    fn migrates_plaintext_backups_and_still_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        let id = store
+            .save("dev", ".env", Path::new("/p/.env"), b"new", None, "set")
+            .unwrap();
+        // A backup as written before encryption.
+        let old = dir.path().join("projects/p").join(BACKUPS_DIR).join(&id);
+        let legacy_id = format!("{id}-legacy");
+        let legacy = old.with_file_name(&legacy_id);
+        std::fs::create_dir(&legacy).unwrap();
+        std::fs::copy(old.join("meta.json"), legacy.join("meta.json")).unwrap();
+        std::fs::write(legacy.join(LEGACY_CONTENT), b"SECRET_KEY='plain-old-key'\n").unwrap();
+        assert_eq!(
+            &store.content(&legacy_id).unwrap()[..],
+            b"SECRET_KEY='plain-old-key'\n"
+        );
+        assert_eq!(store.migrate().unwrap(), 1);
+        assert!(!legacy.join(LEGACY_CONTENT).exists());
+        let sealed = std::fs::read(legacy.join(CONTENT)).unwrap();
+        assert!(crate::records::crypt::is_sealed(&sealed));
+        assert!(!sealed.windows(12).any(|w| w == b"plain-old-ke"));
+        assert_eq!(
+            &store.content(&legacy_id).unwrap()[..],
+            b"SECRET_KEY='plain-old-key'\n"
+        );
+        // A run killed between the two steps left both: the plaintext goes, nothing else.
+        std::fs::write(legacy.join(LEGACY_CONTENT), b"x").unwrap();
+        assert_eq!(store.migrate().unwrap(), 0);
+        assert!(!legacy.join(LEGACY_CONTENT).exists());
+        assert_eq!(store.migrate().unwrap(), 0);
+    }
 
     #[test]
     fn saves_private_copies_and_lists_them() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(dir.path());
+        let store = store_in(dir.path());
         let a = store
             .save(
                 "production",
@@ -286,12 +460,13 @@ mod tests {
             list.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
             vec![a.clone(), b]
         );
-        for f in ["content", "meta.json"] {
-            let meta = fsio::file_meta(&dir.path().join(BACKUPS_DIR).join(&a).join(f)).unwrap();
+        let state = dir.path().join("projects/p");
+        for f in [CONTENT, "meta.json"] {
+            let meta = fsio::file_meta(&state.join(BACKUPS_DIR).join(&a).join(f)).unwrap();
             assert_eq!(meta.mode_string(), "0600");
         }
         assert_eq!(
-            fsio::file_meta(&dir.path().join(BACKUPS_DIR))
+            fsio::file_meta(&state.join(BACKUPS_DIR))
                 .unwrap()
                 .mode_string(),
             "0700"

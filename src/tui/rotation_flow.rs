@@ -200,7 +200,7 @@ impl App {
     pub(crate) fn show_backups(&mut self, env: &str) {
         let project = &self.session.project;
         let state = project.load_state().ok();
-        let rows: Vec<BackupRow> = BackupStore::new(&project.state_dir())
+        let rows: Vec<BackupRow> = BackupStore::of(project)
             .list()
             .into_iter()
             .rev()

@@ -6,6 +6,7 @@ mod common;
 mod support;
 
 mod analyze;
+mod at_rest;
 mod attack;
 mod bad_input;
 mod generate;

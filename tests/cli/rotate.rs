@@ -235,6 +235,7 @@ fn start_blocked_rotation(sb: &Sandbox) -> std::process::Child {
     let child = Command::new(assert_cmd::cargo::cargo_bin("keywarden"))
         .current_dir(sb.project.path())
         .env("KEYWARDEN_HOME", sb.home.path())
+        .envs(sb.backup_env())
         .args(["rotate", "production", "--yes"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -107,14 +107,18 @@ fn set_generate_writes_every_target_and_keeps_other_bytes() {
     let files = sb.state_files();
     let backups: Vec<_> = files
         .iter()
-        .filter(|(p, _)| p.ends_with("content"))
+        .filter(|(p, _)| p.ends_with("content.age"))
         .collect();
     assert_eq!(
         backups.len(),
         4,
         "both old files, the new key and the retired key"
     );
-    assert!(backups.iter().any(|(_, b)| b == env_before.as_bytes()));
+    assert!(
+        sb.backup_contents()
+            .iter()
+            .any(|(_, b)| b == env_before.as_bytes())
+    );
     for (p, bytes) in &files {
         if !p.ends_with("content") {
             assert_no_key(&p.display().to_string(), bytes, key);

@@ -19,21 +19,29 @@ fn tmux_available() -> bool {
 
 impl Term {
     fn start(sb: &Sandbox, args: &str) -> Term {
+        Term::start_with(sb, args, true)
+    }
+
+    /// `with_passphrase_file`: false leaves the backup identity's passphrase to the
+    /// terminal.
+    fn start_with(sb: &Sandbox, args: &str, with_passphrase_file: bool) -> Term {
         let bin = assert_cmd::cargo::cargo_bin("keywarden");
         let cmd = format!(
             "cd '{}' && '{}' {args}; echo EXIT=$?; sleep 60",
             sb.project.path().display(),
             bin.display()
         );
-        let tmux = Tmux::start(
-            120,
-            40,
-            &[
-                ("KEYWARDEN_HOME", sb.home.path()),
-                ("NO_COLOR", Path::new("1")),
-            ],
-            &["sh", "-c", &cmd],
-        );
+        let pass = sb.passphrase_file();
+        let mut env = vec![
+            ("KEYWARDEN_HOME", sb.home.path()),
+            ("NO_COLOR", Path::new("1")),
+            ("KEYWARDEN_KEYRING", Path::new("off")),
+            ("KEYWARDEN_TEST_SCRYPT_LOG_N", Path::new("4")),
+        ];
+        if with_passphrase_file {
+            env.push(("KEYWARDEN_PASSPHRASE_FILE", &pass));
+        }
+        let tmux = Tmux::start(120, 40, &env, &["sh", "-c", &cmd]);
         Term { tmux }
     }
 
@@ -88,6 +96,55 @@ fn a_typed_key_is_not_echoed_and_production_asks_for_its_name() {
         "{screen}"
     );
     assert_ne!(sb.read("prod.env"), format!("SECRET_KEY='{KEY}'\n"));
+}
+
+#[test]
+fn the_backup_passphrase_is_asked_at_the_terminal_hidden() {
+    if !tmux_available() {
+        return;
+    }
+    const PASS: &str = "typed passphrase 7f3a";
+    let sb = Sandbox::new();
+    sb.write("keywarden.toml", "version = 1\n[[environments]]\nname = \"staging\"\ntargets = [{ path = \"staging.env\" }]\n");
+    sb.write("staging.env", &format!("SECRET_KEY='{KEY}'\n"));
+    // The first backup makes the identity: a new passphrase, asked twice.
+    let t = Term::start_with(&sb, "set staging --generate", false);
+    t.wait_for("New passphrase (input hidden)");
+    t.send(PASS);
+    t.wait_for("The same passphrase again");
+    t.send(PASS);
+    let screen = t.wait_for("EXIT=");
+    assert!(
+        !screen.contains(PASS),
+        "the passphrase was echoed:\n{screen}"
+    );
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(sb.home.path().join("backup-identity.age").is_file());
+
+    // Reading a backup asks for it; a wrong one is asked again, then the right one works.
+    let out = sb.kw().args(["backups", "--json"]).output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "file")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = Term::start_with(&sb, &format!("restore staging {id} --yes"), false);
+    t.wait_for("Passphrase of the backup identity");
+    t.send("wrong one");
+    t.wait_for("try again");
+    t.send(PASS);
+    let screen = t.wait_for("EXIT=");
+    assert!(
+        !screen.contains(PASS) && !screen.contains("wrong one"),
+        "{screen}"
+    );
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert_eq!(sb.read("staging.env"), format!("SECRET_KEY='{KEY}'\n"));
 }
 
 #[test]

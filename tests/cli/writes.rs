@@ -30,6 +30,7 @@ pub(crate) fn command(sb: &Sandbox, program: &Path, args: &[&str]) -> Command {
     cmd.args(args)
         .current_dir(sb.project.path())
         .env("KEYWARDEN_HOME", sb.home.path())
+        .envs(sb.backup_env())
         .env("NO_COLOR", "1")
         .env_remove("SECRET_KEY")
         .stdin(Stdio::null());

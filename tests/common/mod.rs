@@ -52,6 +52,8 @@ fn package_of(tool: &str) -> &str {
     match tool {
         "Xvfb" => "xvfb",
         "mkfifo" => "coreutils",
+        "dbus-run-session" => "dbus",
+        "gnome-keyring-daemon" => "gnome-keyring",
         other => other,
     }
 }

@@ -86,6 +86,7 @@ fn the_documented_example() {
             length: 64,
             charset: Charset::Guide,
             keep_backups_days: None,
+            backup_recipients: vec![],
         }
     );
     let dev = m.environment("development").unwrap();
@@ -253,6 +254,7 @@ fn to_toml_is_commented_and_round_trips() {
             length: 48,
             charset: Charset::Base64url,
             keep_backups_days: Some(90),
+            backup_recipients: vec![],
         },
         environments: vec![dev, prod],
         playbooks: Default::default(),
@@ -311,7 +313,7 @@ proptest! {
             }).chain([Target::Env { var: "SECRET_KEY".into() }]).collect();
             e
         }).collect();
-        let m = Manifest { version: 1, defaults: Defaults { key: "SECRET_KEY".into(), length, charset, keep_backups_days: None }, environments, playbooks: Default::default() };
+        let m = Manifest { version: 1, defaults: Defaults { key: "SECRET_KEY".into(), length, charset, keep_backups_days: None, backup_recipients: vec![] }, environments, playbooks: Default::default() };
         let text = m.to_toml();
         let back = Manifest::parse(&text, Path::new(FILE_NAME));
         prop_assert_eq!(back.as_ref().ok(), Some(&m), "{:?}\n{}", back.as_ref().err(), text);

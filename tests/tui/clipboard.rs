@@ -93,6 +93,7 @@ fn copy(fx: &Fixture, display: Option<&str>, args: &[&str]) -> Output {
         .arg("copy")
         .args(args)
         .env("KEYWARDEN_HOME", fx.home.path())
+        .envs(backup_env(fx.home.path()))
         .env_remove("SECRET_KEY")
         .env_remove("WAYLAND_DISPLAY");
     match display {

@@ -5,7 +5,9 @@ use std::process::Command;
 
 fn kw(home: &std::path::Path) -> Command {
     let mut c = Command::new(bin());
-    c.env("KEYWARDEN_HOME", home).env_remove("SECRET_KEY");
+    c.env("KEYWARDEN_HOME", home)
+        .envs(backup_env(home))
+        .env_remove("SECRET_KEY");
     c
 }
 

@@ -87,6 +87,28 @@ impl Fixture {
         std::fs::read_to_string(self.root.join(rel)).unwrap()
     }
 
+    /// The file holding the backup identity's passphrase (beside the project, outside
+    /// the state home), as `KEYWARDEN_PASSPHRASE_FILE` names it.
+    pub fn passphrase_file(&self) -> PathBuf {
+        let p = self.dir.path().join("passphrase");
+        if !p.exists() {
+            std::fs::write(&p, "tui test passphrase\n").unwrap();
+        }
+        p
+    }
+
+    /// The environment the core sees: only the backup identity's passphrase file, no
+    /// OS keyring, and (debug builds) a cheap scrypt.
+    pub fn env(&self) -> Env {
+        let pass = self.passphrase_file().into_os_string();
+        Env::from_fn(move |n| match n {
+            "KEYWARDEN_PASSPHRASE_FILE" => Some(pass.clone()),
+            "KEYWARDEN_KEYRING" => Some("off".into()),
+            "KEYWARDEN_TEST_SCRYPT_LOG_N" => Some("4".into()),
+            _ => None,
+        })
+    }
+
     pub fn session(&self) -> Session {
         let home = Home::at(self.home.path().to_path_buf());
         Session {
@@ -94,7 +116,7 @@ impl Fixture {
             project: Project::open(
                 Some(&self.root),
                 home,
-                Context::new(Env::empty(), Clock::Fixed(now())),
+                Context::new(self.env(), Clock::Fixed(now())),
             )
             .unwrap(),
         }
@@ -185,6 +207,9 @@ pub fn keywarden(fx: &Fixture, args: &[&str]) -> std::process::Output {
         .arg(&fx.root)
         .args(args)
         .env("KEYWARDEN_HOME", fx.home.path())
+        .env("KEYWARDEN_PASSPHRASE_FILE", fx.passphrase_file())
+        .env("KEYWARDEN_KEYRING", "off")
+        .env("KEYWARDEN_TEST_SCRYPT_LOG_N", "4")
         .env_remove("SECRET_KEY")
         .output()
         .unwrap()
@@ -263,7 +288,7 @@ pub fn keys_used(fx: &Fixture) -> Vec<String> {
                 .map(|k| k.expose_secret().to_string())
         })
         .collect();
-    let store = BackupStore::new(&project.state_dir());
+    let store = BackupStore::of(&project);
     for m in store.list() {
         if m.kind == Kind::Key
             && let Ok(k) = store.key(&m.id)
@@ -293,4 +318,29 @@ pub fn assert_no_key(frame: &str, keys: &[String]) {
             key.len()
         );
     }
+}
+
+/// What a keywarden process started by a test needs for its backups' identity, for the
+/// state home `home`: a passphrase file beside it (outside it), no OS keyring, a cheap
+/// scrypt. As `(name, value)` pairs, for `Command::envs` and `Tmux::start`.
+pub fn backup_env(home: &Path) -> Vec<(&'static str, PathBuf)> {
+    let pass = home.with_file_name(format!(
+        "{}.passphrase",
+        home.file_name().unwrap().to_string_lossy()
+    ));
+    if !pass.exists() {
+        std::fs::write(&pass, "tui test passphrase\n").unwrap();
+    }
+    vec![
+        ("KEYWARDEN_PASSPHRASE_FILE", pass),
+        ("KEYWARDEN_KEYRING", "off".into()),
+        ("KEYWARDEN_TEST_SCRYPT_LOG_N", "4".into()),
+    ]
+}
+
+/// `[("KEYWARDEN_HOME", home)]` and [`backup_env`], for `Tmux::start`.
+pub fn tmux_env(home: &Path) -> Vec<(&'static str, PathBuf)> {
+    let mut env = vec![("KEYWARDEN_HOME", home.to_path_buf())];
+    env.extend(backup_env(home));
+    env
 }

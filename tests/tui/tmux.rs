@@ -13,6 +13,7 @@ fn production_fingerprint(dir: &Path, home: &Path) -> String {
         .arg(dir)
         .args(["status", "--json"])
         .env("KEYWARDEN_HOME", home)
+        .envs(backup_env(home))
         .env_remove("SECRET_KEY")
         .output()
         .unwrap();
@@ -41,7 +42,10 @@ fn demo_then_generate_production_in_tmux() {
     let tmux = Tmux::start(
         100,
         30,
-        &[("KEYWARDEN_HOME", &home)],
+        &tmux_env(&home)
+            .iter()
+            .map(|(k, v)| (*k, v.as_path()))
+            .collect::<Vec<_>>(),
         &[bin, "demo", dir.to_str().unwrap()],
     );
     tmux.wait_for("the main view", 20, |s| {
@@ -106,6 +110,7 @@ fn keywarden_json(dir: &Path, home: &Path, args: &[&str]) -> serde_json::Value {
         .arg(dir)
         .args(args)
         .env("KEYWARDEN_HOME", home)
+        .envs(backup_env(home))
         .env_remove("SECRET_KEY")
         .output()
         .unwrap();
@@ -143,7 +148,10 @@ fn rotate_staging_in_tmux() {
     let tmux = Tmux::start(
         100,
         30,
-        &[("KEYWARDEN_HOME", &home)],
+        &tmux_env(&home)
+            .iter()
+            .map(|(k, v)| (*k, v.as_path()))
+            .collect::<Vec<_>>(),
         &[bin, "demo", dir.to_str().unwrap()],
     );
     tmux.wait_for("the main view", 20, |s| s.contains("? help"));
@@ -209,7 +217,10 @@ fn compromised_wizard_in_tmux() {
     let tmux = Tmux::start(
         100,
         30,
-        &[("KEYWARDEN_HOME", &home)],
+        &tmux_env(&home)
+            .iter()
+            .map(|(k, v)| (*k, v.as_path()))
+            .collect::<Vec<_>>(),
         &[bin, "demo", dir.to_str().unwrap()],
     );
     tmux.wait_for("the main view", 20, |s| s.contains("? help"));

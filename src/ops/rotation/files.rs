@@ -119,7 +119,7 @@ pub fn prune_backups(project: &Project, state: &State) {
     else {
         return;
     };
-    let store = BackupStore::new(&project.state_dir());
+    let store = BackupStore::of(project);
     let cutoff = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(days));
     let mut in_use: Vec<Fingerprint> = state
         .environments

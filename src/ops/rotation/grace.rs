@@ -105,7 +105,7 @@ pub fn expire_grace(
                         }],
                     )?;
                     if let Some(old) = &plan.old {
-                        BackupStore::new(&project.state_dir()).save(
+                        BackupStore::of(project).save(
                             &env_name,
                             &plan.label,
                             &plan.path,

@@ -121,7 +121,7 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn store(&self) -> BackupStore {
-        BackupStore::new(&self.project.state_dir())
+        BackupStore::of(self.project)
     }
 
     fn save(&self, state: &State) -> Result<()> {

@@ -18,6 +18,7 @@ pub fn rollback(
             "no unfinished rotation of `{env_name}` to roll back"
         )));
     };
+    ctx.store().ready(j.files.values().flatten())?;
     ctx.audit.append(
         Record::new(
             format!("{}.rollback", j.kind.as_str()),

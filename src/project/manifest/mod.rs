@@ -34,7 +34,8 @@
 //! - `version = 1` is required.
 //! - `[defaults]` is optional: `key = "SECRET_KEY"`, `length = 64` (at least the guide's 32),
 //!   `charset = "guide"` (guide, alnum, hex, base64, base64url), `keep_backups_days = N`
-//!   (prune older backups, never the newest one of a key in use; default: keep all).
+//!   (prune older backups, never the newest one of a key in use; default: keep all),
+//!   `backup_recipients = ["age1…"]` (age public keys every backup is also encrypted to).
 //! - At least one `[[environments]]`. `name` is required, unique, `[A-Za-z0-9._-]+` and not
 //!   `.` or `..` (names end up in paths). `rotate_every_days` defaults by name (see
 //!   [`default_rotation_days`]); `grace_days` defaults to 0 and needs a `fallback`;
@@ -98,6 +99,9 @@ pub struct Defaults {
     /// Backups older than this many days are pruned, except the newest backup of every
     /// key still in use. `None` (the default): keep every backup.
     pub keep_backups_days: Option<u32>,
+    /// `backup_recipients`: age recipients (`age1…`, public keys) every backup is also
+    /// encrypted to, besides the installation's own (a security team's offline identity).
+    pub backup_recipients: Vec<String>,
 }
 
 impl Default for Defaults {
@@ -107,6 +111,7 @@ impl Default for Defaults {
             length: RECOMMENDED_LENGTH,
             charset: Charset::Guide,
             keep_backups_days: None,
+            backup_recipients: Vec::new(),
         }
     }
 }

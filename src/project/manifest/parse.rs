@@ -5,7 +5,13 @@
 use super::*;
 
 pub(super) const ROOT_FIELDS: &[&str] = &["version", "defaults", "environments", "playbooks"];
-pub(super) const DEFAULTS_FIELDS: &[&str] = &["key", "length", "charset", "keep_backups_days"];
+pub(super) const DEFAULTS_FIELDS: &[&str] = &[
+    "key",
+    "length",
+    "charset",
+    "keep_backups_days",
+    "backup_recipients",
+];
 pub(super) const ENV_FIELDS: &[&str] = &[
     "name",
     "rotate_every_days",
@@ -48,6 +54,51 @@ impl<'a> Parser<'a> {
             message: message.into(),
             hint: hint.into(),
         }
+    }
+
+    /// `backup_recipients`: age X25519 public keys (`age1…`) that every backup is also
+    /// encrypted to, so a team's offline identity can restore one.
+    fn recipients(&self, item: &Item) -> Result<Vec<String>> {
+        let Some(array) = item.as_array() else {
+            return Err(self.type_error(
+                item,
+                "backup_recipients",
+                "an array of age recipients (\"age1…\")",
+            ));
+        };
+        let mut out: Vec<String> = Vec::new();
+        for v in array.iter() {
+            let pos = v.span().map_or(span_start(item), |s| s.start);
+            let Some(s) = v.as_str() else {
+                return Err(self.err(
+                    pos,
+                    format!(
+                        "each entry of `backup_recipients` must be a string, found {}",
+                        value_type(v)
+                    ),
+                    "write age recipients as strings, e.g. backup_recipients = [\"age1…\"]",
+                ));
+            };
+            if s.starts_with("AGE-SECRET-KEY-") {
+                return Err(self.err(
+                    pos,
+                    "`backup_recipients` holds an age identity (a secret key), not a recipient (value not shown)",
+                    "put the public key (`age-keygen -y IDENTITY_FILE` prints it, age1…) here; \
+                     the identity is a secret: remove it, and if it was committed, make a new one",
+                ));
+            }
+            if crate::records::crypt::parse_recipient(s).is_none() {
+                return Err(self.err(
+                    pos,
+                    format!("`{s}` is not an age X25519 recipient"),
+                    "a recipient is the public key `age-keygen` prints, starting with age1",
+                ));
+            }
+            if !out.iter().any(|o| o == s) {
+                out.push(s.to_string());
+            }
+        }
+        Ok(out)
     }
 
     pub(super) fn manifest(&self, root: &toml_edit::Table) -> Result<Manifest> {
@@ -112,6 +163,9 @@ impl<'a> Parser<'a> {
             if let Some(item) = t.get("keep_backups_days") {
                 defaults.keep_backups_days =
                     Some(self.int(item, "keep_backups_days", 1, 36_500)? as u32);
+            }
+            if let Some(item) = t.get("backup_recipients") {
+                defaults.backup_recipients = self.recipients(item)?;
             }
             if let Some((name, pos)) = self.string(t, "charset")? {
                 defaults.charset = Charset::from_str(&name).map_err(|_| {

@@ -36,6 +36,13 @@ impl Manifest {
                 "keep_backups_days = {days}  # prune older backups (never the newest of a key in use)\n"
             ));
         }
+        if !d.backup_recipients.is_empty() {
+            let list: Vec<String> = d.backup_recipients.iter().map(|r| quote(r)).collect();
+            out.push_str(&format!(
+                "backup_recipients = [{}]  # age public keys every backup is also encrypted to\n",
+                list.join(", ")
+            ));
+        }
         for env in &self.environments {
             out.push_str("\n[[environments]]\n");
             out.push_str(&format!("name = {}\n", quote(&env.name)));

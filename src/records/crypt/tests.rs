@@ -1,0 +1,90 @@
+use super::*;
+use std::ffi::OsString;
+
+fn env_with(pass: Option<&Path>) -> Env {
+    let pass = pass.map(|p| p.as_os_str().to_owned());
+    Env::from_fn(move |n| match n {
+        PASSPHRASE_FILE_ENV => pass.clone(),
+        KEYRING_ENV => Some(OsString::from("off")),
+        #[cfg(debug_assertions)]
+        TEST_WORK_FACTOR_ENV => Some(OsString::from("4")),
+        _ => None,
+    })
+}
+
+fn forget(home: &Path) {
+    OPENED.lock().unwrap().retain(|(h, _)| h.as_path() != home);
+}
+
+#[test]
+fn seals_to_the_recipient_and_opens_with_the_passphrase_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "correct horse\n").unwrap();
+    let c = Crypt::new(&home, env_with(Some(&pass)));
+    let sealed = c.seal(b"SECRET_KEY='abc'").unwrap();
+    assert!(is_sealed(&sealed));
+    assert!(!sealed.windows(3).any(|w| w == b"abc"));
+    assert_eq!(c.place(), identity::Place::File(home.join(IDENTITY_FILE)));
+    let recipient = std::fs::read_to_string(home.join(RECIPIENT_FILE)).unwrap();
+    assert!(recipient.starts_with("age1"));
+    // A new process: the identity must come from the file and the passphrase.
+    forget(&home);
+    let opened = c.open(&sealed, Path::new("x")).unwrap();
+    assert_eq!(&opened[..], b"SECRET_KEY='abc'");
+    // The identity file is no plaintext identity.
+    let file = std::fs::read(home.join(IDENTITY_FILE)).unwrap();
+    assert!(is_sealed(&file));
+    assert!(!file.windows(15).any(|w| w == b"AGE-SECRET-KEY-"));
+}
+
+#[test]
+fn a_wrong_passphrase_names_the_identity_file_and_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "right").unwrap();
+    let sealed = Crypt::new(&home, env_with(Some(&pass))).seal(b"k").unwrap();
+    forget(&home);
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "wrong").unwrap();
+    let err = Crypt::new(&home, env_with(Some(&wrong)))
+        .open(&sealed, Path::new("x"))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(IDENTITY_FILE), "{text}");
+    assert!(
+        !text.contains("wrong\n") && !text.contains("right"),
+        "{text}"
+    );
+    assert_eq!(err.exit_code(), crate::error::exit::BAD_INPUT);
+}
+
+#[test]
+fn without_keyring_or_passphrase_the_first_backup_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let err = Crypt::new(&home, env_with(None)).seal(b"k").unwrap_err();
+    assert!(err.to_string().contains(PASSPHRASE_FILE_ENV), "{err}");
+    assert!(!home.join(RECIPIENT_FILE).exists());
+}
+
+#[test]
+fn team_recipients_can_open_every_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "p").unwrap();
+    let team = age::x25519::Identity::generate();
+    let c = Crypt::new(&home, env_with(Some(&pass))).with_team(&[team.to_public().to_string()]);
+    let sealed = c.seal(b"the key").unwrap();
+    let plain = age::decrypt(&team, &sealed).unwrap();
+    assert_eq!(plain, b"the key");
+}
+
+#[test]
+fn debug_shows_no_secret() {
+    let c = Crypt::new(Path::new("/h"), Env::from_fn(|_| Some("s3cr3t".into())));
+    assert!(!format!("{c:?}").contains("s3cr3t"));
+}
