@@ -158,18 +158,31 @@ impl PinnedDir {
     /// regular file (without blocking on a FIFO) and anything over [`MAX_FILE_BYTES`].
     pub fn read(&self, name: &OsStr) -> Result<Option<Snapshot>> {
         let path = self.shown(name);
-        let fd = match rfs::openat(
+        let Some(fd) = self.open_no_follow(name, &path, "read")? else {
+            return Ok(None);
+        };
+        read_regular(&path, fd).map(Some)
+    }
+
+    /// Opens `name` for reading without following a symlink and without blocking on a
+    /// FIFO; `None` when it does not exist. `action` words the error.
+    fn open_no_follow(
+        &self,
+        name: &OsStr,
+        path: &Path,
+        action: &'static str,
+    ) -> Result<Option<OwnedFd>> {
+        match rfs::openat(
             &self.fd,
             name,
             OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
         ) {
-            Ok(fd) => fd,
-            Err(Errno::NOENT) => return Ok(None),
-            Err(Errno::LOOP) => return Err(not_regular(&path, FileType::Symlink)),
-            Err(e) => return Err(Error::reading(&path, "read", os_err(e))),
-        };
-        read_regular(&path, fd).map(Some)
+            Ok(fd) => Ok(Some(fd)),
+            Err(Errno::NOENT) => Ok(None),
+            Err(Errno::LOOP) => Err(not_regular(path, FileType::Symlink)),
+            Err(e) => Err(Error::reading(path, action, os_err(e))),
+        }
     }
 
     /// Replaces `name` with `bytes` (mode `mode`) if it still holds `expected` — the bytes
@@ -311,16 +324,8 @@ impl PinnedDir {
     /// `Ok(None)` when it does not exist; otherwise the mode it had.
     pub fn chmod(&self, name: &OsStr, mode: u32) -> Result<Option<u32>> {
         let path = self.shown(name);
-        let fd = match rfs::openat(
-            &self.fd,
-            name,
-            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(Errno::NOENT) => return Ok(None),
-            Err(Errno::LOOP) => return Err(not_regular(&path, FileType::Symlink)),
-            Err(e) => return Err(Error::reading(&path, "read the mode of", os_err(e))),
+        let Some(fd) = self.open_no_follow(name, &path, "read the mode of")? else {
+            return Ok(None);
         };
         let st =
             rfs::fstat(&fd).map_err(|e| Error::reading(&path, "read the mode of", os_err(e)))?;

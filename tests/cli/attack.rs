@@ -491,15 +491,15 @@ const KILL_POINTS: [(&str, usize); 6] = [
     ("fsync", 12),
 ];
 
-#[test]
-fn set_killed_at_every_step_leaves_a_recoverable_project() {
-    if !require("strace", "`set` killed at every step") {
+/// Kills `keywarden ARGS` at every kill point and checks each project it leaves.
+fn killed_at_every_step(what: &str, args: &[&str]) {
+    if !require("strace", what) {
         return;
     }
     let (mut failures, mut kills) = (Vec::new(), 0);
     for (syscall, max) in KILL_POINTS {
         for n in 1..=max {
-            let (f, k) = killed_at(syscall, n, &["set", "development", "--generate"], TWO_FILES);
+            let (f, k) = killed_at(syscall, n, args, TWO_FILES);
             failures.extend(f);
             kills += usize::from(k);
         }
@@ -509,62 +509,36 @@ fn set_killed_at_every_step_leaves_a_recoverable_project() {
         "only {kills} runs were killed: the kill points are wrong"
     );
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn set_killed_at_every_step_leaves_a_recoverable_project() {
+    killed_at_every_step(
+        "`set` killed at every step",
+        &["set", "development", "--generate"],
+    );
 }
 
 #[test]
 fn rotate_killed_at_every_step_leaves_a_recoverable_project() {
-    if !require("strace", "`rotate` killed at every step") {
-        return;
-    }
-    let (mut failures, mut kills) = (Vec::new(), 0);
-    for (syscall, max) in KILL_POINTS {
-        for n in 1..=max {
-            let (f, k) = killed_at(
-                syscall,
-                n,
-                &["rotate", "development", "--yes", "--no-restart"],
-                TWO_FILES,
-            );
-            failures.extend(f);
-            kills += usize::from(k);
-        }
-    }
-    assert!(
-        kills >= 20,
-        "only {kills} runs were killed: the kill points are wrong"
+    killed_at_every_step(
+        "`rotate` killed at every step",
+        &["rotate", "development", "--yes", "--no-restart"],
     );
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
 #[test]
 fn revoke_killed_at_every_step_leaves_a_recoverable_project() {
-    if !require("strace", "`revoke` killed at every step") {
-        return;
-    }
-    let (mut failures, mut kills) = (Vec::new(), 0);
-    for (syscall, max) in KILL_POINTS {
-        for n in 1..=max {
-            let (f, k) = killed_at(
-                syscall,
-                n,
-                &[
-                    "revoke",
-                    "development",
-                    "--reason",
-                    "leaked in a test",
-                    "--yes",
-                ],
-                TWO_FILES,
-            );
-            failures.extend(f);
-            kills += usize::from(k);
-        }
-    }
-    assert!(
-        kills >= 20,
-        "only {kills} runs were killed: the kill points are wrong"
+    killed_at_every_step(
+        "`revoke` killed at every step",
+        &[
+            "revoke",
+            "development",
+            "--reason",
+            "leaked in a test",
+            "--yes",
+        ],
     );
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
 // ---- Guards: what must keep working -----------------------------------------------------
