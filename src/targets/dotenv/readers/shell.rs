@@ -156,24 +156,13 @@ pub(crate) fn scan(text: &str, bash: bool) -> Scan {
                 i += 1;
                 continue;
             }
-            Some(Ctx::AnsiC) => {
-                match c {
-                    b'\\' => i += 1,
-                    b'\'' => {
-                        stack.pop();
-                    }
-                    _ => {}
-                }
-                i += 1;
-                continue;
-            }
-            Some(Ctx::Backtick) => {
-                match c {
-                    b'\\' => i += 1,
-                    b'`' => {
-                        stack.pop();
-                    }
-                    _ => {}
+            // `$'…'` and `` `…` ``: a backslash escapes the next byte; the quote closes.
+            Some(ctx @ (Ctx::AnsiC | Ctx::Backtick)) => {
+                let close = if ctx == Ctx::AnsiC { b'\'' } else { b'`' };
+                if c == b'\\' {
+                    i += 1;
+                } else if c == close {
+                    stack.pop();
                 }
                 i += 1;
                 continue;
