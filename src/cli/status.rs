@@ -41,7 +41,14 @@ pub struct CheckArgs {
 fn collect(project: Option<&Path>) -> Result<ProjectStatus> {
     let opened = common::open(project)?;
     let state = opened.project.load_state()?;
-    status::collect(&opened.project, &state, &opened.pepper)
+    let st = status::collect(&opened.project, &state, &opened.pepper)?;
+    if let Some(why) = &st.git_error {
+        eprintln!(
+            "keywarden: warning: {why}; which targets git tracks or ignores is unknown, so \
+             KW107/KW108 were not checked (repair the repository, e.g. `git status`, and run again)"
+        );
+    }
+    Ok(st)
 }
 
 pub fn run_status(args: StatusArgs, project: Option<&Path>) -> Result<u8> {

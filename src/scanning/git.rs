@@ -2,10 +2,14 @@
 //!
 //! keywarden asks git (`git check-ignore`, `git ls-files`) instead of parsing `.gitignore`
 //! files, so nested ignore files, global excludes and `info/exclude` all count exactly
-//! as git counts them. Each question is one git process for all paths at once.
+//! as git counts them. Each question is one git process for all paths at once (`ls-files`
+//! takes its paths as arguments, so a long list is split to stay under the system's
+//! argument limit), with both pipes streamed: git answers while it is still being asked,
+//! so neither side ever waits on a full pipe, whatever the number of paths.
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::ffi::OsString;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -14,9 +18,15 @@ use std::process::{Command, Stdio};
 pub struct GitView {
     /// False when the project is not in a git work tree (or git is not installed).
     pub in_repo: bool,
+    /// Set when the project is in a work tree but git could not answer: which paths are
+    /// ignored or tracked is then unknown, and said so rather than guessed.
+    pub failure: Option<String>,
     ignored: HashSet<PathBuf>,
     tracked: HashSet<PathBuf>,
 }
+
+/// Bytes of paths per `ls-files` process: far below any system's argument limit.
+const ARGS_PER_CALL: usize = 96 * 1024;
 
 impl GitView {
     /// Asks git about `paths` (relative to `root`).
@@ -43,18 +53,26 @@ impl GitView {
                 ..GitView::default()
             };
         }
-        let ignored = git_list(
-            root,
-            &["check-ignore", "--no-index", "--stdin", "-z"],
-            paths,
-            true,
-        );
-        let tracked = git_list(root, &["ls-files", "-z", "--"], paths, false);
-        GitView {
-            in_repo,
-            ignored,
-            tracked,
+        let answers = check_ignore(root, paths)
+            .and_then(|ignored| ls_files(root, paths).map(|tracked| (ignored, tracked)));
+        match answers {
+            Ok((ignored, tracked)) => GitView {
+                in_repo,
+                failure: None,
+                ignored,
+                tracked,
+            },
+            Err(why) => GitView {
+                in_repo,
+                failure: Some(why),
+                ..GitView::default()
+            },
         }
+    }
+
+    /// Whether git answered: when false, `is_ignored` and `is_tracked` know nothing.
+    pub fn answered(&self) -> bool {
+        self.in_repo && self.failure.is_none()
     }
 
     pub fn is_ignored(&self, path: &Path) -> bool {
@@ -66,43 +84,115 @@ impl GitView {
     }
 }
 
-/// Runs git with the paths on stdin (`via_stdin`) or as arguments; returns the NUL-separated
-/// paths it prints. Errors count as "no paths": git's opinion is advice, not a gate.
-fn git_list(root: &Path, args: &[&str], paths: &[PathBuf], via_stdin: bool) -> HashSet<PathBuf> {
+fn check_ignore(root: &Path, paths: &[PathBuf]) -> Result<HashSet<PathBuf>, String> {
+    let mut input = Vec::new();
+    for p in paths {
+        input.extend_from_slice(p.as_os_str().as_encoded_bytes());
+        input.push(0);
+    }
+    // Exit 1 means "none of them is ignored": an answer, not a failure.
+    let args = ["check-ignore", "--no-index", "--stdin", "-z"].map(OsString::from);
+    git_list(root, "check-ignore", &args, Some(input), &[0, 1])
+}
+
+fn ls_files(root: &Path, paths: &[PathBuf]) -> Result<HashSet<PathBuf>, String> {
+    let mut tracked = HashSet::new();
+    let mut rest = paths;
+    while !rest.is_empty() {
+        let mut bytes = 0;
+        let n = rest
+            .iter()
+            .take_while(|p| {
+                bytes += p.as_os_str().len() + 1;
+                bytes <= ARGS_PER_CALL
+            })
+            .count()
+            .max(1);
+        let (chunk, tail) = rest.split_at(n);
+        // Paths, not patterns: a file named `*.env` must not match every `.env`.
+        let mut args: Vec<OsString> = ["--literal-pathspecs", "ls-files", "-z", "--"]
+            .map(OsString::from)
+            .into();
+        args.extend(chunk.iter().map(|p| p.as_os_str().to_owned()));
+        tracked.extend(git_list(root, "ls-files", &args, None, &[0])?);
+        rest = tail;
+    }
+    Ok(tracked)
+}
+
+/// Runs git, feeding `input` on stdin from a thread of its own while this one reads the
+/// answer (so a long answer never blocks a long question), and returns the NUL-separated
+/// paths it prints.
+fn git_list(
+    root: &Path,
+    what: &str,
+    args: &[OsString],
+    input: Option<Vec<u8>>,
+    ok_codes: &[i32],
+) -> Result<HashSet<PathBuf>, String> {
     let mut cmd = Command::new("git");
     cmd.arg("-C").arg(root).args(args);
-    if !via_stdin {
-        cmd.args(paths);
-    }
-    let child = cmd
-        .stdin(if via_stdin {
+    let mut child = cmd
+        .stdin(if input.is_some() {
             Stdio::piped()
         } else {
             Stdio::null()
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn();
-    let Ok(mut child) = child else {
-        return HashSet::new();
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("git {what} could not start: {e}"))?;
+    let writer = match (input, child.stdin.take()) {
+        (Some(bytes), Some(mut stdin)) => Some(std::thread::spawn(move || {
+            // A broken pipe means git stopped reading; its exit status says why.
+            let _ = stdin.write_all(&bytes);
+        })),
+        _ => None,
     };
-    if via_stdin && let Some(mut stdin) = child.stdin.take() {
-        let mut buf = Vec::new();
-        for p in paths {
-            buf.extend_from_slice(p.as_os_str().as_encoded_bytes());
-            buf.push(0);
-        }
-        // Write from this thread: the lists are small (paths, not contents).
-        let _ = stdin.write_all(&buf);
+    let mut err = Vec::new();
+    let err_reader = child.stderr.take().map(|mut s| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = s.by_ref().take(64 * 1024).read_to_end(&mut buf);
+            // Drain the rest so git never blocks on a full stderr pipe.
+            let _ = std::io::copy(&mut s, &mut std::io::sink());
+            buf
+        })
+    });
+    let mut out = Vec::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        stdout
+            .read_to_end(&mut out)
+            .map_err(|e| format!("git {what}: reading its answer: {e}"))?;
     }
-    let Ok(out) = child.wait_with_output() else {
-        return HashSet::new();
-    };
-    out.stdout
-        .split(|&b| b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| PathBuf::from(String::from_utf8_lossy(s).into_owned()))
-        .collect()
+    let status = child
+        .wait()
+        .map_err(|e| format!("git {what}: waiting for it: {e}"))?;
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    if let Some(r) = err_reader {
+        err = r.join().unwrap_or_default();
+    }
+    match status.code() {
+        Some(c) if ok_codes.contains(&c) => Ok(out
+            .split(|&b| b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| PathBuf::from(String::from_utf8_lossy(s).into_owned()))
+            .collect()),
+        _ => {
+            let msg = String::from_utf8_lossy(&err);
+            let first = msg.lines().next().unwrap_or("").trim();
+            Err(format!(
+                "git {what} failed ({status}){}",
+                if first.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {first}")
+                }
+            ))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -149,5 +239,50 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let view = GitView::query(dir.path(), &[PathBuf::from(".env")]);
         assert!(!view.in_repo);
+    }
+
+    #[test]
+    fn answers_for_more_paths_than_a_pipe_holds() {
+        // 20,000 ignored paths: both the question and the answer are several times a
+        // pipe's 64 KiB, which deadlocks a process that writes everything before reading.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        std::fs::write(root.join(".gitignore"), "deploy/\n").unwrap();
+        let paths: Vec<PathBuf> = (0..20_000)
+            .map(|i| PathBuf::from(format!("deploy/environment-number-{i:05}/.env")))
+            .collect();
+        let view = GitView::query(root, &paths);
+        assert!(view.answered(), "{:?}", view.failure);
+        assert!(paths.iter().all(|p| view.is_ignored(p)));
+    }
+
+    #[test]
+    fn paths_are_not_patterns() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        std::fs::write(root.join(".env"), "A=1\n").unwrap();
+        git(root, &["add", ".env"]);
+        // `*env` as a pattern would match the tracked `.env`.
+        let view = GitView::query(root, &[PathBuf::from("*env"), PathBuf::from(".env")]);
+        assert!(view.answered());
+        assert!(view.is_tracked(Path::new(".env")));
+        assert!(!view.is_tracked(Path::new("*env")));
+    }
+
+    #[test]
+    fn a_git_that_fails_is_reported_not_taken_for_an_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        std::fs::write(root.join(".env"), "A=1\n").unwrap();
+        git(root, &["add", ".env"]);
+        std::fs::write(root.join(".git/index"), b"DIRC garbage").unwrap();
+        let view = GitView::query(root, &[PathBuf::from(".env")]);
+        assert!(view.in_repo);
+        assert!(!view.answered());
+        let why = view.failure.unwrap();
+        assert!(why.contains("git "), "{why}");
     }
 }

@@ -288,3 +288,86 @@ fn rotation_overdue_from_file_times() {
     assert_eq!(staging["rotation_due_days"], -10);
     assert!(codes(staging).contains(&"KW109".to_string()));
 }
+
+/// 5,000 environments whose files git ignores: git's answer (every path) is far larger than
+/// a pipe, which once left `status` and `git check-ignore` waiting on each other forever.
+#[test]
+fn status_in_a_repository_with_5000_ignored_environments() {
+    if !crate::common::require("git", "status in a git repository with 5,000 environments") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let root = sb.project.path();
+    let ok = std::process::Command::new("git")
+        .current_dir(root)
+        .args(["init", "-q"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "git init");
+    sb.write(".gitignore", "deploy/\n");
+    let mut manifest = String::from("version = 1\n");
+    for i in 0..5000 {
+        let dir = format!("deploy/environment-{i:04}");
+        std::fs::create_dir_all(root.join(&dir)).unwrap();
+        let file = root.join(&dir).join(".env");
+        std::fs::write(&file, format!("SECRET_KEY={DEV}-{i:04}\n")).unwrap();
+        set_mode(&file, 0o600);
+        manifest.push_str(&format!(
+            "[[environments]]\nname = \"env{i:04}\"\nrotate_every_days = 0\ntargets = [{{ path = \"{dir}/.env\" }}]\n"
+        ));
+    }
+    sb.write("keywarden.toml", &manifest);
+    let out = sb
+        .kw()
+        .args(["status", "--json"])
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let envs = v["environments"].as_array().unwrap();
+    assert_eq!(envs.len(), 5000);
+    // Git answered for every file: none is reported as not ignored or as committed.
+    for e in envs {
+        let c = codes(e);
+        assert!(
+            !c.iter().any(|c| c == "KW107" || c == "KW108"),
+            "{}: {c:?}",
+            e["name"]
+        );
+    }
+    assert!(v.get("git_error").is_none(), "{}", v["git_error"]);
+    // And the finding is still made where it holds: one environment outside the ignore.
+    sb.write(".gitignore", "deploy/*\n!deploy/environment-0042/\n");
+    let v = status_json(&sb, &[]);
+    assert!(codes(env(&v, "env0042")).iter().any(|c| c == "KW107"));
+    assert!(!codes(env(&v, "env0043")).iter().any(|c| c == "KW107"));
+}
+
+#[test]
+fn a_git_that_cannot_answer_is_named_not_taken_for_clean() {
+    if !crate::common::require("git", "status when git fails") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(".env", &format!("SECRET_KEY={DEV}\n"));
+    set_mode(&sb.root().join(".env"), 0o600);
+    let ok = std::process::Command::new("git")
+        .current_dir(sb.project.path())
+        .args(["init", "-q"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    std::fs::write(sb.root().join(".git/index"), b"DIRC garbage").unwrap();
+    let out = sb.kw().args(["status", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["git_error"].as_str().unwrap().contains("git "), "{v}");
+    assert!(
+        stderr(&out).contains("KW107/KW108 were not checked"),
+        "{}",
+        stderr(&out)
+    );
+}

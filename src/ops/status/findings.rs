@@ -104,7 +104,7 @@ pub(super) fn target_findings(
             ))));
         }
         let rel = fsio::normalize(path);
-        if git.in_repo {
+        if git.answered() {
             if git.is_tracked(&rel) {
                 out.push(at(Finding::new(
                     Code::TrackedByGit,

@@ -36,6 +36,10 @@ pub struct ProjectStatus {
     /// `keywarden.toml`, or `null` when the environments were discovered.
     pub manifest: Option<PathBuf>,
     pub environments: Vec<EnvStatus>,
+    /// Set when the project is in a git work tree but git could not say which targets it
+    /// ignores or tracks: those findings are then missing, not absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -170,6 +174,7 @@ pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<Proj
         root: project.root.clone(),
         manifest: project.manifest_path.clone(),
         environments,
+        git_error: git.failure.clone(),
     })
 }
 
