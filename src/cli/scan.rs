@@ -3,8 +3,9 @@
 use super::common;
 use super::output::{self, Style};
 use super::sarif;
-use crate::error::{Result, exit};
+use crate::error::{Error, Result, exit};
 use crate::finding::{Finding, Severity, worst};
+use crate::scanning::scan::History;
 use std::path::Path;
 
 /// Look for keys where they do not belong: every key keywarden knows (held by a target, or
@@ -18,9 +19,14 @@ use std::path::Path;
     after_help = "Examples:\n  keywarden scan\n  keywarden scan --history --fail-on high\n  keywarden scan --sarif > keywarden.sarif"
 )]
 pub struct Args {
-    /// Also search every commit of the git history for the keys keywarden knows.
+    /// Also search the git history: every object of the repository (every ref, merges,
+    /// unreachable objects, binary files) for the keys keywarden knows and for
+    /// hard-coded literals, each reported at the commit that added it.
     #[arg(long)]
     history: bool,
+    /// With --history: only what the refs reach and REV does not (incremental CI runs).
+    #[arg(long, value_name = "REV", requires = "history")]
+    since: Option<String>,
     /// Print the findings as JSON.
     #[arg(long, conflicts_with = "sarif")]
     json: bool,
@@ -34,28 +40,46 @@ pub struct Args {
 
 pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     let opened = common::open(project)?;
-    let findings = crate::scanning::scan::scan(&opened.project, &opened.pepper, args.history)?;
+    let depth = match (&args.since, args.history) {
+        (Some(rev), _) => History::Since(rev),
+        (None, true) => History::All,
+        (None, false) => History::No,
+    };
+    let report = crate::scanning::scan::scan(&opened.project, &opened.pepper, depth)?;
+    let findings = report.findings;
+    let incomplete = report.history.as_ref().and_then(|c| c.incomplete.clone());
     if args.sarif {
         let refs: Vec<&Finding> = findings.iter().collect();
         output::print_json(&sarif::report_findings(&refs))?;
     } else if args.json {
-        output::print_json(&serde_json::json!({ "findings": findings }))?;
+        output::print_json(
+            &serde_json::json!({ "findings": findings, "history": report.history }),
+        )?;
     } else {
         let style = Style::detect();
         let mut text = String::new();
         for f in &findings {
             text.push_str(&output::finding_lines(f, style, ""));
         }
-        text.push_str(&format!(
-            "{}{}\n",
-            output::summary(&findings),
-            if args.history {
-                " (files and git history)"
-            } else {
-                " (files; --history adds git history)"
-            }
-        ));
+        let scope = match &report.history {
+            Some(c) => format!(
+                " (files, and git history: {} blobs, {} MB, {} commits of {} refs)",
+                c.blobs,
+                c.bytes / 1_000_000,
+                c.commits,
+                c.refs
+            ),
+            None => " (files; --history adds git history)".to_string(),
+        };
+        text.push_str(&format!("{}{scope}\n", output::summary(&findings)));
         output::emit(&text)?;
+    }
+    if let Some(why) = incomplete {
+        return Err(Error::Failed(format!(
+            "the git history was not fully searched: {why}; the findings above cover only \
+             what was read. Repair the repository (`git fsck`, or fetch the missing objects) \
+             and scan again"
+        )));
     }
     Ok(match (args.fail_on, worst(&findings)) {
         (Some(gate), Some(w)) if w >= gate => exit::FAILED,

@@ -93,6 +93,29 @@ impl Needles {
         out
     }
 
+    /// The texts (fingerprints) of the keys found anywhere in `bytes`, in any form, each
+    /// once.
+    pub fn found_in(&self, bytes: &[u8]) -> Vec<&str> {
+        let Some(ac) = &self.automaton else {
+            return Vec::new();
+        };
+        let mut found: Vec<&str> = ac
+            .find_iter(bytes)
+            .map(|m| self.replacement[m.pattern().as_usize()].as_str())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// Where a key starts in `bytes`, in any form, with its text (fingerprint).
+    pub fn positions<'a>(&'a self, bytes: &'a [u8]) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+        self.automaton.iter().flat_map(move |ac| {
+            ac.find_iter(bytes)
+                .map(|m| (m.start(), self.replacement[m.pattern().as_usize()].as_str()))
+        })
+    }
+
     /// A stream over these needles.
     pub fn stream(&self) -> Redactor {
         Redactor {

@@ -2,5 +2,6 @@
 //! with git access in [`git`]), and log files ([`logscan`]).
 
 pub mod git;
+pub mod history;
 pub mod logscan;
 pub mod scan;

@@ -10,16 +10,17 @@
 //!   (`SECRET_KEY = "…"`, `os.getenv("SECRET_KEY", "…")`, `secret_key: '…'`) is a
 //!   hard-coded key, whatever its value; it is named by fingerprint and judged for strength.
 
-use crate::error::{Error, Result};
+use super::history::{Coverage, scan_history};
+use crate::error::Result;
 use crate::finding::{Code, Finding, Severity};
 use crate::fsio;
 use crate::keys::fingerprint::{Fingerprint, Pepper};
+use crate::keys::redact::Needles;
 use crate::keys::secret::Secret;
 use crate::keys::strength::{self, Label};
 use crate::ops::known::{Known, known_keys};
 use crate::project::Project;
 use crate::project::manifest::Target;
-use memchr::memmem;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,7 +28,7 @@ use std::process::{Command, Stdio};
 /// Files larger than this are not source code: skipped.
 const MAX_FILE: u64 = 4 * 1024 * 1024;
 /// Literals shorter than this are not keys (flags, names, empty defaults).
-const MIN_LITERAL: usize = 8;
+pub(super) const MIN_LITERAL: usize = 8;
 /// Folders never searched when there is no git to say what is ignored.
 const SKIP_DIRS: &[&str] = &[
     ".git",
@@ -50,11 +51,34 @@ const KEY_NAMES: &[&str] = &[
     "signing_key",
 ];
 
+/// What `scan` found, and with `--history`, how much of the history it read.
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub history: Option<Coverage>,
+}
+
+/// How far back to search.
+#[derive(Debug, Clone, Copy)]
+pub enum History<'a> {
+    /// The files only.
+    No,
+    /// Every object of the repository.
+    All,
+    /// What every ref reaches and this revision does not.
+    Since(&'a str),
+}
+
 /// Scans the project; findings are sorted by file and line.
-pub fn scan(project: &Project, pepper: &Pepper, history: bool) -> Result<Vec<Finding>> {
+pub fn scan(project: &Project, pepper: &Pepper, history: History<'_>) -> Result<Report> {
     let (mut known, mut findings) = known_keys(project, pepper)?;
     // Keys too short to search for would match everywhere.
     known.retain(|k| k.key.char_len() >= MIN_LITERAL);
+    let keys: Vec<_> = known
+        .iter()
+        .map(|k| (k.key.duplicate(), k.fingerprint.to_string()))
+        .collect();
+    let needles = Needles::new(&keys);
+    let mut in_tree: BTreeSet<Fingerprint> = BTreeSet::new();
     let skip = target_files(project);
     for rel in project_files(&project.root) {
         if skip.contains(&rel) {
@@ -73,39 +97,54 @@ pub fn scan(project: &Project, pepper: &Pepper, history: bool) -> Result<Vec<Fin
             continue;
         };
         let bytes = snapshot.bytes;
-        if bytes.iter().take(8192).any(|&b| b == 0) {
-            continue; // binary
-        }
+        // Binary files are searched for the known keys, not for source-code literals.
+        let binary = bytes.iter().take(8192).any(|&b| b == 0);
         let shown = rel.display().to_string();
-        for k in &known {
-            for pos in memmem::find_iter(&bytes, k.key.expose_secret().as_bytes()) {
-                let line = fsio::line_col(&bytes, pos).0;
-                findings.push(
-                    Finding::new(
-                        Code::KeyInFile,
-                        k.severity,
-                        format!("holds {} ({}) in plain text", k.what, k.fingerprint),
-                    )
-                    .at_target(shown.clone())
-                    .at_line(line)
-                    .with_fix("remove it from the file, then rotate the key: it has been exposed"),
-                );
+        for (pos, fp) in needles.positions(&bytes) {
+            let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) else {
+                continue;
+            };
+            let line = fsio::line_col(&bytes, pos).0;
+            findings.push(
+                Finding::new(
+                    Code::KeyInFile,
+                    k.severity,
+                    format!("holds {} ({}) in plain text", k.what, k.fingerprint),
+                )
+                .at_target(shown.clone())
+                .at_line(line)
+                .with_fix("remove it from the file, then rotate the key: it has been exposed"),
+            );
+        }
+        if !binary && let Ok(text) = std::str::from_utf8(&bytes) {
+            for (f, fp) in hard_coded(text, &shown, pepper, &known) {
+                in_tree.insert(fp);
+                findings.push(f);
             }
         }
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            findings.extend(hard_coded(text, &shown, pepper, &known));
+    }
+    let coverage = match history {
+        History::No => None,
+        History::All | History::Since(_) => {
+            let since = match history {
+                History::Since(r) => Some(r),
+                _ => None,
+            };
+            let h = scan_history(&project.root, &known, pepper, since, &in_tree)?;
+            findings.extend(h.findings);
+            Some(h.coverage)
         }
-    }
-    if history {
-        findings.extend(in_history(&project.root, &known)?);
-    }
+    };
     findings.sort_by(|a, b| {
         a.target
             .cmp(&b.target)
             .then(a.line.cmp(&b.line))
             .then(b.severity.cmp(&a.severity))
     });
-    Ok(findings)
+    Ok(Report {
+        findings,
+        history: coverage,
+    })
 }
 
 /// Target and fallback files: where keys are meant to be.
@@ -174,8 +213,14 @@ fn walk(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `NAME = "literal"` and `getenv("NAME", "literal")` forms, per line.
-fn hard_coded(text: &str, shown: &str, pepper: &Pepper, known: &[Known]) -> Vec<Finding> {
+/// `NAME = "literal"` and `getenv("NAME", "literal")` forms, per line, each with the
+/// literal's fingerprint.
+pub(super) fn hard_coded(
+    text: &str,
+    shown: &str,
+    pepper: &Pepper,
+    known: &[Known],
+) -> Vec<(Finding, Fingerprint)> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let Some(literal) = assigned_literal(line) else {
@@ -197,7 +242,7 @@ fn hard_coded(text: &str, shown: &str, pepper: &Pepper, known: &[Known]) -> Vec<
         } else {
             Severity::High
         };
-        out.push(
+        out.push((
             Finding::new(
                 Code::HardCoded,
                 severity,
@@ -210,7 +255,8 @@ fn hard_coded(text: &str, shown: &str, pepper: &Pepper, known: &[Known]) -> Vec<
             .at_target(shown.to_string())
             .at_line(i + 1)
             .with_fix("read the key from the environment only, with no default; then rotate it"),
-        );
+            fp,
+        ));
     }
     out
 }
@@ -254,58 +300,6 @@ fn assigned_literal(line: &str) -> Option<String> {
         return None;
     }
     None
-}
-
-/// Known keys and hard-coded literals added by any commit (`git log -p --all`).
-fn in_history(root: &Path, known: &[Known]) -> Result<Vec<Finding>> {
-    if !root.ancestors().any(|d| d.join(".git").exists()) {
-        return Err(Error::Usage(
-            "--history needs a git repository; this project has none".into(),
-        ));
-    }
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args([
-            "log",
-            "-p",
-            "--all",
-            "--no-color",
-            "--no-ext-diff",
-            "-U0",
-            "--format=commit %H",
-        ])
-        .stderr(Stdio::null())
-        .output()
-        .map_err(|e| Error::Failed(format!("cannot run git log: {e}")))?;
-    let log = zeroize::Zeroizing::new(out.stdout);
-    let mut findings = Vec::new();
-    let mut seen: BTreeSet<(String, String, Fingerprint)> = BTreeSet::new();
-    let (mut commit, mut file) = (String::new(), String::new());
-    for line in log.split(|&b| b == b'\n') {
-        if let Some(c) = line.strip_prefix(b"commit ") {
-            commit = String::from_utf8_lossy(&c[..c.len().min(12)]).into_owned();
-        } else if let Some(f) = line.strip_prefix(b"+++ b/") {
-            file = String::from_utf8_lossy(f).into_owned();
-        } else if line.starts_with(b"+") && !line.starts_with(b"+++") {
-            for k in known {
-                if memmem::find(line, k.key.expose_secret().as_bytes()).is_some()
-                    && seen.insert((commit.clone(), file.clone(), k.fingerprint.clone()))
-                {
-                    findings.push(
-                        Finding::new(
-                            Code::KeyInHistory,
-                            k.severity,
-                            format!("commit {commit} added {} ({}) to {file}", k.what, k.fingerprint),
-                        )
-                        .at_target(file.clone())
-                        .with_fix("the key stays in every clone of the history: rotate it (rewriting history does not recall copies)"),
-                    );
-                }
-            }
-        }
-    }
-    Ok(findings)
 }
 
 #[cfg(test)]

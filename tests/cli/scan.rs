@@ -141,3 +141,171 @@ fn retired_keys_count_and_folders_of_dependencies_are_skipped_without_git() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("needs a git repository"));
 }
+
+fn git_out(sb: &Sandbox, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(sb.project.path())
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn messages(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {} {}", f["code"], f["target"], f["message"]))
+        .collect()
+}
+
+/// Keys only where `git log -p --all` does not look, or looks wrongly: an unmerged branch,
+/// a fetched pull-request ref, a merge commit's own change, a binary file, an encoded
+/// form, an object no ref reaches; and literals that were removed before HEAD.
+#[test]
+fn history_covers_every_ref_merges_binaries_encodings_and_loose_objects() {
+    use base64::Engine;
+    if !crate::common::require("git", "scan --history over every ref") {
+        return;
+    }
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q", "-b", "main"]);
+    sb.write(".gitignore", ".env\n");
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write("README.md", "app\n");
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "start"]);
+
+    // A branch never merged.
+    git(&sb, &["checkout", "-q", "-b", "feature"]);
+    sb.write("feature/notes.txt", &format!("key: {KEY}\n"));
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "feature"]);
+    let feature = git_out(&sb, &["rev-parse", "HEAD"]);
+    // A pull request's head, fetched as refs/pull/7/head, on no branch.
+    git(&sb, &["checkout", "-q", "--detach", "main"]);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(KEY);
+    sb.write("ci/pr.yml", &format!("token: {b64}\n"));
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "pr"]);
+    let pr = git_out(&sb, &["rev-parse", "HEAD"]);
+    git(&sb, &["update-ref", "refs/pull/7/head", &pr]);
+    // A merge whose own change (a conflict resolution) adds the key.
+    git(&sb, &["checkout", "-q", "main"]);
+    git(&sb, &["checkout", "-q", "-b", "side"]);
+    sb.write("side.txt", "side\n");
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "side"]);
+    git(&sb, &["checkout", "-q", "main"]);
+    git(&sb, &["merge", "-q", "--no-commit", "--no-ff", "side"]);
+    sb.write("merged.cfg", &format!("k={KEY}\n"));
+    git(&sb, &["add", "merged.cfg"]);
+    git(&sb, &["commit", "-q", "-m", "merge side"]);
+    let merge = git_out(&sb, &["rev-parse", "HEAD"]);
+    // A binary file.
+    let mut bin = vec![0u8, 1, 2, 3, 0, 0];
+    bin.extend_from_slice(KEY.as_bytes());
+    bin.extend_from_slice(&[0, 0xff]);
+    std::fs::write(sb.root().join("assets.bin"), &bin).unwrap();
+    // A literal committed, then removed.
+    sb.write(
+        "app/settings.py",
+        "SECRET_KEY = \"django-insecure-8x!q2w#e4r%t6y&u8i*o0p\"\n",
+    );
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "assets and settings"]);
+    sb.write(
+        "app/settings.py",
+        "SECRET_KEY = os.environ[\"SECRET_KEY\"]\n",
+    );
+    git(&sb, &["rm", "-q", "assets.bin"]);
+    git(&sb, &["commit", "-q", "-a", "-m", "clean"]);
+    // An object no ref reaches.
+    let loose = sb.root().join("loose.txt");
+    std::fs::write(&loose, format!("{KEY}\n")).unwrap();
+    let oid = git_out(&sb, &["hash-object", "-w", "loose.txt"]);
+    std::fs::remove_file(&loose).unwrap();
+
+    let (code, v) = scan(&sb, &["--history"]);
+    assert_eq!(code, Some(0), "{v}");
+    let m = messages(&v);
+    let has = |target: &str, needle: &str| {
+        m.iter()
+            .any(|l| l.contains("KW203") && l.contains(target) && l.contains(needle))
+    };
+    assert!(has("feature/notes.txt", &feature[..12]), "{m:#?}");
+    assert!(has("feature/notes.txt", "refs/heads/feature"), "{m:#?}");
+    assert!(
+        has("ci/pr.yml", "refs/pull/7/head"),
+        "base64 form on a PR ref: {m:#?}"
+    );
+    assert!(
+        has("merged.cfg", &merge[..12]),
+        "the merge's own change: {m:#?}"
+    );
+    assert!(has("assets.bin", "refs/heads/main"), "binary file: {m:#?}");
+    assert!(
+        m.iter()
+            .any(|l| l.contains("KW203") && l.contains(&oid[..12]) && l.contains("no ref")),
+        "unreachable object: {m:#?}"
+    );
+    assert!(
+        m.iter()
+            .any(|l| l.contains("KW201") && l.contains("app/settings.py") && l.contains("commit")),
+        "a literal removed before HEAD: {m:#?}"
+    );
+    let cov = &v["history"];
+    assert!(cov["blobs"].as_u64().unwrap() >= 8, "{cov}");
+    assert!(cov["refs"].as_u64().unwrap() >= 4, "{cov}");
+    assert!(cov.get("incomplete").is_none(), "{cov}");
+
+    // Incremental: since the merge, what main added after it and what other refs hold
+    // that the merge does not reach (the unmerged branch).
+    let (_, v) = scan(&sb, &["--history", "--since", &merge]);
+    let m = messages(&v);
+    let history: Vec<&String> = m.iter().filter(|l| l.contains("commit ")).collect();
+    assert!(history.iter().any(|l| l.contains("assets.bin")), "{m:#?}");
+    assert!(
+        history.iter().any(|l| l.contains("feature/notes.txt")),
+        "{m:#?}"
+    );
+    assert!(!history.iter().any(|l| l.contains("merged.cfg")), "{m:#?}");
+}
+
+/// A repository missing an object: the scan says how far it got and fails, never "clean".
+#[test]
+fn history_with_a_missing_object_fails_and_says_what_was_covered() {
+    if !crate::common::require("git", "scan --history of a damaged repository") {
+        return;
+    }
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q", "-b", "main"]);
+    sb.write(".gitignore", ".env\n");
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write("a.txt", "one\n");
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "one"]);
+    sb.write("b.txt", "two\n");
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "two"]);
+    let blob = git_out(&sb, &["rev-parse", "HEAD:b.txt"]);
+    let obj = sb
+        .root()
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::remove_file(&obj).unwrap();
+    let out = sb.kw().args(["scan", "--history"]).output().unwrap();
+    assert_no_key("stderr", &out.stderr, KEY);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("not fully searched"), "{err}");
+    assert!(err.contains("git"), "{err}");
+}

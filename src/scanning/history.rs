@@ -1,0 +1,446 @@
+//! `scan --history`: keys in everything the repository's object store holds.
+//!
+//! Every blob is read once, straight from the store (`git cat-file --batch-all-objects
+//! --unordered --batch`, streamed: memory stays at one blob), and searched for every key
+//! keywarden knows in every form a program writes one ([`Needles`]: as is, JSON-escaped,
+//! base64 and base64url at each alignment, URL-encoded, hex) and for string literals given
+//! to `SECRET_KEY`-like names. Binary blobs are searched for the known keys too.
+//!
+//! Then one pass over the commits of every ref (`git log --all --raw -m`: merges
+//! included, each against every parent) finds, for each blob that matched, the oldest
+//! commit that added it and the path it had; a ref that reaches that commit is named. A
+//! blob that no commit reaches (a dropped stash, a rewritten branch, an object fetched
+//! but never merged) is reported by its object id. With `--since REV` only what is
+//! reachable from a ref and not from REV is read: CI's incremental run.
+//!
+//! A git failure (a missing or corrupt object, a bad revision) is never taken for a clean
+//! history: the scan says how far it got and fails.
+
+use super::scan::hard_coded;
+use crate::error::{Error, Result};
+use crate::finding::{Code, Finding};
+use crate::keys::fingerprint::{Fingerprint, Pepper};
+use crate::keys::redact::Needles;
+use crate::ops::known::Known;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use zeroize::Zeroizing;
+
+/// Blobs up to this size are searched for literals too (source files); larger ones only
+/// for the known keys, as a stream.
+const MAX_TEXT_BLOB: usize = 4 * 1024 * 1024;
+
+/// What a history scan covered.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Coverage {
+    pub blobs: u64,
+    pub bytes: u64,
+    pub commits: u64,
+    /// The refs whose history was searched (`--all`: branches, tags, remotes, notes,
+    /// stash, `refs/pull/*` where fetched).
+    pub refs: u64,
+    /// Set when git stopped before the end: what was searched is then not the history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+}
+
+/// One blob that holds something: which keys (by fingerprint) and which literals.
+#[derive(Default)]
+struct Hit {
+    keys: BTreeSet<Fingerprint>,
+    /// Hard-coded literal findings (line only, no path yet) and their fingerprints.
+    literals: Vec<(Finding, Fingerprint)>,
+}
+
+pub struct History {
+    pub findings: Vec<Finding>,
+    pub coverage: Coverage,
+}
+
+/// Searches the history of the repository at `root`.
+pub fn scan_history(
+    root: &Path,
+    known: &[Known],
+    pepper: &Pepper,
+    since: Option<&str>,
+    skip_literals: &BTreeSet<Fingerprint>,
+) -> Result<History> {
+    if !root.ancestors().any(|d| d.join(".git").exists()) {
+        return Err(Error::Usage(
+            "--history needs a git repository; this project has none".into(),
+        ));
+    }
+    let keys: Vec<_> = known
+        .iter()
+        .map(|k| (k.key.duplicate(), k.fingerprint.to_string()))
+        .collect();
+    let needles = Needles::new(&keys);
+    let by_shown: HashMap<String, &Known> = known
+        .iter()
+        .map(|k| (k.fingerprint.to_string(), k))
+        .collect();
+    let mut coverage = Coverage {
+        refs: count_refs(root),
+        ..Coverage::default()
+    };
+
+    // 1. Every blob, once.
+    let mut hits: HashMap<String, Hit> = HashMap::new();
+    let objects = read_objects(root, since, &mut coverage, |oid, blob| {
+        let mut hit = Hit::default();
+        for shown in needles.found_in(blob) {
+            if let Some(k) = by_shown.get(shown) {
+                hit.keys.insert(k.fingerprint.clone());
+            }
+        }
+        if blob.len() <= MAX_TEXT_BLOB
+            && !blob.iter().take(8192).any(|&b| b == 0)
+            && let Ok(text) = std::str::from_utf8(blob)
+        {
+            hit.literals = hard_coded(text, "", pepper, known)
+                .into_iter()
+                .filter(|(_, fp)| !skip_literals.contains(fp))
+                .collect();
+        }
+        if !hit.keys.is_empty() || !hit.literals.is_empty() {
+            hits.insert(oid.to_string(), hit);
+        }
+    });
+    if let Err(e) = objects {
+        coverage.incomplete.get_or_insert(e);
+    }
+    // Every object every ref needs must be there: a blob missing from the store was not
+    // searched, and the store alone cannot say so.
+    if since.is_none()
+        && let Err(e) = connected(root)
+    {
+        coverage.incomplete.get_or_insert(e);
+    }
+    if hits.is_empty() {
+        return Ok(History {
+            findings: Vec::new(),
+            coverage,
+        });
+    }
+
+    // 2. Where each matching blob came in: the oldest commit that added it, and its path.
+    let mut introduced: HashMap<String, (String, String)> = HashMap::new();
+    if let Err(e) = walk_commits(root, since, &mut coverage, |commit, blob, path| {
+        if hits.contains_key(blob) {
+            // Newest first: the last one seen is the oldest.
+            introduced.insert(blob.to_string(), (commit.to_string(), path.to_string()));
+        }
+    }) {
+        coverage.incomplete.get_or_insert(e);
+    }
+
+    // 3. A ref that reaches each introducing commit.
+    let mut reach: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for (commit, _) in introduced.values() {
+        reach
+            .entry(commit.clone())
+            .or_insert_with(|| ref_containing(root, commit));
+    }
+
+    let mut findings = Vec::new();
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut ordered: Vec<(&String, &Hit)> = hits.iter().collect();
+    ordered.sort_by(|a, b| a.0.cmp(b.0));
+    for (oid, hit) in ordered {
+        let (place, path) = match introduced.get(oid) {
+            Some((commit, path)) => {
+                let short = &commit[..commit.len().min(12)];
+                let via = match reach.get(commit).cloned().flatten() {
+                    Some(r) => format!(" (reachable from {r})"),
+                    None => String::new(),
+                };
+                (format!("commit {short}{via}"), Some(path.clone()))
+            }
+            None => (
+                format!(
+                    "object {} in the repository's store, reachable from no ref",
+                    &oid[..oid.len().min(12)]
+                ),
+                None,
+            ),
+        };
+        let path_shown = path.clone().unwrap_or_default();
+        for fp in &hit.keys {
+            let Some(k) = by_shown.get(fp.to_string().as_str()) else {
+                continue;
+            };
+            if !seen.insert((path_shown.clone(), fp.to_string())) {
+                continue;
+            }
+            let mut f = Finding::new(
+                Code::KeyInHistory,
+                k.severity,
+                match &path {
+                    Some(p) => format!("{place} added {} ({}) to {p}", k.what, k.fingerprint),
+                    None => format!("{place} holds {} ({})", k.what, k.fingerprint),
+                },
+            )
+            .with_fix("the key stays in every clone of the history: rotate it (rewriting history does not recall copies)");
+            if let Some(p) = &path {
+                f = f.at_target(p.clone());
+            }
+            findings.push(f);
+        }
+        for (lit, fp) in &hit.literals {
+            if !seen.insert((path_shown.clone(), fp.to_string())) {
+                continue;
+            }
+            let mut f = Finding::new(
+                Code::HardCoded,
+                lit.severity,
+                format!("{place}: {}", lit.message),
+            )
+            .with_fix("the literal stays in every clone of the history: if an app ever ran with it, rotate that app's key");
+            if let Some(p) = &path {
+                f = f.at_target(p.clone());
+            }
+            if let Some(line) = lit.line {
+                f = f.at_line(line);
+            }
+            findings.push(f);
+        }
+    }
+    Ok(History { findings, coverage })
+}
+
+/// Whether every object reachable from a ref is in the store.
+fn connected(root: &Path) -> std::result::Result<(), String> {
+    let child = spawn(
+        root,
+        &["rev-list", "--objects", "--all", "--quiet"],
+        Stdio::null(),
+    )
+    .map_err(|e| e.to_string())?;
+    finish(child, "rev-list")
+}
+
+fn count_refs(root: &Path) -> u64 {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["for-each-ref", "--format=x"])
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| o.stdout.iter().filter(|&&b| b == b'\n').count() as u64)
+        .unwrap_or(0)
+}
+
+/// Starts git with stderr collected (its first lines name a failure).
+fn spawn(root: &Path, args: &[&str], stdin: Stdio) -> Result<Child> {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Failed(format!("cannot run git: {e}")))
+}
+
+/// Waits for git; an error names what it printed.
+fn finish(mut child: Child, what: &str) -> std::result::Result<(), String> {
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.by_ref().take(8192).read_to_string(&mut err);
+        let _ = std::io::copy(&mut e, &mut std::io::sink());
+    }
+    match child.wait() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!(
+            "git {what} failed ({s}): {}",
+            err.lines().next().unwrap_or("no message").trim()
+        )),
+        Err(e) => Err(format!("git {what}: {e}")),
+    }
+}
+
+/// Streams every blob (or, with `since`, those reachable from a ref and not from it) to
+/// `each`, one at a time, in a buffer wiped between blobs.
+fn read_objects(
+    root: &Path,
+    since: Option<&str>,
+    coverage: &mut Coverage,
+    mut each: impl FnMut(&str, &[u8]),
+) -> std::result::Result<(), String> {
+    let mut lister = None;
+    let mut cat = match since {
+        None => spawn(
+            root,
+            &["cat-file", "--batch-all-objects", "--unordered", "--batch"],
+            Stdio::null(),
+        ),
+        Some(rev) => {
+            let not = format!("^{rev}");
+            let mut list = spawn(
+                root,
+                &["rev-list", "--objects", "--all", &not, "--"],
+                Stdio::null(),
+            )
+            .map_err(|e| e.to_string())?;
+            let out = list.stdout.take().expect("piped");
+            let cat = spawn(root, &["cat-file", "--batch"], Stdio::piped());
+            if let Ok(mut cat) = cat {
+                let mut input = cat.stdin.take().expect("piped");
+                // rev-list prints `oid path`; cat-file wants the oid.
+                let feeder = std::thread::spawn(move || {
+                    for line in BufReader::new(out).lines() {
+                        let Ok(line) = line else { break };
+                        let oid = line.split(' ').next().unwrap_or("");
+                        if writeln!(input, "{oid}").is_err() {
+                            break;
+                        }
+                    }
+                });
+                lister = Some((list, feeder));
+                Ok(cat)
+            } else {
+                cat
+            }
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    let stdout = cat.stdout.take().expect("piped");
+    let mut reader = BufReader::with_capacity(1 << 20, stdout);
+    let mut header = Vec::new();
+    let mut buf: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
+    let mut problem = None;
+    loop {
+        header.clear();
+        match reader.read_until(b'\n', &mut header) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                problem = Some(format!("reading git cat-file: {e}"));
+                break;
+            }
+        }
+        let line = String::from_utf8_lossy(&header);
+        let mut parts = line.trim_end().split(' ');
+        let (oid, kind, size) = (parts.next(), parts.next(), parts.next());
+        let (Some(oid), Some(kind)) = (oid, kind) else {
+            continue;
+        };
+        if kind == "missing" || kind == "ambiguous" {
+            problem.get_or_insert(format!("object {oid} is {kind} from the object store"));
+            continue;
+        }
+        let Some(size) = size.and_then(|s| s.parse::<usize>().ok()) else {
+            problem = Some(format!("git cat-file printed an unexpected line for {oid}"));
+            break;
+        };
+        let oid = oid.to_string();
+        if kind == "blob" {
+            buf.clear();
+            buf.reserve(size);
+            if let Err(e) = reader.by_ref().take(size as u64).read_to_end(&mut buf) {
+                problem = Some(format!("reading object {oid}: {e}"));
+                break;
+            }
+            coverage.blobs += 1;
+            coverage.bytes += size as u64;
+            each(&oid, &buf);
+        } else if std::io::copy(&mut reader.by_ref().take(size as u64), &mut std::io::sink())
+            .is_err()
+        {
+            problem = Some(format!("reading object {oid}"));
+            break;
+        }
+        let mut nl = [0u8; 1];
+        if reader.read_exact(&mut nl).is_err() {
+            problem = Some(format!("git cat-file stopped after object {oid}"));
+            break;
+        }
+    }
+    drop(reader);
+    let cat_end = finish(cat, "cat-file");
+    if let Some((list, feeder)) = lister {
+        let _ = feeder.join();
+        finish(list, "rev-list").map_err(|e| with_count(e, coverage))?;
+    }
+    cat_end.map_err(|e| with_count(e, coverage))?;
+    match problem {
+        Some(p) => Err(with_count(p, coverage)),
+        None => Ok(()),
+    }
+}
+
+fn with_count(e: String, c: &Coverage) -> String {
+    format!("{e} (after {} blobs)", c.blobs)
+}
+
+/// Every commit of every ref, newest first, with the blobs it adds or changes against
+/// each parent (merges included) and their paths.
+fn walk_commits(
+    root: &Path,
+    since: Option<&str>,
+    coverage: &mut Coverage,
+    mut each: impl FnMut(&str, &str, &str),
+) -> std::result::Result<(), String> {
+    let not = since.map(|r| format!("^{r}"));
+    let mut args = vec![
+        "log",
+        "--all",
+        "--raw",
+        "-r",
+        "-m",
+        "--no-abbrev",
+        "--no-renames",
+        "--diff-filter=AMT",
+        "--format=commit %H",
+    ];
+    if let Some(n) = &not {
+        args.push(n);
+    }
+    args.push("--");
+    let mut log = spawn(root, &args, Stdio::null()).map_err(|e| e.to_string())?;
+    let out = log.stdout.take().expect("piped");
+    let mut commit = String::new();
+    for line in BufReader::new(out).split(b'\n') {
+        let Ok(line) = line else { break };
+        if let Some(c) = line.strip_prefix(b"commit ") {
+            let c = String::from_utf8_lossy(c);
+            // `-m` prints a merge once per parent: `commit H (from P)`.
+            let c = c.split(' ').next().unwrap_or("").to_string();
+            if c != commit {
+                coverage.commits += 1;
+                commit = c;
+            }
+        } else if line.starts_with(b":") {
+            // `:old_mode new_mode old_oid new_oid status\tpath`
+            let Some(tab) = line.iter().position(|&b| b == b'\t') else {
+                continue;
+            };
+            let meta = String::from_utf8_lossy(&line[..tab]);
+            let path = String::from_utf8_lossy(&line[tab + 1..]);
+            if let Some(new) = meta.split(' ').nth(3) {
+                each(&commit, new, &path);
+            }
+        }
+    }
+    finish(log, "log")
+}
+
+/// A ref whose history holds `commit`, preferring branches, then tags, then the rest.
+fn ref_containing(root: &Path, commit: &str) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["for-each-ref", "--format=%(refname)", "--contains", commit])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let refs: Vec<&str> = text.lines().collect();
+    ["refs/heads/", "refs/tags/", "refs/remotes/", "refs/"]
+        .iter()
+        .find_map(|p| refs.iter().find(|r| r.starts_with(p)))
+        .map(|r| r.to_string())
+}
