@@ -71,8 +71,10 @@ pub enum History<'a> {
 /// Scans the project; findings are sorted by file and line.
 pub fn scan(project: &Project, pepper: &Pepper, history: History<'_>) -> Result<Report> {
     let (mut known, mut findings) = known_keys(project, pepper)?;
-    // Keys too short to search for would match everywhere.
-    known.retain(|k| k.key.char_len() >= MIN_LITERAL);
+    // Keys too short or too guessable to search for would match ordinary text: a target
+    // holding `changethis` does not make every `changethis` in the tree a leak (status
+    // reports the placeholder in the target itself).
+    known.retain(searchable);
     let keys: Vec<_> = known
         .iter()
         .map(|k| (k.key.duplicate(), k.fingerprint.to_string()))
@@ -147,6 +149,21 @@ pub fn scan(project: &Project, pepper: &Pepper, history: History<'_>) -> Result<
     })
 }
 
+/// Whether a known key is distinctive enough that finding it in a file means it leaked.
+fn searchable(k: &Known) -> bool {
+    if k.key.char_len() < MIN_LITERAL {
+        return false;
+    }
+    let value = k.key.expose_secret();
+    let insecure = strength::INSECURE_PREFIXES
+        .iter()
+        .any(|p| value.to_ascii_lowercase().starts_with(p));
+    if !insecure && strength::placeholder(value).is_some() {
+        return false;
+    }
+    strength::analyze(&k.key, &strength::Context::default()).bits >= 30.0
+}
+
 /// Target and fallback files: where keys are meant to be.
 fn target_files(project: &Project) -> BTreeSet<PathBuf> {
     project
@@ -213,57 +230,138 @@ fn walk(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `NAME = "literal"` and `getenv("NAME", "literal")` forms, per line, each with the
-/// literal's fingerprint.
+/// What a literal given to a key name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Literal {
+    /// Looks like a key (or is one a framework generated: `django-insecure-…`).
+    Key,
+    /// A placeholder or dummy committed in place of a key: `changethis`,
+    /// `!!!SET DJANGO_SECRET_KEY!!!`, `<your key here>`, `not needed`. The app may run
+    /// with it.
+    Placeholder,
+}
+
+/// Literals given to key names in `text`, each with the literal's fingerprint: the
+/// `NAME = "literal"` and `getenv("NAME", "literal")` forms, calls spread over several
+/// lines (`env("SECRET_KEY",\n    default="…")`), and in `.env`-style files (`name`
+/// ending in `.env` or starting with `.env`) unquoted values too.
 pub(super) fn hard_coded(
     text: &str,
     shown: &str,
     pepper: &Pepper,
     known: &[Known],
 ) -> Vec<(Finding, Fingerprint)> {
+    let file_name = shown.rsplit('/').next().unwrap_or(shown);
+    let dotenv_file = file_name.starts_with(".env") || file_name.ends_with(".env");
+    // An example file is where a placeholder belongs (a real key in one still counts).
+    let lower_name = file_name.to_ascii_lowercase();
+    let example = ["example", "sample", "template", ".dist"]
+        .iter()
+        .any(|m| lower_name.contains(m));
+    let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let Some(literal) = assigned_literal(line) else {
+    for (i, line) in lines.iter().enumerate() {
+        let found = if dotenv_file {
+            dotenv_literal(line)
+        } else {
+            assigned_literal(line).or_else(|| {
+                // A call left open on this line: its arguments follow on the next ones.
+                let open = line.matches('(').count() > line.matches(')').count();
+                if !open || !names_a_key(line) {
+                    return None;
+                }
+                let mut joined = line.to_string();
+                for next in lines.iter().skip(i + 1).take(4) {
+                    joined.push(' ');
+                    joined.push_str(next.trim());
+                    if joined.matches(')').count() >= joined.matches('(').count() {
+                        break;
+                    }
+                }
+                assigned_literal(&joined)
+            })
+        };
+        let Some((literal, class)) = found else {
             continue;
         };
+        if example && class == Literal::Placeholder {
+            continue;
+        }
         let key = Secret::new(literal);
         // A known key here is already reported by the plain-text search.
         let fp = pepper.fingerprint(&key);
         if known.iter().any(|k| k.fingerprint == fp) {
             continue;
         }
-        let s = strength::analyze(&key, &strength::Context::default());
-        let published = s
-            .findings
-            .iter()
-            .any(|f| matches!(f.code, Code::KnownKey | Code::Placeholder));
-        let severity = if published || s.label == Label::Critical {
-            Severity::Critical
-        } else {
-            Severity::High
-        };
-        out.push((
-            Finding::new(
+        let finding = match class {
+            Literal::Placeholder => Finding::new(
                 Code::HardCoded,
-                severity,
+                Severity::Medium,
                 format!(
-                    "a hard-coded key ({fp}, strength {}{}) in source code",
-                    s.label.as_str(),
-                    if published { ", a published value" } else { "" }
+                    "a placeholder ({fp}) committed as the key: an app started without its \
+                     real key runs with it, and everyone can read it"
                 ),
             )
-            .at_target(shown.to_string())
-            .at_line(i + 1)
-            .with_fix("read the key from the environment only, with no default; then rotate it"),
-            fp,
-        ));
+            .with_fix(
+                "give the name no default: let the app fail to start when the key is not set",
+            ),
+            Literal::Key => {
+                let s = strength::analyze(&key, &strength::Context::default());
+                let published = s
+                    .findings
+                    .iter()
+                    .any(|f| matches!(f.code, Code::KnownKey | Code::Placeholder));
+                let severity = if published || s.label == Label::Critical {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                };
+                Finding::new(
+                    Code::HardCoded,
+                    severity,
+                    format!(
+                        "a hard-coded key ({fp}, strength {}{}) in source code",
+                        s.label.as_str(),
+                        if published { ", a published value" } else { "" }
+                    ),
+                )
+                .with_fix("read the key from the environment only, with no default; then rotate it")
+            }
+        };
+        out.push((finding.at_target(shown.to_string()).at_line(i + 1), fp));
     }
     out
 }
 
+fn names_a_key(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    KEY_NAMES.iter().any(|n| lower.contains(n))
+}
+
+/// `NAME=value` in a `.env`-style file: the value, quoted or not, when NAME is a key name.
+fn dotenv_literal(line: &str) -> Option<(String, Literal)> {
+    let line = line.trim_start();
+    let line = line.strip_prefix("export ").unwrap_or(line);
+    let (name, value) = line.split_once('=')?;
+    let name = name.trim().to_ascii_lowercase();
+    if name.starts_with('#') || !KEY_NAMES.iter().any(|n| name.contains(n)) {
+        return None;
+    }
+    let value = value.trim();
+    let value = match value.chars().next() {
+        Some(q @ ('"' | '\'')) => {
+            let body = &value[1..];
+            &body[..body.find(q)?]
+        }
+        // An unquoted value ends at a comment.
+        _ => value.split(" #").next().unwrap_or("").trim(),
+    };
+    classify(value)
+}
+
 /// The string literal a key name is given on this line, if any: the first quoted string
 /// after the name that is not the name itself (`getenv("SECRET_KEY", "x")` gives `x`).
-fn assigned_literal(line: &str) -> Option<String> {
+fn assigned_literal(line: &str) -> Option<(String, Literal)> {
     let lower = line.to_ascii_lowercase();
     let at = KEY_NAMES.iter().filter_map(|n| lower.find(n)).min()?;
     let rest = &line[at..];
@@ -273,7 +371,7 @@ fn assigned_literal(line: &str) -> Option<String> {
     }
     let mut chars = rest.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        if c != '"' && c != '\'' {
+        if c != '"' && c != '\'' && c != '`' {
             continue;
         }
         let body_start = i + 1;
@@ -283,23 +381,55 @@ fn assigned_literal(line: &str) -> Option<String> {
         while chars.peek().is_some_and(|(j, _)| *j <= end) {
             chars.next();
         }
-        let is_name = KEY_NAMES
-            .iter()
-            .any(|n| literal.to_ascii_lowercase().contains(n));
+        // The name itself, quoted (`getenv("SECRET_KEY", …)`), but not a placeholder that
+        // names it (`!!!SET DJANGO_SECRET_KEY!!!`).
+        let is_name = KEY_NAMES.iter().any(|n| {
+            literal
+                .to_ascii_lowercase()
+                .trim_matches(['_', '-'])
+                .ends_with(n)
+        }) && !literal.contains([' ', '!', '<']);
         if is_name {
             continue;
         }
-        let looks_like_reference =
-            literal.starts_with('$') || literal.starts_with('<') || literal.contains("{{");
-        if literal.chars().count() >= MIN_LITERAL
-            && !looks_like_reference
-            && !literal.contains(char::is_whitespace)
-        {
-            return Some(literal.to_string());
-        }
-        return None;
+        return classify(literal);
     }
     None
+}
+
+/// A literal's class, or `None` when it is not a value at all: empty, or a reference the
+/// app resolves at run time (`${VAR}`, `$(cmd)`, `{{ template }}`, `%(name)s`).
+fn classify(literal: &str) -> Option<(String, Literal)> {
+    let t = literal.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let reference = t.starts_with('$')
+        || t.contains("${")
+        || t.contains("$(")
+        || (t.starts_with("{{") && t.ends_with("}}"))
+        || t.starts_with("%(")
+        || t.starts_with("#{");
+    if reference {
+        return None;
+    }
+    let insecure = strength::INSECURE_PREFIXES
+        .iter()
+        .any(|p| t.to_ascii_lowercase().starts_with(p));
+    let dummy = !insecure
+        && (strength::placeholder(t).is_some()
+            || t.chars().count() < MIN_LITERAL
+            || t.contains(char::is_whitespace)
+            || (t.starts_with("!!!") && t.ends_with("!!!"))
+            || t.chars().all(|c| c == t.chars().next().unwrap_or(' ')));
+    Some((
+        literal.to_string(),
+        if dummy {
+            Literal::Placeholder
+        } else {
+            Literal::Key
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -308,30 +438,81 @@ mod tests {
 
     #[test]
     fn assigned_literals_are_found_in_the_usual_forms() {
+        use Literal::{Key, Placeholder};
         let cases = [
-            ("SECRET_KEY = \"abcdefgh1234\"", Some("abcdefgh1234")),
+            ("SECRET_KEY = \"abcdefgh1234\"", Some(("abcdefgh1234", Key))),
             (
                 "SECRET_KEY = os.getenv(\"SECRET_KEY\", \"baguette-metro-2024\")",
-                Some("baguette-metro-2024"),
+                Some(("baguette-metro-2024", Key)),
             ),
             (
                 "app.secret_key = 'flask-dev-key-123'",
-                Some("flask-dev-key-123"),
+                Some(("flask-dev-key-123", Key)),
             ),
-            ("  jwt_secret: \"shhhhhhhhh\",", Some("shhhhhhhhh")),
+            ("  jwt_secret: \"shhhhhhhhh\",", Some(("shhhhhhhhh", Key))),
             (
                 "const secret = process.env.SECRET_KEY || 'fallback-key-1'",
-                Some("fallback-key-1"),
+                Some(("fallback-key-1", Key)),
+            ),
+            (
+                "SECRET_KEY = 'django-insecure-q8#x@v!m2zj0p7y$w3n'",
+                Some(("django-insecure-q8#x@v!m2zj0p7y$w3n", Key)),
             ),
             ("SECRET_KEY = os.environ[\"SECRET_KEY\"]", None),
             ("SECRET_KEY = os.getenv(\"SECRET_KEY\")", None),
             ("SECRET_KEY: \"${SECRET_KEY}\"", None),
+            ("secret_key: \"{{ vault_secret_key }}\"", None),
+            ("SECRET_KEY = \"$(cat /run/secrets/key)\"", None),
+            ("SECRET_KEY = ''", None),
+            ("secret_key: str", None),
             ("# set SECRET_KEY in your .env", None),
-            ("SECRET_KEY = 'short'", None),
+            ("SECRET_KEY = 'short'", Some(("short", Placeholder))),
+            (
+                "SECRET_KEY = 'changethis'",
+                Some(("changethis", Placeholder)),
+            ),
+            (
+                "SECRET_KEY = env('DJANGO_SECRET_KEY', default='!!!SET DJANGO_SECRET_KEY!!!')",
+                Some(("!!!SET DJANGO_SECRET_KEY!!!", Placeholder)),
+            ),
+            (
+                "SECRET_KEY = \"<your key here>\"",
+                Some(("<your key here>", Placeholder)),
+            ),
+            (
+                "secret_key = 'not needed'",
+                Some(("not needed", Placeholder)),
+            ),
             ("print(\"SECRET_KEY not configured\")", None),
         ];
         for (line, want) in cases {
-            assert_eq!(assigned_literal(line).as_deref(), want, "{line}");
+            let got = assigned_literal(line);
+            assert_eq!(got.as_ref().map(|(l, c)| (l.as_str(), *c)), want, "{line}");
         }
+    }
+
+    #[test]
+    fn dotenv_values_are_literals_quoted_or_not() {
+        assert_eq!(
+            dotenv_literal("SECRET_KEY=changethis"),
+            Some(("changethis".into(), Literal::Placeholder))
+        );
+        assert_eq!(
+            dotenv_literal("export SECRET_KEY='Xk9#mQ2$vL7@pR4&zW8!'  # dev"),
+            Some(("Xk9#mQ2$vL7@pR4&zW8!".into(), Literal::Key))
+        );
+        assert_eq!(dotenv_literal("SECRET_KEY="), None);
+        assert_eq!(dotenv_literal("# SECRET_KEY=x"), None);
+        assert_eq!(dotenv_literal("DEBUG=1"), None);
+    }
+
+    #[test]
+    fn calls_over_several_lines_are_joined() {
+        let pepper = Pepper::fixed([7u8; 32]);
+        let text = "SECRET_KEY = env(\n    \"DJANGO_SECRET_KEY\",\n    default=\"Xk9#mQ2$vL7@pR4&zW8!\",\n)\n";
+        let found = hard_coded(text, "config/settings/base.py", &pepper, &[]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.line, Some(1));
+        assert_eq!(found[0].0.severity, Severity::High);
     }
 }

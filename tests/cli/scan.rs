@@ -309,3 +309,53 @@ fn history_with_a_missing_object_fails_and_says_what_was_covered() {
     assert!(err.contains("not fully searched"), "{err}");
     assert!(err.contains("git"), "{err}");
 }
+
+/// Placeholders are told from keys, and a placeholder in a target is not a leak wherever
+/// the word appears.
+#[test]
+fn placeholders_are_medium_examples_hold_them_and_words_are_not_leaks() {
+    let sb = Sandbox::new();
+    // The target itself holds a placeholder; the word is all over the tree.
+    sb.write(".env", "SECRET_KEY=changethis\n");
+    sb.write(
+        "docs/release.md",
+        "We replaced changethis with a real key.\n",
+    );
+    sb.write(
+        "app/check.py",
+        "if key == \"changethis\":\n    raise SystemExit(1)\n",
+    );
+    sb.write(".env.example", "SECRET_KEY=changethis\n");
+    sb.write("deploy/.env.ci", "SECRET_KEY=!!!SET SECRET_KEY!!!\n");
+    sb.write(
+        "config/settings.py",
+        "SECRET_KEY = env(\n    \"DJANGO_SECRET_KEY\",\n    default=\"Xk9#mQ2$vL7@pR4&zW8!qT5^\",\n)\nJWT_SECRET = '<your key here>'\n",
+    );
+    let (_, v) = scan(&sb, &[]);
+    let f = found(&v);
+    assert!(
+        !f.iter()
+            .any(|(c, t, _)| c == "KW202" && (t == "docs/release.md" || t == "app/check.py")),
+        "a placeholder word is not a leaked key: {f:?}"
+    );
+    assert!(!f.iter().any(|(_, t, _)| t == ".env.example"), "{f:?}");
+    let sev = |t: &str, line: u64| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["target"] == t && x["line"] == line && x["code"] == "KW201")
+            .map(|x| x["severity"].as_str().unwrap().to_string())
+    };
+    assert_eq!(sev("deploy/.env.ci", 1).as_deref(), Some("medium"), "{f:?}");
+    assert_eq!(
+        sev("config/settings.py", 1).as_deref(),
+        Some("high"),
+        "{f:?}"
+    );
+    assert_eq!(
+        sev("config/settings.py", 5).as_deref(),
+        Some("medium"),
+        "{f:?}"
+    );
+}

@@ -60,6 +60,7 @@ use serde::Serialize;
 use std::fmt;
 use zeroize::Zeroizing;
 
+pub use known::{INSECURE_PREFIXES, placeholder};
 pub use words::TELLING_WORDS;
 
 /// The guide's minimum length, in characters.
