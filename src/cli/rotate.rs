@@ -106,6 +106,16 @@ fn run_to_end(
                     "warning: {other} holds the revoked key too: run `keywarden rotate {other}` now\n"
                 ));
             }
+            let has_restart = ctx
+                .project
+                .manifest
+                .environment(env)
+                .is_some_and(|e| e.restart.is_some() || e.verify.is_some());
+            if !ctx.run_commands && has_restart {
+                text.push_str(&format!(
+                    "the app was NOT restarted (--no-restart): it still signs with the old key until you restart it yourself; its restart and verify commands are in keywarden.toml under {env}\n"
+                ));
+            }
             output::emit(&text)?;
             Ok(exit::OK)
         }

@@ -3,7 +3,7 @@
 use super::common;
 use super::input;
 use super::output;
-use crate::error::{Result, exit};
+use crate::error::{Error, Result, exit};
 use crate::ops::apply::{self, NewKey};
 use std::path::Path;
 
@@ -16,7 +16,7 @@ use std::path::Path;
 /// target cannot be written, none is changed. The key is never printed.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  keywarden set staging --generate\n  vault read -field=key secret/app | keywarden set production --stdin"
+    after_help = "Examples:\n  keywarden set staging --generate\n  vault read -field=key secret/app | keywarden set production --stdin --yes"
 )]
 pub struct SetArgs {
     /// The environment (as named in keywarden.toml or by discovery).
@@ -32,6 +32,11 @@ pub struct SetArgs {
     /// records that it was forced).
     #[arg(long, requires = "stdin")]
     allow_weak: bool,
+    /// Do not ask. Without it, replacing production's key asks for its name at a
+    /// terminal, and writing to a file git tracks (the next commit would publish the key)
+    /// asks first; with no terminal to ask at, both are refused.
+    #[arg(long)]
+    yes: bool,
 }
 
 /// Tighten the environment's files to mode 0600 (owner read/write only), as the guide asks.
@@ -57,6 +62,20 @@ pub struct FixArgs {
 
 pub fn run_set(args: SetArgs, project: Option<&Path>) -> Result<u8> {
     let opened = common::open(project)?;
+    let env = apply::environment(&opened.project, &args.env)?;
+    // Asked before the key is read: with --stdin, stdin is the key.
+    input::confirm(&args.env, "replace the key of", args.yes, false)?;
+    let tracked = apply::tracked_by_git(&opened.project, env);
+    if !tracked.is_empty() && !args.yes {
+        let files = tracked.join(", ");
+        let why = format!("git tracks {files}: the next commit would publish the new key");
+        if !input::ask(&format!("{why}. Write it anyway?")) {
+            return Err(Error::Usage(format!(
+                "{why}; nothing changed. Untrack it first (`git rm --cached {}` and add it to .gitignore), or pass --yes to write it anyway",
+                tracked[0]
+            )));
+        }
+    }
     let new = if args.stdin {
         NewKey::Given {
             key: input::read_key()?,

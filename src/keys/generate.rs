@@ -130,7 +130,7 @@ pub enum KeyError {
         "{0} random bytes are too few: use at least 24 bytes (--bytes 64 matches `openssl rand -base64 64`)"
     )]
     TooFewBytes(usize),
-    #[error("a key of {0} is too long: the maximum is {MAX_LENGTH}")]
+    #[error("a key of {0} characters (or bytes) is too long: the maximum is {MAX_LENGTH}")]
     TooLong(usize),
     #[error("unknown charset `{0}`: use one of guide, alnum, hex, base64, base64url")]
     UnknownCharset(String),

@@ -52,6 +52,25 @@ pub fn environment<'a>(project: &'a Project, name: &str) -> Result<&'a Environme
     })
 }
 
+/// The environment's file targets that git tracks: a key written there is published by
+/// the next commit.
+pub fn tracked_by_git(project: &Project, env: &Environment) -> Vec<String> {
+    let files: Vec<PathBuf> = env
+        .targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::File { path, .. } => Some(fsio::normalize(path)),
+            Target::Env { .. } => None,
+        })
+        .collect();
+    let git = crate::scanning::git::GitView::query(&project.root, &files);
+    files
+        .iter()
+        .filter(|f| git.answered() && git.is_tracked(f))
+        .map(|f| f.display().to_string())
+        .collect()
+}
+
 /// The key spec from the manifest's `[defaults]`.
 pub fn default_spec(project: &Project) -> Result<KeySpec> {
     let d = &project.manifest.defaults;

@@ -71,12 +71,21 @@ pub fn discover(root: &Path, env_var: impl Fn(&str) -> Option<OsString>) -> Resu
         );
     }
     for name in sorted_names(root) {
+        // `.env.<env>`, and the local overrides `.env.<env>.local` and `.env.local`
+        // (Next.js, Vite) as files of that environment (`.env.local`: development).
         if let Some(suffix) = name.strip_prefix(".env.")
             && !suffix.is_empty()
-            && !TEMPLATE_SUFFIXES.contains(&suffix.to_ascii_lowercase().as_str())
+            && !suffix
+                .split('.')
+                .any(|part| TEMPLATE_SUFFIXES.contains(&part.to_ascii_lowercase().as_str()))
             && root.join(&name).is_file()
         {
-            add(normalize_env_name(suffix), PathBuf::from(&name));
+            let env = match suffix.strip_suffix(".local") {
+                _ if suffix.eq_ignore_ascii_case("local") => "development",
+                Some(env) if !env.is_empty() => env,
+                _ => suffix,
+            };
+            add(normalize_env_name(env), PathBuf::from(&name));
         }
     }
 
@@ -180,6 +189,31 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn local_overrides_belong_to_their_environment_and_templates_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        for f in [
+            ".env.local",
+            ".env.development.local",
+            ".env.production.local",
+            ".env.production.example",
+        ] {
+            touch(r, f);
+        }
+        let m = discover(r, |_| None).unwrap();
+        assert_eq!(
+            layout(&m),
+            vec![
+                (
+                    "development".into(),
+                    vec![".env.development.local".into(), ".env.local".into()]
+                ),
+                ("production".into(), vec![".env.production.local".into()]),
+            ]
+        );
     }
 
     #[test]

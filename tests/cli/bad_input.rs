@@ -85,7 +85,7 @@ fn a_bad_manifest_names_the_field_line_and_column() {
     for args in [
         &["status"][..],
         &["check"],
-        &["set", "production", "--generate"],
+        &["set", "production", "--generate", "--yes"],
     ] {
         let out = sb.kw().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -272,7 +272,7 @@ fn a_key_with_the_separator_is_refused_where_the_fallback_is_a_list() {
     let with_comma = "Xk3,pQ9mZ2vN8tL1cW6bY3hJ5gF0dS2aE7uI9oK4jM6nB8vC1xZ3lT5rH7qW9eRt";
     let out = sb
         .kw()
-        .args(["set", "production", "--stdin"])
+        .args(["set", "production", "--stdin", "--yes"])
         .write_stdin(with_comma)
         .output()
         .unwrap();
@@ -286,7 +286,7 @@ fn a_key_with_the_separator_is_refused_where_the_fallback_is_a_list() {
     for _ in 0..8 {
         let out = sb
             .kw()
-            .args(["set", "production", "--generate"])
+            .args(["set", "production", "--generate", "--yes"])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
@@ -399,7 +399,7 @@ fn restore_of_a_key_with_the_separator_is_refused_once_the_fallback_is_a_list() 
     let with_comma = "Xk3,pQ9mZ2vN8tL1cW6bY3hJ5gF0dS2aE7uI9oK4jM6nB8vC1xZ3lT5rH7qW9eRt";
     let out = sb
         .kw()
-        .args(["set", "production", "--stdin"])
+        .args(["set", "production", "--stdin", "--yes"])
         .write_stdin(with_comma)
         .output()
         .unwrap();
@@ -407,7 +407,7 @@ fn restore_of_a_key_with_the_separator_is_refused_once_the_fallback_is_a_list() 
     let comma_fp = current_fp(&sb);
     let out = sb
         .kw()
-        .args(["set", "production", "--generate"])
+        .args(["set", "production", "--generate", "--yes"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

@@ -179,7 +179,7 @@ fn a_crash_at_any_point_can_be_rolled_back() {
         // Nothing else may change the key under the journal.
         let out = sb
             .kw()
-            .args(["set", "production", "--generate"])
+            .args(["set", "production", "--generate", "--yes"])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{point}: set refuses");
@@ -402,7 +402,7 @@ fn revoke_flags_every_environment_that_shared_the_key_and_refuses_it_back() {
     // The revoked key cannot come back: not by set, not by restore.
     let out = sb
         .kw()
-        .args(["set", "production", "--stdin"])
+        .args(["set", "production", "--stdin", "--yes"])
         .write_stdin(OLD)
         .output()
         .unwrap();

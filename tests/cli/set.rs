@@ -205,7 +205,7 @@ fn missing_folder_and_unknown_environment() {
     assert!(stderr(&out).contains("deploy/staging"), "{}", stderr(&out));
     let out = sb
         .kw()
-        .args(["set", "prod", "--generate"])
+        .args(["set", "prod", "--generate", "--yes"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -305,4 +305,86 @@ fn a_second_process_is_locked_out_with_exit_3() {
         stderr(&out)
     );
     assert_eq!(sb.read(".env"), "SECRET_KEY=x\n");
+}
+
+/// Production's key is replaced only when confirmed (`--yes` for scripts), and a file git
+/// tracks is written only when asked for: the next commit would publish the key.
+#[test]
+fn production_and_git_tracked_files_need_a_confirmation() {
+    let sb = Sandbox::new();
+    sb.write(
+        "keywarden.toml",
+        "version = 1\n[[environments]]\nname = \"production\"\ntargets = [{ path = \"prod.env\" }]\n\
+         [[environments]]\nname = \"development\"\ntargets = [{ path = \".streamlit/secrets.toml\" }]\n",
+    );
+    sb.write(
+        "prod.env",
+        "SECRET_KEY=old-production-key-0123456789abcdef\n",
+    );
+    sb.write(
+        ".streamlit/secrets.toml",
+        "SECRET_KEY = \"old-dev-key-0123456789abcdefghij\"\n",
+    );
+    let out = sb
+        .kw()
+        .args(["set", "production", "--generate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert_eq!(
+        sb.read("prod.env"),
+        "SECRET_KEY=old-production-key-0123456789abcdef\n"
+    );
+    let out = sb
+        .kw()
+        .args(["set", "production", "--generate", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(
+        sb.read("prod.env"),
+        "SECRET_KEY=old-production-key-0123456789abcdef\n"
+    );
+
+    if !crate::common::require("git", "set into a file git tracks") {
+        return;
+    }
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .current_dir(sb.project.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", ".streamlit/secrets.toml"]);
+    let before = sb.read(".streamlit/secrets.toml");
+    let out = sb
+        .kw()
+        .args(["set", "development", "--generate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("git tracks .streamlit/secrets.toml") && err.contains("git rm --cached"),
+        "{err}"
+    );
+    assert_eq!(
+        sb.read(".streamlit/secrets.toml"),
+        before,
+        "nothing changed"
+    );
+    let out = sb
+        .kw()
+        .args(["set", "development", "--generate", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(sb.read(".streamlit/secrets.toml"), before);
 }

@@ -371,3 +371,42 @@ fn a_git_that_cannot_answer_is_named_not_taken_for_clean() {
         stderr(&out)
     );
 }
+
+/// Targets that disagree still have an age: the oldest key the environment serves. And
+/// where the app has restart/verify commands, the fix for an old or weak key is a rotation
+/// (which restarts it), not a bare write it would never load.
+#[test]
+fn drift_keeps_the_age_and_the_fix_is_a_rotation_where_the_app_restarts() {
+    let sb = Sandbox::new();
+    sb.write(
+        "keywarden.toml",
+        "version = 1\n[[environments]]\nname = \"staging\"\nrotate_every_days = 90\n\
+         restart = \"true\"\ntargets = [{ path = \"a.env\" }, { path = \"b.env\" }]\n",
+    );
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(120 * 86_400);
+    for (f, k) in [
+        ("a.env", "Xk9#mQ2$vL7@pR4&zW8!qT5^aB3*cD6(eF1)"),
+        ("b.env", "Yk9#mQ2$vL7@pR4&zW8!qT5^aB3*cD6(eF2)"),
+    ] {
+        let p = sb.write(f, &format!("SECRET_KEY='{k}'\n"));
+        set_mode(&p, 0o600);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let v = status_json(&sb, &[]);
+    let e = env(&v, "staging");
+    assert!(codes(e).contains(&"KW102".to_string()), "{e}");
+    assert!(e["age_days"].as_i64().unwrap() >= 120, "{e}");
+    assert_eq!(e["age_source"], "mtime");
+    let overdue = e["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KW109")
+        .unwrap_or_else(|| panic!("no KW109: {e}"));
+    assert_eq!(overdue["fix"], "keywarden rotate staging", "{overdue}");
+}

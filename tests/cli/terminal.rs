@@ -64,6 +64,8 @@ fn a_typed_key_is_not_echoed_and_production_asks_for_its_name() {
     sb.write("keywarden.toml", "version = 1\n[[environments]]\nname = \"production\"\ntargets = [{ path = \"prod.env\" }]\n");
     sb.write("prod.env", "SECRET_KEY=old\n");
     let t = Term::start(&sb, "set production --stdin");
+    t.wait_for("type the environment's name to confirm");
+    t.send("production");
     t.wait_for("input hidden");
     t.send(KEY);
     let screen = t.wait_for("EXIT=");

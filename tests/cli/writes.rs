@@ -875,7 +875,7 @@ fn a_fifo_target_is_refused_at_once_by_every_command() {
         &["set", "development", "--generate"],
     ] {
         let what = format!("keywarden {}", args.join(" "));
-        let out = match Proc::spawn(keywarden(&sb, args), &what).finish(5) {
+        let out = match Proc::spawn(keywarden(&sb, args), &what).finish(60) {
             Ok(out) => out,
             Err(e) => {
                 failures.push(e);
@@ -953,7 +953,7 @@ fn a_device_target_is_refused_and_never_replaced() {
         cmd,
         "keywarden status --json (/dev/null and /dev/zero nodes)",
     )
-    .finish_measured(5)
+    .finish_measured(60)
     {
         Err(e) => failures.push(e),
         Ok((out, peak_kib)) => {

@@ -196,7 +196,11 @@ pub fn analyze(key: &Secret, ctx: &Context) -> Strength {
     classes_finding(&chars, est.bits, &mut findings);
     unique_finding(&chars, &est, &mut findings);
     pattern_findings(&est, ctx, &mut findings);
-    low_entropy_finding(&est, &mut findings);
+    // A published key has no entropy left to speak of (its strength reads 0 bits): a
+    // second number for it would contradict the first.
+    if !known {
+        low_entropy_finding(&est, &mut findings);
+    }
 
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
     let bits = if known { 0.0 } else { est.bits.min(BITS_CAP) };

@@ -112,8 +112,8 @@ pub(super) fn target_findings(
                     "committed to git: its key is in the repository's history".to_string(),
                 )
                 .with_fix(format!(
-                    "git rm --cached {label}, add it to .gitignore, and rotate: keywarden set {} --generate (the old key stays in history)",
-                    env.name
+                    "git rm --cached {label}, add it to .gitignore, and replace the key: {} (the old key stays in history)",
+                    renew(env)
                 ))));
             } else if !git.is_ignored(&rel) {
                 out.push(at(Finding::new(

@@ -178,6 +178,18 @@ pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<Proj
     })
 }
 
+/// The command that replaces an environment's key the way its app needs: where the
+/// manifest says how to restart and check the app, a rotation (the app picks the new key
+/// up, the old one stays in the fallback while sessions drain); else a new key written to
+/// every file.
+pub fn renew(env: &Environment) -> String {
+    if env.restart.is_some() || env.verify.is_some() {
+        format!("keywarden rotate {}", env.name)
+    } else {
+        format!("keywarden set {} --generate", env.name)
+    }
+}
+
 /// Reads every target of every environment, spread over the machine's cores.
 fn read_all(
     project: &Project,
@@ -274,8 +286,13 @@ fn env_status(
                     ),
                 )
                 .with_fix(format!(
-                    "write one key to every target: keywarden set {} --generate",
-                    env.name
+                    "write one key to every target: keywarden set {} --generate{}",
+                    env.name,
+                    if env.restart.is_some() {
+                        ", then restart the app (its restart command)"
+                    } else {
+                        ""
+                    }
                 )),
             );
             None
@@ -291,10 +308,7 @@ fn env_status(
             if keys.len() > 1 {
                 f.message = format!("{fp}: {}", f.message);
             }
-            f.fix = Some(format!(
-                "generate a new key: keywarden set {} --generate",
-                env.name
-            ));
+            f.fix = Some(format!("replace it: {}", renew(env)));
             findings.push(f);
         }
         if strength.is_none() {
@@ -319,6 +333,25 @@ fn env_status(
                 .filter_map(|r| r.meta.map(|m| m.mtime))
                 .min()
                 .and_then(|t| Timestamp::from_second(t).ok());
+            match oldest {
+                Some(t) => (Some(t), AgeSource::Mtime),
+                None => (None, AgeSource::Unknown),
+            }
+        }
+        // Drift: the targets disagree, but each key has an age; the environment is as old
+        // as the oldest key it still serves (a recorded time where keywarden wrote it,
+        // else its file's time).
+        (None, None) if !keys.is_empty() => {
+            let recorded = state.environments.get(&env.name);
+            let oldest = reads
+                .iter()
+                .zip(&targets)
+                .filter(|(r, _)| r.key().is_some())
+                .filter_map(|(r, t)| match recorded {
+                    Some(es) if t.fingerprint.as_ref() == Some(&es.fingerprint) => Some(es.created),
+                    _ => r.meta.and_then(|m| Timestamp::from_second(m.mtime).ok()),
+                })
+                .min();
             match oldest {
                 Some(t) => (Some(t), AgeSource::Mtime),
                 None => (None, AgeSource::Unknown),
@@ -355,7 +388,7 @@ fn env_status(
                     -due
                 ),
             )
-            .with_fix(format!("keywarden set {} --generate", env.name)),
+            .with_fix(renew(env)),
         );
     }
     if fingerprint.is_some() && source == AgeSource::Unknown {
@@ -365,10 +398,7 @@ fn env_status(
                 Severity::Low,
                 "the key's age is unknown (it is only in environment variables)",
             )
-            .with_fix(format!(
-                "record a fresh key: keywarden set {} --generate",
-                env.name
-            )),
+            .with_fix(format!("record a fresh key: {}", renew(env))),
         );
     }
     if is_production(&env.name)
