@@ -291,6 +291,35 @@ fn plaintext_backups_are_migrated_by_the_first_locked_command() {
     assert!(!legacy.join("content").exists());
     assert!(legacy.join("content.age").is_file());
     assert_home_clean(&sb, &[A.to_string(), B.to_string(), legacy_key.to_string()]);
+    // The migration is in the audit trail, with how many backups it encrypted: once.
+    let out = sb.kw().args(["audit", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let migrations: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["action"] == "backup.migrate")
+        .map(|e| {
+            (
+                e["result"].as_str().unwrap(),
+                e["detail"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(migrations.len(), 2, "{migrations:?}");
+    assert_eq!(migrations[0].0, "started");
+    assert!(
+        migrations[0].1.contains("1 plaintext backup(s)"),
+        "{migrations:?}"
+    );
+    assert_eq!(migrations[1].0, "ok");
+    assert!(
+        migrations[1]
+            .1
+            .starts_with("1 plaintext backup(s) encrypted"),
+        "{migrations:?}"
+    );
+    let out = sb.kw().args(["audit", "--verify"]).output().unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
 
     // And it restores.
     let out = sb
@@ -305,6 +334,16 @@ fn plaintext_backups_are_migrated_by_the_first_locked_command() {
         stderr(&out)
     );
     assert_eq!(current(&sb), legacy_key);
+    // Later locked commands find nothing to migrate and record nothing.
+    let out = sb.kw().args(["audit", "--json"]).output().unwrap();
+    let events: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["action"] == "backup.migrate")
+            .count(),
+        2
+    );
 }
 
 #[test]
