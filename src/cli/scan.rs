@@ -34,12 +34,19 @@ pub struct Args {
 
 pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     let opened = common::open(project)?;
-    let findings = crate::scanning::scan::scan(&opened.project, &opened.pepper, args.history)?;
+    let scanned = crate::scanning::scan::scan(&opened.project, &opened.pepper, args.history)?;
+    let findings = scanned.findings;
+    if let Some(n) = &scanned.not_searched {
+        eprintln!("keywarden: warning: {}", n.message());
+    }
     if args.sarif {
         let refs: Vec<&Finding> = findings.iter().collect();
         output::print_json(&sarif::report_findings(&refs))?;
     } else if args.json {
-        output::print_json(&serde_json::json!({ "findings": findings }))?;
+        output::print_json(&serde_json::json!({
+            "findings": findings,
+            "not_searched": scanned.not_searched,
+        }))?;
     } else {
         let style = Style::detect();
         let mut text = String::new();

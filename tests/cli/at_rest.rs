@@ -438,3 +438,62 @@ id=$('{bin}' backups --json | grep -B1 '"kind": "file"' | grep '"id"' | head -1 
     assert_eq!(current(&sb), A);
     assert_home_clean(&sb, &[A.to_string()]);
 }
+
+#[test]
+fn scan_says_which_retired_keys_it_did_not_search_for_when_the_identity_is_locked() {
+    let sb = Sandbox::new();
+    project(&sb);
+    set(&sb, B);
+    // A, retired by `set`, is kept only in an encrypted key backup; a note holds it.
+    sb.write("notes.txt", &format!("old key: {A}\n"));
+    let kw202 = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "KW202")
+            .count()
+    };
+
+    // With the passphrase file the identity opens without asking: A is found.
+    let out = sb.kw().args(["scan", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(kw202(&v), 1, "{v}");
+    assert!(v["not_searched"].is_null(), "{v}");
+    assert!(!stderr(&out).contains("not searched"), "{}", stderr(&out));
+
+    // Without it, scan never asks: it leaves A out and says so, in JSON and on stderr.
+    for json in [true, false] {
+        let mut cmd = sb.kw();
+        cmd.env_remove("KEYWARDEN_PASSPHRASE_FILE").arg("scan");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(
+                "1 retired or revoked key(s) kept in encrypted backups were not searched for"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("backup-identity.age"), "{err}");
+        assert!(err.contains("KEYWARDEN_PASSPHRASE_FILE"), "{err}");
+        assert_no_key("scan stdout", &out.stdout, A);
+        assert_no_key("scan stderr", &out.stderr, A);
+        if json {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(kw202(&v), 0, "{v}");
+            assert_eq!(v["not_searched"]["keys"], 1, "{v}");
+            assert!(
+                v["not_searched"]["include"]
+                    .as_str()
+                    .unwrap()
+                    .contains("KEYWARDEN_PASSPHRASE_FILE"),
+                "{v}"
+            );
+        }
+    }
+}
