@@ -312,6 +312,18 @@ impl BackupStore {
         Ok(())
     }
 
+    /// Whether reading the backups `ids` would need a passphrase someone must type: one
+    /// of them is encrypted and was not written by this process, and the identity is a
+    /// passphrase-protected file that is not open, with no `KEYWARDEN_PASSPHRASE_FILE`.
+    pub fn would_ask<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> bool {
+        self.crypt.needs_passphrase()
+            && ids.into_iter().any(|id| {
+                self.folder(id)
+                    .map(|f| f.join(CONTENT))
+                    .is_ok_and(|p| written(&p).is_none() && p.exists())
+            })
+    }
+
     /// Encrypts every backup still in plaintext (written before backups were encrypted):
     /// `content.age` is written whole (temporary file, fsync, link), then `content` is
     /// removed. A run killed in between leaves both; the next run removes the plaintext.
