@@ -8,6 +8,11 @@ use std::ffi::OsString;
 use std::fmt;
 use std::sync::Arc;
 
+/// Where the system logger listens for datagrams (journald and rsyslog both do).
+pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
+/// Another socket for `[audit] syslog = true` (tests, a chroot's logger).
+pub const SYSLOG_SOCKET_ENV: &str = "KEYWARDEN_SYSLOG_SOCKET";
+
 /// Reads an environment variable (the real environment, or a test's).
 pub type EnvVar = dyn Fn(&str) -> Option<OsString> + Send + Sync;
 
@@ -111,6 +116,14 @@ impl Context {
         }
         let uid = crate::sys::uid();
         crate::sys::passwd_name(uid).unwrap_or_else(|| format!("uid:{uid}"))
+    }
+
+    /// The system logger's socket: `$KEYWARDEN_SYSLOG_SOCKET`, else `/dev/log`.
+    pub fn syslog_socket(&self) -> std::path::PathBuf {
+        self.env
+            .var_os(SYSLOG_SOCKET_ENV)
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| DEFAULT_SYSLOG_SOCKET.into(), Into::into)
     }
 
     /// The user and the host name (`unknown` when the system gives none).

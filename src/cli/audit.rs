@@ -6,7 +6,16 @@ use crate::error::{Result, exit};
 
 /// Show the audit trail (who did what, when, to which key — by fingerprint), or check that
 /// no line was changed, removed or reordered.
+///
+/// With `[audit] syslog = true` in keywarden.toml, every event is also sent to the system
+/// log (/dev/log, tag `keywarden`), and an action whose event the system logger does not
+/// take does not happen. `--verify --against FILE` compares the trail with an export of
+/// that copy, which a user cannot rewrite: records cut from the trail, and lines the
+/// system log never received, are reported.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  keywarden audit\n  keywarden audit --verify\n  journalctl -t keywarden -o cat > exported.log && keywarden audit --verify --against exported.log\n  grep keywarden /var/log/auth.log | keywarden audit --verify --against -"
+)]
 pub struct Args {
     /// Check the hash chain; exit 1 at the first line that was changed, removed or reordered.
     #[arg(long)]
@@ -19,6 +28,11 @@ pub struct Args {
     /// Until then every action refuses: the trail fails closed.
     #[arg(long, conflicts_with = "verify")]
     accept: bool,
+    /// With --verify: also compare the trail with FILE, an export of the system log's copy
+    /// (`journalctl -t keywarden -o cat`, or syslog lines; `-` reads stdin). Exit 1 when a
+    /// record is missing from either side.
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    against: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args, project: Option<&std::path::Path>) -> Result<u8> {
@@ -33,11 +47,22 @@ pub fn run(args: Args, project: Option<&std::path::Path>) -> Result<u8> {
     }
     if args.verify {
         let v = log.verify()?;
+        let against = match &args.against {
+            None => None,
+            Some(file) => Some(log.compare_with_system_log(&read_export(file)?)?),
+        };
+        let agrees = against.as_ref().is_none_or(|c| c.agrees());
         if args.json {
             output::print_json(&serde_json::json!({
                 "lines": v.lines,
-                "valid": v.problem.is_none(),
+                "valid": v.problem.is_none() && agrees,
                 "problem": v.problem.as_ref().map(|p| serde_json::json!({"line": p.line, "message": p.message})),
+                "against": against.as_ref().map(|c| serde_json::json!({
+                    "file": args.against.as_ref().map(|f| f.display().to_string()),
+                    "agrees": c.agrees(),
+                    "comparison": c,
+                    "messages": c.mismatches.iter().map(|m| m.message()).collect::<Vec<_>>(),
+                })),
             }))?;
         } else {
             match &v.problem {
@@ -53,8 +78,11 @@ pub fn run(args: Args, project: Option<&std::path::Path>) -> Result<u8> {
                     p.message
                 ))?,
             }
+            if let (Some(c), Some(file)) = (&against, &args.against) {
+                output::emit(&comparison_text(c, file))?;
+            }
         }
-        return Ok(if v.problem.is_none() {
+        return Ok(if v.problem.is_none() && agrees {
             exit::OK
         } else {
             exit::FAILED
@@ -97,4 +125,61 @@ pub fn run(args: Args, project: Option<&std::path::Path>) -> Result<u8> {
     }
     output::emit(&text)?;
     Ok(exit::OK)
+}
+
+/// The export of the system log: a file, or stdin for `-`.
+fn read_export(file: &std::path::Path) -> Result<String> {
+    let bytes = if file == std::path::Path::new("-") {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+            .map_err(|e| crate::error::Error::reading("stdin", "read the system log export", e))?;
+        b
+    } else {
+        std::fs::read(file)
+            .map_err(|e| crate::error::Error::reading(file, "read the system log export", e))?
+    };
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn comparison_text(
+    c: &crate::records::audit::syslog::Comparison,
+    file: &std::path::Path,
+) -> String {
+    let mut text = String::new();
+    let from = c
+        .first_seq
+        .map(|s| format!(", from line {s}"))
+        .unwrap_or_default();
+    if c.agrees() {
+        text.push_str(&format!(
+            "ok: the system log ({}) holds all {} record(s) of this project{from}, and the trail holds them all\n",
+            file.display(),
+            c.system_records
+        ));
+    } else {
+        text.push_str(&format!(
+            "MISMATCH: the trail ({} line(s)) and the system log ({}: {} record(s) of this project{from}) disagree:\n",
+            c.local_lines,
+            file.display(),
+            c.system_records
+        ));
+        if c.system_records == 0 && c.local_lines > 0 {
+            text.push_str("  the export holds no record of this project: is it the right file, and is [audit] syslog on?\n");
+        }
+        for m in &c.mismatches {
+            text.push_str(&format!("  {}\n", m.message()));
+        }
+        for l in &c.unreadable {
+            text.push_str(&format!(
+                "  line {l} of the export carries a keywarden record that cannot be read (damaged or cut short)\n"
+            ));
+        }
+    }
+    if let Some(first) = c.first_seq.filter(|&s| s > 1) {
+        text.push_str(&format!(
+            "  (lines 1–{} were written before the system log's copy begins)\n",
+            first - 1
+        ));
+    }
+    text
 }

@@ -113,6 +113,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         return demo::run(args, cli.clear_after);
     }
     crate::records::crypt::set_prompt(Some(std::sync::Arc::new(passphrase::TerminalPrompt)));
+    // One command is one operation: the backups' identity, once opened, serves all of it
+    // (one question) and is dropped and wiped when it ends.
+    let _identity = crate::records::crypt::hold();
     run_command(command, project).map(Outcome::Exit)
 }
 

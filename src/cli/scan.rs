@@ -47,14 +47,19 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     };
     let report = crate::scanning::scan::scan(&opened.project, &opened.pepper, depth)?;
     let findings = report.findings;
+    if let Some(n) = &report.not_searched {
+        eprintln!("keywarden: warning: {}", n.message());
+    }
     let incomplete = report.history.as_ref().and_then(|c| c.incomplete.clone());
     if args.sarif {
         let refs: Vec<&Finding> = findings.iter().collect();
         output::print_json(&sarif::report_findings(&refs))?;
     } else if args.json {
-        output::print_json(
-            &serde_json::json!({ "findings": findings, "history": report.history }),
-        )?;
+        output::print_json(&serde_json::json!({
+            "findings": findings,
+            "not_searched": report.not_searched,
+            "history": report.history,
+        }))?;
     } else {
         let style = Style::detect();
         let mut text = String::new();

@@ -26,7 +26,11 @@ pub fn known_keys(project: &Project, pepper: &Pepper) -> Result<(Vec<Known>, Vec
 
 /// [`known_keys`]; `backups`: whether to read the key backups (which may ask for the
 /// passphrase of the backup identity).
-fn known(project: &Project, pepper: &Pepper, backups: bool) -> Result<(Vec<Known>, Vec<Finding>)> {
+pub fn known(
+    project: &Project,
+    pepper: &Pepper,
+    backups: bool,
+) -> Result<(Vec<Known>, Vec<Finding>)> {
     let state = project.load_state()?;
     let mut out: Vec<Known> = Vec::new();
     let mut unreadable = Vec::new();

@@ -143,6 +143,7 @@ pub fn discover(root: &Path, env_var: impl Fn(&str) -> Option<OsString>) -> Resu
         defaults,
         environments,
         playbooks: Default::default(),
+        audit: Default::default(),
     })
 }
 

@@ -128,9 +128,15 @@ impl Project {
             .collect()
     }
 
-    /// The project's audit trail.
+    /// The project's audit trail (also sent to the system log with `[audit] syslog`).
     pub fn audit(&self) -> crate::records::audit::AuditLog {
         crate::records::audit::AuditLog::by(&self.state_dir(), &self.root, self.context.actor())
+            .with_syslog(
+                self.manifest
+                    .audit
+                    .syslog
+                    .then(|| self.context.syslog_socket()),
+            )
     }
 
     /// Takes the project's lock; held until the returned guard drops. Holding it, no

@@ -92,6 +92,8 @@ fn forget_written(folder: &Path) {
 pub struct BackupStore {
     dir: PathBuf,
     crypt: Crypt,
+    /// Where a migration is recorded (the project's trail; none for a bare store).
+    audit: Option<crate::records::audit::AuditLog>,
 }
 
 impl BackupStore {
@@ -100,7 +102,10 @@ impl BackupStore {
     pub fn of(project: &crate::project::Project) -> BackupStore {
         let crypt = Crypt::new(project.home.root(), project.context.env.clone())
             .with_team(&project.manifest.defaults.backup_recipients);
-        BackupStore::at(&project.state_dir(), crypt)
+        BackupStore {
+            audit: Some(project.audit()),
+            ..BackupStore::at(&project.state_dir(), crypt)
+        }
     }
 
     /// The store in the state folder `state_dir`, encrypted by `crypt`.
@@ -108,6 +113,7 @@ impl BackupStore {
         BackupStore {
             dir: state_dir.join(BACKUPS_DIR),
             crypt,
+            audit: None,
         }
     }
 
@@ -306,44 +312,113 @@ impl BackupStore {
         Ok(())
     }
 
+    /// Whether reading the backups `ids` would need a passphrase someone must type: one
+    /// of them is encrypted and was not written by this process, and the identity is a
+    /// passphrase-protected file that is not open, with no `KEYWARDEN_PASSPHRASE_FILE`.
+    pub fn would_ask<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> bool {
+        self.crypt.needs_passphrase()
+            && ids.into_iter().any(|id| {
+                self.folder(id)
+                    .map(|f| f.join(CONTENT))
+                    .is_ok_and(|p| written(&p).is_none() && p.exists())
+            })
+    }
+
     /// Encrypts every backup still in plaintext (written before backups were encrypted):
     /// `content.age` is written whole (temporary file, fsync, link), then `content` is
     /// removed. A run killed in between leaves both; the next run removes the plaintext.
     /// Needs only the recipients, so it never asks for a passphrase (except to make the
     /// installation's identity, the first time). Returns how many were encrypted.
+    ///
+    /// Recorded in the project's audit trail (`backup.migrate`): `started` with how many
+    /// backups are in plaintext before the first is touched (no record, no migration),
+    /// then `ok` with how many were encrypted, or `failed` with how far it got.
     pub fn migrate(&self) -> Result<usize> {
+        let plain = self.plaintext()?;
+        if plain.is_empty() {
+            return Ok(0);
+        }
+        let to_encrypt = plain.iter().filter(|(_, sealed)| !sealed).count();
+        if let Some(audit) = &self.audit {
+            audit.append(
+                crate::records::audit::Record::new(
+                    "backup.migrate",
+                    crate::records::audit::Outcome::Started,
+                )
+                .detail(format!(
+                    "{} plaintext backup(s) written before encryption: encrypting {to_encrypt}, \
+                     then removing the plaintext",
+                    plain.len()
+                )),
+            )?;
+        }
         let mut done = 0;
+        let result = plain
+            .iter()
+            .try_for_each(|(folder, sealed)| self.migrate_one(folder, *sealed, &mut done));
+        if let Some(audit) = &self.audit {
+            let (outcome, detail) = match &result {
+                Ok(()) => (
+                    crate::records::audit::Outcome::Ok,
+                    format!(
+                        "{done} plaintext backup(s) encrypted, the plaintext of {} removed",
+                        plain.len()
+                    ),
+                ),
+                Err(_) => (
+                    crate::records::audit::Outcome::Failed,
+                    format!(
+                        "{done} of {to_encrypt} plaintext backup(s) encrypted before an error; \
+                         the next locked command goes on"
+                    ),
+                ),
+            };
+            audit.append(
+                crate::records::audit::Record::new("backup.migrate", outcome).detail(detail),
+            )?;
+        }
+        result.map(|()| done)
+    }
+
+    /// The backup folders holding a plaintext `content`, each with whether its
+    /// `content.age` already exists (a run killed between the two steps).
+    fn plaintext(&self) -> Result<Vec<(PathBuf, bool)>> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::reading(&self.dir, "read the backup folder", e)),
         };
-        for entry in entries.flatten() {
-            let folder = entry.path();
-            let legacy = folder.join(LEGACY_CONTENT);
-            let Ok(meta) = std::fs::symlink_metadata(&legacy) else {
-                continue;
-            };
-            if !meta.is_file() {
-                continue;
-            }
-            let sealed_path = folder.join(CONTENT);
-            if !sealed_path.exists() {
-                let plain = Zeroizing::new(
-                    std::fs::read(&legacy)
-                        .map_err(|e| Error::reading(&legacy, "read the backup", e))?,
-                );
-                let sealed = self.crypt.seal(&plain)?;
-                fsio::create_new_private(&sealed_path, &sealed)?;
-                done += 1;
-            }
-            std::fs::remove_file(&legacy)
-                .map_err(|e| Error::writing(&legacy, "remove the plaintext backup", e))?;
-            std::fs::File::open(&folder)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| Error::writing(&folder, "sync the folder", e))?;
+        let mut out: Vec<(PathBuf, bool)> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|folder| {
+                std::fs::symlink_metadata(folder.join(LEGACY_CONTENT)).is_ok_and(|m| m.is_file())
+            })
+            .map(|folder| {
+                let sealed = folder.join(CONTENT).exists();
+                (folder, sealed)
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    fn migrate_one(&self, folder: &Path, sealed: bool, done: &mut usize) -> Result<()> {
+        let legacy = folder.join(LEGACY_CONTENT);
+        if !sealed {
+            let plain = Zeroizing::new(
+                std::fs::read(&legacy)
+                    .map_err(|e| Error::reading(&legacy, "read the backup", e))?,
+            );
+            let sealed = self.crypt.seal(&plain)?;
+            fsio::create_new_private(&folder.join(CONTENT), &sealed)?;
+            *done += 1;
         }
-        Ok(done)
+        std::fs::remove_file(&legacy)
+            .map_err(|e| Error::writing(&legacy, "remove the plaintext backup", e))?;
+        std::fs::File::open(folder)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::writing(folder, "sync the folder", e))
     }
 
     /// The description of backup `id`.

@@ -18,9 +18,10 @@ use crate::keys::fingerprint::{Fingerprint, Pepper};
 use crate::keys::redact::Needles;
 use crate::keys::secret::Secret;
 use crate::keys::strength::{self, Label};
-use crate::ops::known::{Known, known_keys};
+use crate::ops::known::{Known, known};
 use crate::project::Project;
 use crate::project::manifest::Target;
+use crate::records::backup::{BackupStore, Kind as BackupKind};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -51,10 +52,37 @@ const KEY_NAMES: &[&str] = &[
     "signing_key",
 ];
 
-/// What `scan` found, and with `--history`, how much of the history it read.
+/// What `scan` found, what it could not search for, and with `--history`, how much of
+/// the history it read.
+#[derive(Debug)]
 pub struct Report {
+    /// Sorted by file and line.
     pub findings: Vec<Finding>,
+    /// Keys kept in encrypted backups that were not searched for, if any.
+    pub not_searched: Option<NotSearched>,
     pub history: Option<Coverage>,
+}
+
+/// Retired and revoked keys a scan left out: they are in encrypted backups, and the
+/// backups' identity cannot be opened without asking (a scan never asks).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NotSearched {
+    /// Distinct keys (by fingerprint) kept only in key backups.
+    pub keys: usize,
+    /// Why they were not read.
+    pub why: String,
+    /// How to have them searched for.
+    pub include: String,
+}
+
+impl NotSearched {
+    /// One sentence for stderr.
+    pub fn message(&self) -> String {
+        format!(
+            "{} retired or revoked key(s) kept in encrypted backups were not searched for: {}. To include them: {}",
+            self.keys, self.why, self.include
+        )
+    }
 }
 
 /// How far back to search.
@@ -68,9 +96,47 @@ pub enum History<'a> {
     Since(&'a str),
 }
 
-/// Scans the project; findings are sorted by file and line.
+/// Scans the project; findings are sorted by file and line. Retired and revoked keys are
+/// read from the backups only when their identity opens without asking (already open, in
+/// the OS keyring, or with `KEYWARDEN_PASSPHRASE_FILE`); otherwise they are left out and
+/// [`Report::not_searched`] says so, never silently.
 pub fn scan(project: &Project, pepper: &Pepper, history: History<'_>) -> Result<Report> {
-    let (mut known, mut findings) = known_keys(project, pepper)?;
+    let store = BackupStore::of(project);
+    let crypt = store.crypt();
+    let read_backups = crypt.opens_without_asking();
+    let (mut known, mut findings) = known(project, pepper, read_backups)?;
+    let not_searched = if read_backups {
+        None
+    } else {
+        let mut left_out: Vec<Fingerprint> = Vec::new();
+        for fp in store
+            .list()
+            .into_iter()
+            .filter(|m| m.kind == BackupKind::Key)
+            .filter_map(|m| m.fingerprint)
+        {
+            if !known.iter().any(|k| k.fingerprint == fp) && !left_out.contains(&fp) {
+                left_out.push(fp);
+            }
+        }
+        (!left_out.is_empty()).then(|| {
+            let why = match crypt.place() {
+                crate::records::crypt::identity::Place::File(file) => format!(
+                    "the backups' identity, {}, is locked by a passphrase, and scan never asks for it",
+                    file.display()
+                ),
+                _ => "this installation holds no identity that opens its backups".to_string(),
+            };
+            NotSearched {
+                keys: left_out.len(),
+                why,
+                include: format!(
+                    "set {} to a private file holding the passphrase (or keep the identity in the OS keyring), then run scan again",
+                    crate::records::crypt::PASSPHRASE_FILE_ENV
+                ),
+            }
+        })
+    };
     // Keys too short or too guessable to search for would match ordinary text: a target
     // holding `changethis` does not make every `changethis` in the tree a leak (status
     // reports the placeholder in the target itself).
@@ -145,6 +211,7 @@ pub fn scan(project: &Project, pepper: &Pepper, history: History<'_>) -> Result<
     });
     Ok(Report {
         findings,
+        not_searched,
         history: coverage,
     })
 }

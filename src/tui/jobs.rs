@@ -136,6 +136,19 @@ impl Jobs {
 
     /// Starts `job`; `Err` names the job already running.
     pub fn start(&mut self, job: Job, session: Arc<Session>, now: Instant) -> Result<(), String> {
+        self.start_holding(job, session, now, None)
+    }
+
+    /// Starts `job` with the backups' identity the view unlocked for it (`held`): the
+    /// job keeps it while it runs, and it is dropped and wiped when the job ends. Every
+    /// job is one operation of its own (see [`crate::records::crypt::hold`]).
+    pub fn start_holding(
+        &mut self,
+        job: Job,
+        session: Arc<Session>,
+        now: Instant,
+        held: Option<crate::records::crypt::Held>,
+    ) -> Result<(), String> {
         if let Some(r) = &self.running {
             return Err(format!(
                 "wait a moment: {} is still running",
@@ -147,6 +160,7 @@ impl Jobs {
         std::thread::Builder::new()
             .name("keywarden-job".into())
             .spawn(move || {
+                let _identity = held.unwrap_or_else(crate::records::crypt::hold);
                 let line_tx = tx.clone();
                 let out = move |line: String| {
                     let _ = line_tx.send(JobEvent::Line(line));

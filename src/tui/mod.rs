@@ -28,6 +28,7 @@ pub mod words;
 pub use action::{Action, StepAction};
 pub use app::{App, Focus, Mode, Settings};
 pub use jobs::{Job, JobEvent};
+pub use popup::MAX_PASSPHRASE;
 pub use session::Session;
 pub use theme::Theme;
 

@@ -56,12 +56,13 @@ pub fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
 }
 
 /// `s` cut every `max` columns, keeping every character (spaces included): for keys.
-pub fn chunks(s: &str, max: usize) -> Vec<String> {
+/// The pieces borrow from `s`: cutting a key copies none of it.
+pub fn chunks(s: &str, max: usize) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = s;
     while !rest.is_empty() {
         let cut = cut_at(rest, max.max(1));
-        out.push(rest[..cut].to_string());
+        out.push(&rest[..cut]);
         rest = &rest[cut..];
     }
     out
@@ -157,6 +158,20 @@ mod tests {
         assert_eq!(wrap("  • a bb", 5), ["  • a", "  bb"]);
         assert_eq!(wrap_hanging("aa bb cc dd", 5, 8), ["aa bb", "cc dd"]);
         assert_eq!(chunks("ab cd e", 3), ["ab ", "cd ", "e"]);
+    }
+
+    #[test]
+    fn chunks_of_a_key_borrow_it_and_copy_nothing() {
+        let key = "Qw7!eR4@tY1#uI8$oP5%aS2^dF9&gH6*";
+        let range = key.as_bytes().as_ptr_range();
+        let pieces = chunks(key, 10);
+        assert_eq!(pieces.concat(), key);
+        for p in pieces {
+            assert!(
+                range.contains(&p.as_ptr()),
+                "a piece that is not a slice of the key"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::action::Action;
 use super::app::{Activity, App, Copied, Focus, Mode, Toast};
 use super::jobs::{Job, JobEvent, JobReport, Next};
-use super::popup::{Confirm, Help, Message, Popup, REVEAL_FOR, Reveal};
+use super::popup::{Confirm, Help, Message, Passphrase, Popup, REVEAL_FOR, Reveal};
 use crate::clipboard::{self, Cleared};
 use crate::ops::apply;
 use crate::ops::current_key::{self, Handout};
@@ -11,6 +11,8 @@ use crate::ops::status::ProjectStatus;
 use crate::project::manifest::Target;
 use crate::project::manifest::is_production;
 use crate::records::audit::{Outcome, Record};
+use crate::records::backup::BackupStore;
+use crate::records::crypt::identity::Place;
 use std::time::Duration;
 
 /// How long a note stays at the bottom of the screen.
@@ -181,6 +183,9 @@ impl App {
     }
 
     fn type_char(&mut self, c: Option<char>) {
+        if let Some(Popup::Passphrase(p)) = &mut self.popup {
+            return p.type_char(c);
+        }
         let field = match &mut self.popup {
             Some(Popup::Confirm(Confirm { typed: Some(t), .. })) => {
                 t.mismatch = false;
@@ -223,6 +228,7 @@ impl App {
                 }
                 self.update((r.then)(text));
             }
+            Some(Popup::Passphrase(p)) => self.unlock(p),
             Some(Popup::Backups(b)) => self.restore_selected(b),
             Some(Popup::Menu(m)) => {
                 if let Some(action) = m.choose() {
@@ -334,9 +340,90 @@ impl App {
         }
     }
 
+    /// Starts `job` — after asking for the backups' passphrase when it reads backups and
+    /// their identity cannot be opened without it.
     pub(crate) fn start(&mut self, job: Job) {
+        if let Some(file) = self.passphrase_needed(&job) {
+            self.popup = Some(Popup::Passphrase(Passphrase::new(file, job)));
+            return;
+        }
         if let Err(e) = self.jobs.start(job, self.session.clone(), self.now) {
             self.toast(e);
+        }
+    }
+
+    /// The identity file to ask the passphrase of, if `job` reads backups and nothing
+    /// else opens it (no keyring, no `KEYWARDEN_PASSPHRASE_FILE`, not open).
+    fn passphrase_needed(&self, job: &Job) -> Option<std::path::PathBuf> {
+        let project = &self.session.project;
+        let store = BackupStore::of(project);
+        let journal = |env: &str| {
+            project
+                .load_state()
+                .ok()
+                .and_then(|mut s| s.rotations.remove(env))
+        };
+        // The backups the job will read. (An incident step reads none: the lost-key
+        // playbook's backup check reads their descriptions, and the restore it points to
+        // asks here like any other.)
+        let ids: Vec<String> = match job {
+            Job::Restore { backup, .. } => vec![backup.clone()],
+            Job::Rollback { env } => journal(env)
+                .map(|j| j.files.into_values().flatten().collect())
+                .unwrap_or_default(),
+            Job::Resume { env } => journal(env)
+                .map(|j| {
+                    let mut ids = vec![j.new_key_backup];
+                    ids.extend(j.old_key_backups.into_values());
+                    ids.extend(j.files.into_values().flatten());
+                    ids
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        if !store.would_ask(&ids) {
+            return None;
+        }
+        match store.crypt().place() {
+            Place::File(file) => Some(file),
+            _ => None,
+        }
+    }
+
+    /// Enter in the passphrase popup: unlock the identity for the job, or say the
+    /// passphrase was wrong and ask again.
+    fn unlock(&mut self, mut p: Passphrase) {
+        if p.is_empty() {
+            p.empty = true;
+            self.popup = Some(Popup::Passphrase(p));
+            return;
+        }
+        // Held from here until the job ends: the identity stays open for it alone.
+        let held = crate::records::crypt::hold();
+        let store = BackupStore::of(&self.session.project);
+        match store.crypt().unlock(p.take()) {
+            Ok(()) => {
+                let job = p.then;
+                if let Err(e) =
+                    self.jobs
+                        .start_holding(job, self.session.clone(), self.now, Some(held))
+                {
+                    self.toast(e);
+                }
+            }
+            Err(e)
+                if e.exit_code() == crate::error::exit::BAD_INPUT
+                    && e.to_string().contains("does not open this identity file") =>
+            {
+                drop(held);
+                p.wrong += 1;
+                p.full = false;
+                self.popup = Some(Popup::Passphrase(p));
+            }
+            Err(e) => {
+                drop(held);
+                self.error("Cannot unlock the backups", super::words::error(&e));
+            }
         }
     }
 

@@ -291,6 +291,35 @@ fn plaintext_backups_are_migrated_by_the_first_locked_command() {
     assert!(!legacy.join("content").exists());
     assert!(legacy.join("content.age").is_file());
     assert_home_clean(&sb, &[A.to_string(), B.to_string(), legacy_key.to_string()]);
+    // The migration is in the audit trail, with how many backups it encrypted: once.
+    let out = sb.kw().args(["audit", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let migrations: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["action"] == "backup.migrate")
+        .map(|e| {
+            (
+                e["result"].as_str().unwrap(),
+                e["detail"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(migrations.len(), 2, "{migrations:?}");
+    assert_eq!(migrations[0].0, "started");
+    assert!(
+        migrations[0].1.contains("1 plaintext backup(s)"),
+        "{migrations:?}"
+    );
+    assert_eq!(migrations[1].0, "ok");
+    assert!(
+        migrations[1]
+            .1
+            .starts_with("1 plaintext backup(s) encrypted"),
+        "{migrations:?}"
+    );
+    let out = sb.kw().args(["audit", "--verify"]).output().unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
 
     // And it restores.
     let out = sb
@@ -305,6 +334,16 @@ fn plaintext_backups_are_migrated_by_the_first_locked_command() {
         stderr(&out)
     );
     assert_eq!(current(&sb), legacy_key);
+    // Later locked commands find nothing to migrate and record nothing.
+    let out = sb.kw().args(["audit", "--json"]).output().unwrap();
+    let events: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["action"] == "backup.migrate")
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -398,4 +437,63 @@ id=$('{bin}' backups --json | grep -B1 '"kind": "file"' | grep '"id"' | head -1 
     // Restored from the keyring-opened identity: the key set replaced is back.
     assert_eq!(current(&sb), A);
     assert_home_clean(&sb, &[A.to_string()]);
+}
+
+#[test]
+fn scan_says_which_retired_keys_it_did_not_search_for_when_the_identity_is_locked() {
+    let sb = Sandbox::new();
+    project(&sb);
+    set(&sb, B);
+    // A, retired by `set`, is kept only in an encrypted key backup; a note holds it.
+    sb.write("notes.txt", &format!("old key: {A}\n"));
+    let kw202 = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "KW202")
+            .count()
+    };
+
+    // With the passphrase file the identity opens without asking: A is found.
+    let out = sb.kw().args(["scan", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(kw202(&v), 1, "{v}");
+    assert!(v["not_searched"].is_null(), "{v}");
+    assert!(!stderr(&out).contains("not searched"), "{}", stderr(&out));
+
+    // Without it, scan never asks: it leaves A out and says so, in JSON and on stderr.
+    for json in [true, false] {
+        let mut cmd = sb.kw();
+        cmd.env_remove("KEYWARDEN_PASSPHRASE_FILE").arg("scan");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(
+                "1 retired or revoked key(s) kept in encrypted backups were not searched for"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("backup-identity.age"), "{err}");
+        assert!(err.contains("KEYWARDEN_PASSPHRASE_FILE"), "{err}");
+        assert_no_key("scan stdout", &out.stdout, A);
+        assert_no_key("scan stderr", &out.stderr, A);
+        if json {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(kw202(&v), 0, "{v}");
+            assert_eq!(v["not_searched"]["keys"], 1, "{v}");
+            assert!(
+                v["not_searched"]["include"]
+                    .as_str()
+                    .unwrap()
+                    .contains("KEYWARDEN_PASSPHRASE_FILE"),
+                "{v}"
+            );
+        }
+    }
 }

@@ -20,5 +20,6 @@ mod scan;
 mod secrecy;
 mod set;
 mod status;
+mod syslog;
 mod terminal;
 mod writes;

@@ -13,5 +13,6 @@ mod commands;
 mod flow_screens;
 mod flows;
 mod leaks;
+mod passphrase;
 mod screens;
 mod tmux;

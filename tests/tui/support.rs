@@ -122,6 +122,26 @@ impl Fixture {
         }
     }
 
+    /// The session of a user with no `KEYWARDEN_PASSPHRASE_FILE`: reading a backup needs
+    /// the passphrase typed (the identity must exist already: make it with a session
+    /// from [`Fixture::session`] first).
+    pub fn session_asking(&self) -> Session {
+        let home = Home::at(self.home.path().to_path_buf());
+        let env = Env::from_fn(|n| match n {
+            "KEYWARDEN_KEYRING" => Some("off".into()),
+            _ => None,
+        });
+        Session {
+            pepper: Pepper::load_or_create(&home).unwrap(),
+            project: Project::open(
+                Some(&self.root),
+                home,
+                Context::new(env, Clock::Fixed(now())),
+            )
+            .unwrap(),
+        }
+    }
+
     pub fn app_with(&self, theme: Theme) -> App {
         App::new(
             self.session(),

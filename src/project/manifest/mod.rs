@@ -51,6 +51,8 @@
 //!   format. (The same `env` variable may serve several environments: each runs on its own
 //!   host.)
 //! - `logs` are glob patterns, relative to the project root or absolute (`/var/log/...`).
+//! - `[audit]` is optional: `syslog = true` also sends every audit event to the system log
+//!   (see [`crate::records::audit`]); default `false`.
 //!
 //! This file holds the model (environments, targets, defaults, errors); [`parse`] and
 //! [`fields`] read the file, [`write`] writes it for `keywarden init`.
@@ -89,6 +91,17 @@ pub struct Manifest {
     /// `[playbooks]`: incident playbook name -> a TOML file (relative to the project)
     /// that replaces the shipped one.
     pub playbooks: std::collections::BTreeMap<String, PathBuf>,
+    /// `[audit]`: where the audit trail is also sent.
+    pub audit: AuditSettings,
+}
+
+/// `[audit]` in the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// `syslog = true`: every audit event is also sent to the system log (`/dev/log`:
+    /// journald, rsyslog), an append-only copy `audit --verify --against` compares with.
+    /// An event that cannot be sent stops the action, as one that cannot be written does.
+    pub syslog: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,9 @@
 
 use super::*;
 
-pub(super) const ROOT_FIELDS: &[&str] = &["version", "defaults", "environments", "playbooks"];
+pub(super) const ROOT_FIELDS: &[&str] =
+    &["version", "defaults", "environments", "playbooks", "audit"];
+pub(super) const AUDIT_FIELDS: &[&str] = &["syslog"];
 pub(super) const DEFAULTS_FIELDS: &[&str] = &[
     "key",
     "length",
@@ -239,11 +241,22 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+        let mut audit = AuditSettings::default();
+        if let Some(item) = root.get("audit") {
+            let t = self.table(item, "`audit`", "[audit]")?;
+            self.check_fields(t, AUDIT_FIELDS, "in [audit]")?;
+            if let Some(item) = t.get("syslog") {
+                audit.syslog = item
+                    .as_bool()
+                    .ok_or_else(|| self.type_error(item, "syslog", "true or false"))?;
+            }
+        }
         Ok(Manifest {
             version,
             defaults,
             environments,
             playbooks,
+            audit,
         })
     }
 

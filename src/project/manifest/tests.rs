@@ -30,3 +30,25 @@ fn format_inference() {
     assert_eq!(Format::infer(Path::new(".env")), Format::Dotenv);
     assert_eq!(Format::infer(Path::new(".env.production")), Format::Dotenv);
 }
+
+#[test]
+fn the_audit_table_turns_syslog_on_and_round_trips() {
+    let base = "version = 1\n[[environments]]\nname = \"dev\"\ntargets = [{ path = \".env\" }]\n";
+    let path = Path::new(FILE_NAME);
+    assert!(!Manifest::parse(base, path).unwrap().audit.syslog);
+    let on = Manifest::parse(&format!("{base}[audit]\nsyslog = true\n"), path).unwrap();
+    assert!(on.audit.syslog);
+    assert_eq!(Manifest::parse(&on.to_toml(), path).unwrap(), on);
+    let off = Manifest::parse(&format!("{base}[audit]\nsyslog = false\n"), path).unwrap();
+    assert!(!off.audit.syslog);
+
+    let wrong = Manifest::parse(&format!("{base}[audit]\nsyslog = \"yes\"\n"), path).unwrap_err();
+    assert_eq!((wrong.line, wrong.column), (6, 10), "{wrong}");
+    assert!(
+        wrong.message.contains("`syslog` must be true or false"),
+        "{wrong}"
+    );
+    let unknown = Manifest::parse(&format!("{base}[audit]\nsyslg = true\n"), path).unwrap_err();
+    assert_eq!(unknown.line, 6, "{unknown}");
+    assert!(unknown.hint.contains("`syslog`"), "{unknown}");
+}

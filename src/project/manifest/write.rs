@@ -109,6 +109,11 @@ impl Manifest {
             }
             out.push_str("]\n");
         }
+        if self.audit.syslog {
+            out.push_str(
+                "\n[audit]\nsyslog = true  # every audit event also goes to the system log (/dev/log)\n",
+            );
+        }
         if !self.playbooks.is_empty() {
             out.push_str("\n[playbooks]\n");
             for (name, path) in &self.playbooks {

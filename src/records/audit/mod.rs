@@ -42,6 +42,13 @@
 //! human sentence; JSON escaping keeps it on one line. Error messages from parsing never quote
 //! the file's content, only line and column numbers.
 //!
+//! # The system log's copy
+//!
+//! With `[audit] syslog = true` every event is also sent to the system logger
+//! ([`AuditLog::with_syslog`]), and an event it does not take stops the action as one
+//! that cannot be written does; [`AuditLog::compare_with_system_log`] finds what a
+//! consistent rewrite of both local files hides. See [`syslog`].
+//!
 //! This file holds the events and the log (append, read, verify); [`chain`] is the hash
 //! chain and its checks.
 
@@ -56,6 +63,7 @@ use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 mod chain;
+pub mod syslog;
 pub use chain::*;
 
 /// The audit log's file name inside the project's state folder.
@@ -189,7 +197,26 @@ pub enum AuditError {
     /// has looked and accepted it.
     #[error("the audit log {} and its record of its own end ({HEAD_FILE}) disagree: {why}. Nothing is done until this is looked at: {ACCEPT_HINT}", path.display())]
     Disagrees { path: PathBuf, why: String },
+    /// `[audit] syslog = true`, and no system logger takes datagrams at the socket: the
+    /// event was not recorded anywhere.
+    #[error("every audit event also goes to the system log ([audit] syslog = true), and its socket {} cannot be reached: {source}. Nothing was recorded, so nothing is done: {SYSLOG_HINT}", socket.display())]
+    SyslogUnreachable {
+        socket: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The local line was written, and the system logger did not take its copy.
+    #[error("the audit event is line {seq} of {}, but the system log at {} did not take its copy: {source}. Nothing is done (`keywarden audit --verify --against` will show line {seq} missing from the system log): {SYSLOG_HINT}", log.display(), socket.display())]
+    SyslogRefused {
+        socket: PathBuf,
+        log: PathBuf,
+        seq: u64,
+        #[source]
+        source: io::Error,
+    },
 }
+
+const SYSLOG_HINT: &str = "start the system logger that listens there (journald or rsyslog: /dev/log), set KEYWARDEN_SYSLOG_SOCKET to the socket it listens on, or set `syslog = false` under [audit] in keywarden.toml to keep the local trail only";
 
 const ACCEPT_HINT: &str = "`keywarden audit --verify` shows where; `keywarden audit --accept` records what was lost and lets keywarden go on";
 
@@ -201,6 +228,7 @@ impl AuditError {
             AuditError::Unterminated { .. } | AuditError::BadLastLine { .. } => VERIFY_HINT,
             AuditError::BadLine { .. } => "run `keywarden audit --verify`",
             AuditError::Disagrees { .. } => ACCEPT_HINT,
+            AuditError::SyslogUnreachable { .. } | AuditError::SyslogRefused { .. } => SYSLOG_HINT,
         }
     }
 }
@@ -213,6 +241,8 @@ pub struct AuditLog {
     project: String,
     user: String,
     host: String,
+    /// The system logger's socket, when every event is also sent there.
+    syslog: Option<PathBuf>,
 }
 
 impl AuditLog {
@@ -232,7 +262,20 @@ impl AuditLog {
             project: project_root.to_string_lossy().into_owned(),
             user: actor.user,
             host: actor.host,
+            syslog: None,
         }
+    }
+
+    /// Also sends every event to the system logger listening on `socket` (`[audit]
+    /// syslog = true`); `None`: the local trail only. See [`syslog`].
+    pub fn with_syslog(mut self, socket: Option<PathBuf>) -> AuditLog {
+        self.syslog = socket;
+        self
+    }
+
+    /// The system logger's socket events are also sent to, if any.
+    pub fn syslog_socket(&self) -> Option<&Path> {
+        self.syslog.as_deref()
     }
 
     pub fn path(&self) -> &Path {
@@ -294,6 +337,13 @@ impl AuditLog {
         };
         // Fail closed on a log whose end is not the one recorded.
         let lines = self.agreed_lines(len, &prev)?;
+        // And on a system log that cannot take the copy: connected before anything is
+        // written, so an unreachable logger leaves no record anywhere.
+        let sender = self
+            .syslog
+            .as_deref()
+            .map(syslog::Sender::connect)
+            .transpose()?;
 
         let fingerprints = (!record.fingerprints.is_empty()).then_some(record.fingerprints);
         let event = Event {
@@ -328,10 +378,11 @@ impl AuditLog {
             return Err(self.io("write to")(e));
         }
         file.sync_data().map_err(self.io("flush to disk"))?;
+        let hash = sha256_hex(&line[..line.len() - 1]);
         // Best effort: the event is durable, and the announced line is accepted.
         let _ = self.write_head(&Head {
             lines: lines + 1,
-            last: sha256_hex(&line[..line.len() - 1]),
+            last: hash.clone(),
             len: Some(len + line.len() as u64),
             pending: None,
         });
@@ -340,6 +391,9 @@ impl AuditLog {
             File::open(&self.dir)
                 .and_then(|d| d.sync_all())
                 .map_err(self.io("flush the folder of"))?;
+        }
+        if let Some(sender) = sender {
+            sender.send(lines + 1, &hash, &event, &self.path)?;
         }
         Ok(event)
     }
@@ -455,6 +509,13 @@ impl AuditLog {
             v.problem = tail_problem(&bytes, v.lines, &h);
         }
         Ok(v)
+    }
+
+    /// Compares the trail with `export`, an export of the system log (`journalctl -t
+    /// keywarden -o cat`, or syslog file lines): the records missing from either side.
+    pub fn compare_with_system_log(&self, export: &str) -> Result<syslog::Comparison, AuditError> {
+        let bytes = self.read_bytes()?.unwrap_or_default();
+        Ok(syslog::compare(&bytes, &self.project, export))
     }
 
     /// How many lines the log has, if its end (length `len`, last line hashing to

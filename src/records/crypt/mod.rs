@@ -11,7 +11,8 @@
 //! a passphrase (age's scrypt). The passphrase comes from the file named by
 //! `KEYWARDEN_PASSPHRASE_FILE`, else from the face, through the [`Prompt`] it installs
 //! with [`set_prompt`]: the core never reads a terminal. Once opened, the identity stays
-//! in this process's memory (one question per process, however many backups are read).
+//! in memory for the operation under way ([`hold`]: a command, a job of the interactive
+//! view; one question however many backups it reads), then is dropped and wiped.
 
 pub mod identity;
 #[cfg(feature = "keyring")]
@@ -70,18 +71,69 @@ fn prompt() -> Option<Arc<dyn Prompt>> {
     PROMPT.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// Identities opened in this process, by state home.
-static OPENED: Mutex<Vec<(PathBuf, Arc<x25519::Identity>)>> = Mutex::new(Vec::new());
-
-fn opened(home: &Path) -> Option<Arc<x25519::Identity>> {
-    let list = OPENED.lock().unwrap_or_else(|e| e.into_inner());
-    list.iter().find(|(h, _)| h == home).map(|(_, i)| i.clone())
+/// Identities opened for the operations under way, by state home, and how many
+/// operations hold them ([`hold`]). `x25519::Identity` wipes its secret on drop
+/// (x25519-dalek's `StaticSecret` is `ZeroizeOnDrop`): when the last operation ends the
+/// list is emptied and the identity is gone from memory, not kept for the process's life.
+struct Opened {
+    holders: usize,
+    ids: Vec<(PathBuf, Arc<x25519::Identity>)>,
 }
 
+static OPENED: Mutex<Opened> = Mutex::new(Opened {
+    holders: 0,
+    ids: Vec::new(),
+});
+
+fn opened_list() -> std::sync::MutexGuard<'static, Opened> {
+    OPENED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn opened(home: &Path) -> Option<Arc<x25519::Identity>> {
+    let list = opened_list();
+    list.ids
+        .iter()
+        .find(|(h, _)| h == home)
+        .map(|(_, i)| i.clone())
+}
+
+/// Keeps `id` for the operations under way; with none, it is not kept: the caller's
+/// copy is dropped (and wiped) when the caller is done with it.
 fn remember(home: &Path, id: Arc<x25519::Identity>) {
-    let mut list = OPENED.lock().unwrap_or_else(|e| e.into_inner());
-    list.retain(|(h, _)| h != home);
-    list.push((home.to_path_buf(), id));
+    let mut list = opened_list();
+    if list.holders == 0 {
+        return;
+    }
+    list.ids.retain(|(h, _)| h != home);
+    list.ids.push((home.to_path_buf(), id));
+}
+
+/// One operation (a command, a job of the interactive view) during which an identity,
+/// once opened, stays open: its backups are read with one question, however many. When
+/// the last `Held` drops, every opened identity is dropped and wiped.
+#[must_use = "the identity stays open only while this is held"]
+pub struct Held(());
+
+/// Starts an operation: see [`Held`].
+pub fn hold() -> Held {
+    opened_list().holders += 1;
+    Held(())
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut list = opened_list();
+        list.holders = list.holders.saturating_sub(1);
+        if list.holders == 0 {
+            list.ids.clear();
+        }
+    }
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Held")
+    }
 }
 
 /// Parses an age X25519 recipient (`age1…`).
@@ -201,7 +253,8 @@ impl Crypt {
         identity::ensure(self).map(|_| ())
     }
 
-    /// Opens the identity file with `passphrase` and keeps the identity for this process
+    /// Opens the identity file with `passphrase` and keeps the identity for the operation
+    /// under way — the caller holds one ([`hold`]) until the work that needs it is done
     /// (for a face that asks on its own, then tries again). A wrong passphrase is an error
     /// naming the file.
     pub fn unlock(&self, passphrase: Zeroizing<String>) -> Result<()> {
@@ -222,9 +275,21 @@ impl Crypt {
             || self.env.var_os(PASSPHRASE_FILE_ENV).is_some()
     }
 
-    /// Whether this process already holds the opened identity.
+    /// Whether an operation under way holds the opened identity.
     pub fn is_open(&self) -> bool {
         opened(&self.home).is_some()
+    }
+
+    /// Whether reading a backup would need a passphrase someone must type: the identity
+    /// is a passphrase-protected file, not open, and no `KEYWARDEN_PASSPHRASE_FILE` is set.
+    /// A face that asks on its own (the interactive view) asks then, and [`Crypt::unlock`]s.
+    pub fn needs_passphrase(&self) -> bool {
+        matches!(self.place(), identity::Place::File(_))
+            && !self.is_open()
+            && self
+                .env
+                .var_os(PASSPHRASE_FILE_ENV)
+                .is_none_or(|v| v.is_empty())
     }
 
     fn keyring_enabled(&self) -> bool {

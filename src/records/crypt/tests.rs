@@ -13,7 +13,7 @@ fn env_with(pass: Option<&Path>) -> Env {
 }
 
 fn forget(home: &Path) {
-    OPENED.lock().unwrap().retain(|(h, _)| h.as_path() != home);
+    opened_list().ids.retain(|(h, _)| h.as_path() != home);
 }
 
 #[test]
@@ -87,4 +87,46 @@ fn team_recipients_can_open_every_backup() {
 fn debug_shows_no_secret() {
     let c = Crypt::new(Path::new("/h"), Env::from_fn(|_| Some("s3cr3t".into())));
     assert!(!format!("{c:?}").contains("s3cr3t"));
+}
+
+#[test]
+fn an_opened_identity_lives_as_long_as_the_operation_that_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "correct horse\n").unwrap();
+    let c = Crypt::new(&home, env_with(Some(&pass)));
+    let sealed = {
+        let _op = hold();
+        c.seal(b"k").unwrap()
+    };
+    // Outside every operation nothing is kept: opening reads the file each time.
+    assert!(!c.is_open());
+    assert_eq!(&c.open(&sealed, Path::new("x")).unwrap()[..], b"k");
+    assert!(!c.is_open());
+    // Within one, the identity opened once stays open, and is dropped at its end.
+    let outer = hold();
+    c.open(&sealed, Path::new("x")).unwrap();
+    assert!(c.is_open());
+    let inner = hold();
+    drop(inner);
+    assert!(c.is_open(), "another operation still holds it");
+    drop(outer);
+    assert!(!c.is_open());
+
+    // A face that asks on its own: locked without the file, unlocked with the passphrase.
+    let asks = Crypt::new(&home, env_with(None));
+    assert!(asks.needs_passphrase());
+    let op = hold();
+    let wrong = asks
+        .unlock(Zeroizing::new("wrong".to_string()))
+        .unwrap_err();
+    assert_eq!(wrong.exit_code(), crate::error::exit::BAD_INPUT);
+    assert!(asks.needs_passphrase());
+    asks.unlock(Zeroizing::new("correct horse".to_string()))
+        .unwrap();
+    assert!(!asks.needs_passphrase());
+    assert_eq!(&asks.open(&sealed, Path::new("x")).unwrap()[..], b"k");
+    drop(op);
+    assert!(asks.needs_passphrase());
 }

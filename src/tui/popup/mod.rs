@@ -8,6 +8,7 @@ mod help;
 mod input;
 mod menu;
 mod message;
+mod passphrase;
 mod reveal;
 mod unfinished;
 
@@ -18,6 +19,7 @@ pub use help::Help;
 pub use input::Input;
 pub use menu::{Menu, MenuItem};
 pub use message::Message;
+pub use passphrase::{MAX_PASSPHRASE, Passphrase};
 pub use reveal::{REVEAL_FOR, Reveal};
 pub use unfinished::Unfinished;
 
@@ -39,6 +41,7 @@ pub enum Popup {
     Backups(Backups),
     Audit(AuditTrail),
     Menu(Menu),
+    Passphrase(Passphrase),
 }
 
 impl Popup {
@@ -53,6 +56,7 @@ impl Popup {
             Popup::Backups(_) => Scope::Backups,
             Popup::Audit(_) => Scope::Audit,
             Popup::Menu(_) => Scope::Menu,
+            Popup::Passphrase(_) => Scope::Typing,
         }
     }
 
@@ -67,6 +71,7 @@ impl Popup {
             Popup::Backups(p) => p.render(theme, area, buf),
             Popup::Audit(p) => p.render(theme, area, buf),
             Popup::Menu(p) => p.render(theme, area, buf),
+            Popup::Passphrase(p) => p.render(theme, area, buf),
         }
     }
 }

@@ -1,6 +1,17 @@
 //! The one place a key is drawn on screen: shown for a few seconds, then masked again.
 //!
-//! The key stays in a [`Secret`] (wiped on drop) and is exposed only here, at render time.
+//! The key stays in a [`Secret`] (a zeroizing buffer, wiped when the popup closes or its
+//! ten seconds end) and is exposed only here, at render time. Each frame draws it from
+//! that buffer without a copy of its own: the lines are `Span`s borrowing slices of the
+//! secret ([`text::chunks`] cuts without allocating).
+//!
+//! What ratatui copies, which keywarden cannot wipe: rendering writes each character into
+//! a cell of the frame's `Buffer` (a `CompactString` per cell, inline for one character:
+//! no heap allocation, but not zeroized), and ratatui keeps two buffers (this frame and
+//! the last, to send only what changed). Both hold the key's characters while it is shown
+//! and are overwritten by the frames drawn after the popup closes. The bytes then go to
+//! the terminal through crossterm's output buffer (a `Vec` reused from frame to frame),
+//! and the terminal emulator has its own copy of the screen.
 
 use super::super::keys::Scope;
 use super::super::text;
@@ -44,6 +55,7 @@ impl Reveal {
             Line::default(),
         ];
         for chunk in text::chunks(self.key.expose_secret(), text_width) {
+            // Borrowed: the span points into the secret, no String is made.
             lines.push(Line::from(Span::styled(chunk, theme.secret)));
         }
         lines.push(Line::default());
