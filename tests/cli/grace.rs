@@ -473,3 +473,48 @@ fn a_second_rotation_killed_at_any_step_resumes_to_the_whole_list() {
         assert!(env["rotation"].is_null(), "{point}");
     }
 }
+
+/// A key drawn before the fallback was configured may hold `,`: rotating it out would put
+/// it into the list as two bogus keys while status claimed one fallback. The rotation is
+/// refused before anything changes, and says how to rotate without a grace period.
+#[test]
+fn rotating_out_a_key_with_the_separator_is_refused_not_split() {
+    let sb = Sandbox::new();
+    sb.write(
+        "keywarden.toml",
+        "version = 1\n[[environments]]\nname = \"staging\"\ntargets = [{ path = \".env\" }]\n",
+    );
+    sb.write(".env", "DEBUG=1\n");
+    let with_comma = "Aq7#kP2vX9mL4tR8wZ1nB6yC3,uE5oI0sD7fG2hJ4kL9pQ1rT6vW3xY8zA5bN0cM";
+    let out = sb
+        .kw()
+        .args(["set", "staging", "--stdin"])
+        .write_stdin(with_comma)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "no fallback yet: {}", stderr(&out));
+    sb.write(
+        "keywarden.toml",
+        "version = 1\n[[environments]]\nname = \"staging\"\ngrace_days = 7\n\
+         fallback = { path = \".env\", key = \"SECRET_KEY_FALLBACKS\" }\ntargets = [{ path = \".env\" }]\n",
+    );
+    let before = sb.read(".env");
+    let out = sb
+        .kw()
+        .args(["rotate", "staging", "--yes", "--no-restart"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`,`") && err.contains("grace_days = 0"),
+        "{err}"
+    );
+    assert!(!err.contains(with_comma));
+    assert_eq!(sb.read(".env"), before, "nothing changed");
+    assert!(
+        status(&sb)["fallbacks"]
+            .as_array()
+            .is_none_or(|a| a.is_empty())
+    );
+}

@@ -601,6 +601,15 @@ fn fallback_list(
     let this_period = now + SignedDuration::from_hours(24 * i64::from(env.grace_days));
     let mut list: Vec<(Grace, &Secret)> = Vec::new();
     if let (Some(until), [(fp, k)]) = (grace_until, old_keys) {
+        // A key drawn before the fallback was a list may hold its separator: listed, it
+        // would read as two keys, and the sessions it signed would end anyway.
+        if k.expose_secret().contains(FALLBACK_SEPARATOR) {
+            return Err(Error::Usage(format!(
+                "the key {fp} that this rotation retires contains `{FALLBACK_SEPARATOR}`, which separates the old keys in the fallback {}: the frameworks would read it as two keys, so it cannot be kept there for the grace period; nothing changed. To replace it without a grace period (sessions it signed end at once), set `grace_days = 0` for {} in keywarden.toml and rotate again",
+                fallback.label(),
+                env.name
+            )));
+        }
         list.push((
             Grace {
                 fingerprint: fp.clone(),
