@@ -109,10 +109,11 @@ impl Journal {
         }
     }
 
-    /// `production: rotate started 2026-…Z, stopped after step set`.
+    /// `production: rotate … started 2026-…Z, last step done `set``. (The journal cannot
+    /// tell a stopped run from one still going: the lock holder can.)
     pub fn describe(&self) -> String {
         format!(
-            "{}: {} from {} to {} started {}, stopped after step `{}`",
+            "{}: {} from {} to {} started {}, last step done `{}`",
             self.environment,
             self.kind.as_str(),
             crate::keys::fingerprint::list(&self.old),

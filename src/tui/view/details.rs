@@ -238,6 +238,8 @@ fn findings<'a>(env: &'a EnvStatus, theme: &Theme, width: usize) -> Vec<Line<'a>
 fn here(fix: &str) -> Option<&'static str> {
     let command = if fix.contains("keywarden set ") {
         Command::Generate
+    } else if fix.contains("keywarden rotate ") && !fix.contains("--") {
+        Command::Rotate
     } else if fix.contains("keywarden fix ") {
         Command::FixPermissions
     } else {
