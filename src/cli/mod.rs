@@ -4,6 +4,7 @@ mod analyze;
 mod audit;
 mod backups;
 pub mod common;
+mod completions;
 mod copy;
 mod demo;
 mod generate;
@@ -90,6 +91,10 @@ pub enum Command {
     Scan(scan::Args),
     /// Copy an environment's key to the clipboard, cleared after 30 s.
     Copy(copy::Args),
+    /// Print a completion script for bash, zsh, fish, elvish or PowerShell.
+    Completions(completions::Args),
+    /// Print the manual page (roff).
+    Man(completions::ManArgs),
     /// (internal) Serve a key on the clipboard for `copy`; reads it from stdin.
     #[command(hide = true)]
     ClipboardServe(copy::ServeArgs),
@@ -109,8 +114,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         return interactive::prepare(project, cli.clear_after)
             .map(|l| Outcome::Interactive(Box::new(l)));
     };
-    if let Command::Demo(args) = command {
-        return demo::run(args, cli.clear_after);
+    match command {
+        Command::Demo(args) => return demo::run(args, cli.clear_after),
+        // Nothing of the project or the backups: printed from the definitions alone.
+        Command::Completions(args) => return completions::run(args).map(Outcome::Exit),
+        Command::Man(args) => return completions::run_man(args).map(Outcome::Exit),
+        _ => {}
     }
     crate::records::crypt::set_prompt(Some(std::sync::Arc::new(passphrase::TerminalPrompt)));
     // One command is one operation: the backups' identity, once opened, serves all of it
@@ -121,7 +130,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 
 fn run_command(command: Command, project: Option<&std::path::Path>) -> Result<u8> {
     match command {
-        Command::Demo(_) => unreachable!("handled by run"),
+        Command::Demo(_) | Command::Completions(_) | Command::Man(_) => {
+            unreachable!("handled by run")
+        }
         Command::Copy(args) => copy::run(args, project),
         Command::ClipboardServe(args) => copy::run_serve(args),
         Command::Init(args) => init::run(args, project),
