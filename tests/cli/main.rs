@@ -9,6 +9,7 @@ mod analyze;
 mod at_rest;
 mod attack;
 mod bad_input;
+mod crash;
 mod generate;
 mod grace;
 mod hygiene;
