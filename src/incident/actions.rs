@@ -116,6 +116,7 @@ pub fn run_step(
 ) -> Result<StepRun> {
     super::needs_earlier(incident, pb, step)?;
     let run = attempt(action, ctx, incident, progress);
+    rotation::failpoint("incident-step:ran");
     Incidents::new(ctx.project).record(
         incident,
         pb,
@@ -177,10 +178,14 @@ fn rotate_env(
     let audit = ctx.project.audit();
     let rctx = rotation_ctx(ctx, &audit);
     let state = ctx.project.load_state()?;
+    let reason = incident_reason(incident);
     let end = if state.rotations.contains_key(env) {
         rotation::resume(&rctx, env, progress)?
+    } else if let Some(done) = finished_by(ctx, incident, env, kind)? {
+        // This step's rotation finished, but the process ended before the step was
+        // recorded: it is not run a second time (a second new key).
+        return Ok(done);
     } else {
-        let reason = format!("incident {} ({})", incident.id, incident.playbook);
         rotation::start(&rctx, env, kind, Some(reason), None, progress)?
     };
     Ok(match end.summary(env) {
@@ -205,6 +210,64 @@ fn rotate_env(
             "{env}: {step} failed ({why}); run the step again to retry, or `keywarden rotate {env} --rollback`"
         )),
     })
+}
+
+/// The reason an incident's rotations carry in their journal and audit records.
+fn incident_reason(incident: &Incident) -> String {
+    format!("incident {} ({})", incident.id, incident.playbook)
+}
+
+/// The rotation (or revocation) of `env` this incident already finished, from the audit
+/// trail's `KIND.finish` record carrying the incident's reason, as the step reports it.
+fn finished_by(
+    ctx: &StepCtx,
+    incident: &Incident,
+    env: &str,
+    kind: Kind,
+) -> Result<Option<ActionOutcome>> {
+    let reason = incident_reason(incident);
+    let action = format!("{}.finish", kind.as_str());
+    let events = ctx.project.audit().read()?;
+    let Some(e) = events.iter().rev().find(|e| {
+        e.action == action
+            && e.environment.as_deref() == Some(env)
+            && e.detail.as_deref() == Some(reason.as_str())
+    }) else {
+        return Ok(None);
+    };
+    let fps = e.fingerprints.clone().unwrap_or_default();
+    let verb = if kind == Kind::Revoke {
+        "revoked"
+    } else {
+        "rotated"
+    };
+    let old = fps.old.map_or("no key".to_string(), |f| f.to_string());
+    let new = fps.new.map_or("-".to_string(), |f| f.to_string());
+    Ok(Some(ActionOutcome::ok(format!(
+        "{env}: {verb} {old}; now {new} (finished at {})",
+        e.ts.strftime("%Y-%m-%d %H:%M:%S UTC")
+    ))))
+}
+
+/// Environments other than the incident's with a rotation this incident started and did
+/// not finish (a run killed in the middle of revoking them).
+fn unfinished_by(ctx: &StepCtx, incident: &Incident) -> Result<Vec<String>> {
+    let reason = incident_reason(incident);
+    let state = ctx.project.load_state()?;
+    Ok(ctx
+        .project
+        .manifest
+        .environments
+        .iter()
+        .filter(|e| e.name != incident.environment)
+        .filter(|e| {
+            state
+                .rotations
+                .get(&e.name)
+                .is_some_and(|j| j.reason.as_deref() == Some(reason.as_str()))
+        })
+        .map(|e| e.name.clone())
+        .collect())
 }
 
 fn env_status(ctx: &StepCtx, env: &str) -> Result<status::EnvStatus> {
@@ -286,7 +349,24 @@ fn rotate_sharing(
             "the incident names no key: nothing to look for",
         ));
     };
-    let others = holding(ctx, fp, &incident.environment);
+    // Those holding it now, and those whose revocation by this incident a killed run left
+    // unfinished (their files may hold the new key already).
+    let mut others = holding(ctx, fp, &incident.environment);
+    for e in unfinished_by(ctx, incident)? {
+        if !others.contains(&e) {
+            others.push(e);
+        }
+    }
+    // And those this incident revoked already, in a run killed before the step was
+    // recorded: reported as done, not revoked again.
+    for e in &ctx.project.manifest.environments {
+        if e.name != incident.environment
+            && !others.contains(&e.name)
+            && finished_by(ctx, incident, &e.name, Kind::Revoke)?.is_some()
+        {
+            others.push(e.name.clone());
+        }
+    }
     if others.is_empty() {
         return Ok(ActionOutcome::ok(format!(
             "no other environment holds {fp}"
@@ -463,6 +543,7 @@ fn notify(ctx: &StepCtx, incident: &Incident) -> Result<ActionOutcome> {
     crate::fsio::create_private_dir(&dir)?;
     let path = dir.join(format!("{}-notification.md", incident.id));
     crate::fsio::atomic_write(&path, draft.as_bytes(), crate::fsio::PRIVATE_FILE)?;
+    rotation::failpoint("notify:draft");
     let env = ctx.project.manifest.environment(&incident.environment);
     match env.and_then(|e| e.notify.as_deref().map(|c| (c, e.timeout_secs))) {
         Some((cmd, timeout)) => {

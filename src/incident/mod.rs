@@ -12,6 +12,7 @@ pub mod report;
 
 use crate::error::{Error, Result};
 use crate::keys::fingerprint::Fingerprint;
+use crate::ops::rotation::failpoint;
 use crate::project::Project;
 use crate::records::audit::{Outcome, Record};
 use crate::records::store;
@@ -200,6 +201,7 @@ impl<'a> Incidents<'a> {
                 .env(env)
                 .detail(format!("{} ({})", incident.id, pb.name)),
         )?;
+        failpoint("incident-open:audited");
         self.save(&incident)?;
         Ok(incident)
     }
@@ -285,6 +287,7 @@ impl<'a> Incidents<'a> {
             .env(&incident.environment)
             .detail(format!("{} {step_id}: {}", incident.id, status.as_str())),
         )?;
+        failpoint("incident-step:audited");
         let rec = incident
             .steps
             .iter_mut()
@@ -312,6 +315,7 @@ impl<'a> Incidents<'a> {
                     .env(&incident.environment)
                     .detail(incident.id.clone()),
             )?;
+            failpoint("incident-close:audited");
         }
         self.save(incident)
     }

@@ -122,28 +122,46 @@ pub fn run(
                     .env(env_name)
                     .detail(detail.clone()),
             )?;
+            rotation::failpoint("restore:audited");
             let plan = crate::targets::plan_content(&project.root, &real, &meta.target, &content)?;
-            if let Some(cur) = &plan.old {
-                store.save(
-                    env_name,
-                    &meta.target,
-                    &real,
-                    cur,
-                    None,
-                    &format!("restore of {}: file before", meta.id),
-                )?;
+            if plan.changes_anything() {
+                if let Some(cur) = &plan.old {
+                    store.save(
+                        env_name,
+                        &meta.target,
+                        &real,
+                        cur,
+                        None,
+                        &format!("restore of {}: file before", meta.id),
+                    )?;
+                    progress(Progress::Step(format!(
+                        "backed up the current {}",
+                        meta.target
+                    )));
+                }
+                rotation::failpoint("restore:backed-up");
+                plan.commit()?;
+                rotation::failpoint("restore:written");
+                progress(Progress::Step(format!("wrote {}", meta.target)));
+            } else {
                 progress(Progress::Step(format!(
-                    "backed up the current {}",
+                    "{} already holds this backup's content",
                     meta.target
                 )));
             }
-            plan.commit()?;
-            progress(Progress::Step(format!("wrote {}", meta.target)));
-            ctx.audit.append(
-                Record::new("restore", Outcome::Ok)
-                    .env(env_name)
-                    .detail(detail),
-            )?;
+            // The file holds the backup now: a failure from here on must say so.
+            ctx.audit
+                .append(
+                    Record::new("restore", Outcome::Ok)
+                        .env(env_name)
+                        .detail(detail),
+                )
+                .map_err(|e| {
+                    Error::Failed(format!(
+                        "{} was restored from backup {}, but the audit trail could not record it: {e}",
+                        meta.target, meta.id
+                    ))
+                })?;
             Ok(Restored::File {
                 target: meta.target,
             })

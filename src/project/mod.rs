@@ -141,15 +141,29 @@ impl Project {
 
     /// Takes the project's lock; held until the returned guard drops. Holding it, no
     /// other keywarden writes here, so temporary files beside the targets are debris of
-    /// an interrupted run: they are removed (they may hold a key), and each removal is
-    /// recorded in the audit trail. Backups still in plaintext are encrypted.
+    /// an interrupted run: they are removed (they may hold a key), and so are backup
+    /// folders left without their record; each removal is recorded in the audit trail.
+    /// Backups still in plaintext are encrypted.
     pub fn lock(&self) -> Result<ProjectLock> {
         let dir = self.state_dir();
         fsio::create_private_dir(&dir)?;
         let lock = ProjectLock::acquire(&dir.join("lock"))?;
         crate::records::backup::BackupStore::of(self).migrate()?;
         self.remove_leftover_temp_files();
+        self.remove_unfinished_backups();
         Ok(lock)
+    }
+
+    /// Backup folders a killed run left without their record: removed, and recorded.
+    fn remove_unfinished_backups(&self) {
+        for id in crate::records::backup::BackupStore::of(self).remove_unfinished() {
+            let _ = self.audit().append(
+                crate::records::audit::Record::new("cleanup", crate::records::audit::Outcome::Ok)
+                    .detail(format!(
+                        "removed backup folder {id}, left without its record by an interrupted run"
+                    )),
+            );
+        }
     }
 
     fn remove_leftover_temp_files(&self) {

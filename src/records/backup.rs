@@ -208,6 +208,7 @@ impl BackupStore {
                         reason: reason.to_string(),
                     };
                     fsio::create_new_private(&dir.join(CONTENT), &sealed)?;
+                    crate::ops::rotation::failpoint("backup:content");
                     remember_written(dir.join(CONTENT), content);
                     store::create(&KIND, &dir.join("meta.json"), &meta)?;
                     return Ok(id);
@@ -266,6 +267,28 @@ impl BackupStore {
             .collect();
         out.sort();
         out
+    }
+
+    /// Removes the backup folders a killed run left without their record (`meta.json`
+    /// missing: the run died between creating the folder and linking the record in place,
+    /// before the change the backup was for). Call it holding the project's lock, under
+    /// which every backup is written. A record that is there but damaged is kept (and
+    /// reported by [`BackupStore::damaged`]). Returns the ids removed.
+    pub fn remove_unfinished(&self) -> Vec<String> {
+        let mut removed = Vec::new();
+        for e in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let folder = e.path();
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            let missing = matches!(
+                std::fs::symlink_metadata(folder.join("meta.json")),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound
+            );
+            if is_dir && missing && std::fs::remove_dir_all(&folder).is_ok() {
+                forget_written(&folder);
+                removed.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        removed
     }
 
     /// The folder of backup `id`, for messages.

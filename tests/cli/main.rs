@@ -10,6 +10,7 @@ mod at_rest;
 mod attack;
 mod bad_input;
 mod completions;
+mod crash;
 mod generate;
 mod grace;
 mod hygiene;

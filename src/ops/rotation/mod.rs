@@ -130,15 +130,39 @@ impl<'a> Ctx<'a> {
 }
 
 /// Aborts the process at `name` when `KEYWARDEN_FAILPOINT` says so: how the crash tests
-/// kill keywarden between any two side effects. Compiled out of release builds.
+/// kill keywarden between any two side effects. `NAME` stops at the first pass of that
+/// failpoint, `NAME#N` at its N-th pass (a name a run passes more than once: two
+/// environments revoked by one incident step). With `KEYWARDEN_FAILPOINT_TRACE=FILE`,
+/// every failpoint passed is appended to FILE, one name a line, so a test finds them all
+/// from one run. Compiled out of release builds.
 pub fn failpoint(name: &str) {
     #[cfg(debug_assertions)]
-    if crate::context::Env::process()
-        .var("KEYWARDEN_FAILPOINT")
-        .is_some_and(|v| v == name)
     {
-        eprintln!("keywarden: failpoint {name}: aborting");
-        std::process::abort();
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static PASSES: AtomicUsize = AtomicUsize::new(0);
+        let env = crate::context::Env::process();
+        if let Some(trace) = env.var_os("KEYWARDEN_FAILPOINT_TRACE") {
+            use std::io::Write;
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&trace)
+                .and_then(|mut f| f.write_all(format!("{name}\n").as_bytes()));
+            if let Err(e) = appended {
+                eprintln!("keywarden: failpoint trace: {e}");
+                std::process::abort();
+            }
+        }
+        if let Some(wanted) = env.var("KEYWARDEN_FAILPOINT") {
+            let (at, nth) = match wanted.rsplit_once('#') {
+                Some((at, n)) => (at.to_string(), n.parse::<usize>().unwrap_or(0)),
+                None => (wanted, 1),
+            };
+            if at == name && PASSES.fetch_add(1, Ordering::SeqCst) + 1 == nth {
+                eprintln!("keywarden: failpoint {name}: aborting");
+                std::process::abort();
+            }
+        }
     }
     #[cfg(not(debug_assertions))]
     let _ = name;
@@ -241,6 +265,7 @@ pub fn start(
         rec = rec.detail(r.clone());
     }
     ctx.audit.append(rec)?;
+    failpoint("create:audited");
 
     progress(Progress::Step(format!(
         "create: new key {new}; backing up the old key and every file"
@@ -273,6 +298,7 @@ pub fn start(
         };
         file_backups.insert(label, id);
     }
+    failpoint("create:backed-up");
 
     let grace_until = match (kind, env.grace_days, &env.fallback, old_keys.len()) {
         (Kind::Rotate, days, Some(_), 1) if days > 0 => {
@@ -416,6 +442,7 @@ fn drive(
             if plan.changes_anything() {
                 plan.commit().map_err(|e| journaled(e, &name))?;
             }
+            failpoint(&format!("set:{i}:written"));
             let j = run.journal_mut();
             if !j.written.contains(&label) {
                 j.written.push(label.clone());
@@ -423,6 +450,7 @@ fn drive(
             ctx.save(&run.state)?;
             progress(Progress::Step(format!("set: wrote {label}")));
         }
+        failpoint(&format!("set:{}", groups.len()));
         run.journal_mut().step = Step::Set;
         ctx.audit.append(
             Record::new(format!("{}.set", kind.as_str()), audit::Outcome::Ok)
@@ -430,6 +458,7 @@ fn drive(
                 .new_fp(new_fp.clone())
                 .detail(format!("{} file(s) written", groups.len())),
         )?;
+        failpoint("set:audited");
         ctx.save(&run.state)?;
         failpoint("set");
     }
@@ -471,6 +500,7 @@ fn drive(
                     .new_fp(new_fp.clone())
                     .detail(format!("`{cmd}`: {}", command.summary())),
                 )?;
+                failpoint(&format!("{which}:audited"));
                 let j = run.journal_mut();
                 if which == "restart" {
                     j.restart = Some(command.clone());
@@ -524,6 +554,7 @@ fn finish(
         rec = rec.detail(r.clone());
     }
     ctx.audit.append(rec)?;
+    failpoint("finish:audited");
 
     let now = ctx.project.context.now();
     state.record_key(&name, j.new.clone(), now);
