@@ -350,10 +350,10 @@ fn node_env_file_agrees(node: &Path, dir: &Path, files: &[String], parsed: &[Rea
         let env: Value = serde_json::from_slice(&out.stdout).expect("json");
         let mut got = json_map(&env).unwrap_or_default();
         for k in base.as_object().unwrap().keys() {
-            if let Some(want) = parsed[i].as_ref() {
-                if !want.contains_key(k) {
-                    got.remove(k);
-                }
+            if let Some(want) = parsed[i].as_ref()
+                && !want.contains_key(k)
+            {
+                got.remove(k);
             }
         }
         assert_eq!(
@@ -416,10 +416,8 @@ fn compose(dir: &Path, files: &[String]) -> Vec<Reading> {
             let bad = left
                 .iter()
                 .position(|&i| err.contains(&format!("{}/{}:", dir.display(), files[i])))
-                .unwrap_or_else(|| {
-                    // Not named (one file left, or another message): read one by one.
-                    if left.len() == 1 { 0 } else { usize::MAX }
-                });
+                // Not named (one file left, or another message): split the group.
+                .unwrap_or(if left.len() == 1 { 0 } else { usize::MAX });
             if bad == usize::MAX {
                 let (a, b) = left.split_at(left.len() / 2);
                 for part in [a, b] {
