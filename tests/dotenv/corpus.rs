@@ -654,7 +654,9 @@ fn every_reader_reads_what_set_wrote_into_the_corpus() {
     for d in &disagreeing {
         report.push_str(&format!("  DISAGREEING {d}\n"));
     }
-    eprint!("{report}");
+    // Straight to the process's stderr: libtest captures `eprint!`, and the counts are
+    // the proof, to be seen on a passing run too.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), report.as_bytes());
     // `KW_CORPUS_KEEP=1` keeps the folder of originals (`o<i>.env`) and written files
     // (`w<i>.env`) to look into a disagreement.
     if std::env::var_os("KW_CORPUS_KEEP").is_some() {
