@@ -162,3 +162,242 @@ pub fn python(what: &str) -> Option<&'static Path> {
 pub fn venv_bin(what: &str) -> Option<&'static Path> {
     python(what).and_then(Path::parent)
 }
+
+/// The older python-dotenv releases `tests/requirements-readers.txt` pins, each as
+/// `(version, folder)`: the folder `scripts/test` installs it into
+/// (`target/readers/python-dotenv-X`), read with the test venv's interpreter by putting
+/// the folder first on `sys.path`. `None` after a [`skip`] when one is missing.
+pub fn older_python_dotenvs(what: &str) -> Option<Vec<(String, PathBuf)>> {
+    let text = std::fs::read_to_string(repo().join("tests/requirements-readers.txt"))
+        .expect("tests/requirements-readers.txt");
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for pin in text.lines().filter_map(|l| l.split('#').next()) {
+        let Some((name, version)) = pin.trim().split_once("==") else {
+            continue;
+        };
+        let (name, version) = (name.trim(), version.trim());
+        let dir = repo().join(format!("target/readers/{name}-{version}"));
+        let meta = dir.join(format!("python_dotenv-{version}.dist-info"));
+        if meta.is_dir() && dir.join("dotenv/parser.py").is_file() {
+            out.push((version.to_string(), dir));
+        } else {
+            missing.push(format!("{name}=={version} ({})", dir.display()));
+        }
+    }
+    if !missing.is_empty() {
+        skip(
+            what,
+            &missing.join(", "),
+            "Run scripts/test: it installs tests/requirements-readers.txt into target/readers.",
+        );
+        return None;
+    }
+    assert!(
+        !out.is_empty(),
+        "tests/requirements-readers.txt pins nothing"
+    );
+    Some(out)
+}
+
+/// One file for [`set_each`]: written to a project as `c/<name>`, a target under each of
+/// `names` (a TOML key may be dotted).
+pub struct SetJob {
+    pub name: String,
+    pub format: &'static str,
+    pub content: Vec<u8>,
+    pub names: Vec<String>,
+}
+
+/// What [`set_each`] saw for one file: the exit code and stderr of the `set` that wrote or
+/// refused it, the key it was given, the file's path as keywarden names it (`c/<name>`)
+/// and the file's bytes afterwards.
+pub struct SetOutcome {
+    pub code: Option<i32>,
+    pub stderr: String,
+    pub key: String,
+    pub shown: String,
+    pub after: Vec<u8>,
+}
+
+/// Runs the real binary over every file, in projects of a few dozen files, `shards` at
+/// once. Each project has one environment whose targets are all its files still in play, and `keywarden set ENV
+/// --stdin` is given a fresh key from `key`: it writes every file, or refuses before a
+/// byte changes naming the first file that stops it — that file's outcome is recorded, it
+/// leaves the environment, the files it checked before that one move to the end, and `set`
+/// runs again. A process per refused file and one for all the written ones keeps the count
+/// of (debug-build) processes low.
+pub fn set_each(
+    jobs: &[SetJob],
+    shards: usize,
+    key: &(dyn Fn() -> String + Sync),
+) -> Vec<SetOutcome> {
+    // Projects of a few dozen files: keywarden's work per run grows with the manifest.
+    const PER_PROJECT: usize = 24;
+    let all: Vec<usize> = (0..jobs.len()).collect();
+    let projects: Vec<&[usize]> = all.chunks(PER_PROJECT).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut outcomes: Vec<Option<SetOutcome>> = (0..jobs.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..shards.max(1))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut got = Vec::new();
+                    loop {
+                        let p = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(mine) = projects.get(p) else {
+                            return got;
+                        };
+                        got.extend(run_shard(jobs, mine, key));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, o) in h.join().expect("a shard panicked") {
+                outcomes[i] = Some(o);
+            }
+        }
+    });
+    outcomes.into_iter().map(|o| o.expect("ran")).collect()
+}
+
+fn run_shard(
+    jobs: &[SetJob],
+    mine: &[usize],
+    key: &(dyn Fn() -> String + Sync),
+) -> Vec<(usize, SetOutcome)> {
+    let project = tempfile::tempdir().expect("tempdir");
+    let home = tempfile::tempdir().expect("tempdir");
+    let secrets = tempfile::tempdir().expect("tempdir");
+    let pass = secrets.path().join("passphrase");
+    std::fs::write(&pass, "corpus passphrase, not a key\n").expect("passphrase");
+    let root = project.path();
+    std::fs::create_dir_all(root.join("c")).expect("mkdir");
+    for &i in mine {
+        std::fs::write(root.join("c").join(&jobs[i].name), &jobs[i].content).expect("write");
+    }
+    let mut left: Vec<usize> = mine.to_vec();
+    let mut done: Vec<(usize, Option<i32>, String, String)> = Vec::new();
+    let mut run = 0;
+    while !left.is_empty() {
+        run += 1;
+        let targets: Vec<String> = left
+            .iter()
+            .flat_map(|&i| {
+                let job = &jobs[i];
+                job.names.iter().map(move |n| {
+                    format!(
+                        "  {{ path = \"c/{}\", format = \"{}\", key = '{n}' }},\n",
+                        job.name, job.format
+                    )
+                })
+            })
+            .collect();
+        std::fs::write(
+            root.join("keywarden.toml"),
+            format!(
+                "version = 1\n\n[[environments]]\nname = \"r{run}\"\nrotate_every_days = 0\n\
+                 targets = [\n{}]\n",
+                targets.concat()
+            ),
+        )
+        .expect("manifest");
+        let k = key();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_keywarden"))
+            .args(["set", &format!("r{run}"), "--stdin"])
+            .current_dir(root)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", home.path())
+            .env("KEYWARDEN_HOME", home.path())
+            .env("KEYWARDEN_PASSPHRASE_FILE", &pass)
+            .env("KEYWARDEN_KEYRING", "off")
+            .env("KEYWARDEN_TEST_SCRYPT_LOG_N", "4")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn keywarden");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{k}\n").as_bytes())
+            .expect("key to stdin");
+        let out = child.wait_with_output().expect("keywarden");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let code = out.status.code();
+        // The file the message names first (`c/f1.env` is no prefix of `c/f12.env`).
+        let named = left
+            .iter()
+            .enumerate()
+            .filter_map(|(j, &i)| {
+                let shown = format!("c/{}", jobs[i].name);
+                stderr
+                    .match_indices(&shown)
+                    .find(|(at, _)| {
+                        !stderr[at + shown.len()..]
+                            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '.')
+                    })
+                    .map(|(at, _)| (at, j))
+            })
+            .min();
+        match (code, named) {
+            (Some(0), _) | (_, None) => {
+                done.extend(left.drain(..).map(|i| (i, code, stderr.clone(), k.clone())));
+            }
+            (_, Some((_, j))) => {
+                let i = left.remove(j);
+                done.push((i, code, stderr, k));
+                // The files before it passed every check: they go last, so the next run
+                // reaches the untried ones first (keywarden checks targets in order).
+                left.rotate_left(j);
+            }
+        }
+    }
+    done.into_iter()
+        .map(|(i, code, stderr, key)| {
+            let name = &jobs[i].name;
+            let outcome = SetOutcome {
+                code,
+                stderr,
+                key,
+                shown: format!("c/{name}"),
+                after: std::fs::read(root.join("c").join(name)).unwrap_or_default(),
+            };
+            (i, outcome)
+        })
+        .collect()
+}
+
+/// Whether `stderr` is a refusal that names the file and a line: `c/f.env:3:` or
+/// `c/f.env … line 3`.
+pub fn names_file_and_line(stderr: &str, shown: &str) -> bool {
+    stderr.match_indices(shown).any(|(at, _)| {
+        let rest = &stderr[at + shown.len()..];
+        let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).count() > 0;
+        rest.strip_prefix(':').is_some_and(digits)
+            || rest
+                .split('\n')
+                .next()
+                .is_some_and(|l| l.match_indices("line ").any(|(j, _)| digits(&l[j + 5..])))
+    })
+}
+
+/// A strong key from keywarden's own generator (the manifest's default: 64 characters of
+/// the guide charset), redrawn until `ok` accepts it, as `set --generate` redraws.
+pub fn strong_key(ok: impl Fn(&str) -> bool) -> String {
+    use keywarden::keys::generate::{Charset, KeySpec, generate};
+    let spec = KeySpec::new(Charset::Guide, Some(64), None).expect("spec");
+    loop {
+        let k = generate(&spec)
+            .expect("generate")
+            .expose_secret()
+            .to_string();
+        if ok(&k) {
+            return k;
+        }
+    }
+}

@@ -65,18 +65,34 @@ fn crlf() {
 
 #[test]
 fn bom() {
-    let (old, new) = set("bom.env");
+    // node 20 does not skip a byte-order mark: `\u{feff}# saved…` is no comment for it, and
+    // its name runs on to the next `=`, the key's: refused at line 1, naming node.
+    let old = read("bom.env");
     assert!(old.starts_with('\u{feff}'));
+    let err = DotenvFile::parse(&old)
+        .unwrap()
+        .set("SECRET_KEY", NEW)
+        .unwrap_err();
+    assert_eq!(err.line(), Some(1));
+    assert!(err.to_string().contains("node"), "{err}");
+    // Before an assignment the mark only renames that variable for node (and python-dotenv
+    // 1.0-1.2.2), before and after the edit alike: the key's line is written, the mark kept.
+    let old = old.replacen(
+        "# saved by Notepad with a byte-order mark\n",
+        "DEBUG_BOM=1\n",
+        1,
+    );
+    let new = DotenvFile::parse(&old)
+        .unwrap()
+        .set("SECRET_KEY", NEW)
+        .unwrap();
     let expected = replace_once(
         &old,
         "SECRET_KEY='old-secret-value'\n",
         &format!("SECRET_KEY='{NEW}'\n"),
     );
     assert_eq!(new, expected);
-    assert!(
-        new.as_bytes()
-            .starts_with(b"\xef\xbb\xbf# saved by Notepad")
-    );
+    assert!(new.as_bytes().starts_with(b"\xef\xbb\xbfDEBUG_BOM=1\n"));
 }
 
 #[test]

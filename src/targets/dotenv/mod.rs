@@ -441,7 +441,7 @@ impl DotenvFile {
     /// Returns the new full text with `key` set to `value`.
     ///
     /// Only the winning line of `key` changes: it becomes `KEY='value'`,
-    /// keeping its indentation, `export ` prefix, inline comment (with at
+    /// keeping its indentation, `export ` prefix (with one space after it), inline comment (with at
     /// least one space or tab before the `#`) and line ending. If `key` is
     /// absent, `KEY='value'` is appended with the file's dominant line ending
     /// (after adding a line break if the file did not end with one). Every
@@ -460,8 +460,8 @@ impl DotenvFile {
             Some(e) => {
                 line.push_str(e.indent());
                 if e.export {
-                    line.push_str("export");
-                    line.push_str(e.export_separator());
+                    // One space: node reads `export` and any other gap as part of the name.
+                    line.push_str("export ");
                 }
                 push_assignment(&mut line, key, value);
                 if let Some(c) = &e.comment {

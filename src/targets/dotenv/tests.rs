@@ -181,10 +181,25 @@ fn duplicates_last_wins() {
 
 #[test]
 fn set_preserves_line_shape() {
-    let f = parse("\u{feff}# c\r\n  export  SECRET_KEY=abc # rotated 2024\nX=1");
+    let f = parse("# c\r\n  export  SECRET_KEY=abc # rotated 2024\nX=1");
     assert_eq!(
         f.set("SECRET_KEY", "n3w").unwrap(),
-        "\u{feff}# c\r\n  export  SECRET_KEY='n3w' # rotated 2024\nX=1"
+        "# c\r\n  export SECRET_KEY='n3w' # rotated 2024\nX=1"
+    );
+    // One space after `export`: node 20 reads `export  NAME` as the name ` NAME`.
+    let got: Vec<String> = readers::node::bindings("export  A=1\nexport\tB=2\n")
+        .into_iter()
+        .map(|b| b.key)
+        .collect();
+    assert_eq!(got, [" A", "export\tB"]);
+    // With a byte-order mark before the comment, node reads `\u{feff}# c` as the start of
+    // the next name, the key's (checked against node 20 by tests/dotenv/corpus.rs).
+    assert_eq!(
+        refused_at(
+            "\u{feff}# c\r\n  export  SECRET_KEY=abc # rotated 2024\nX=1",
+            "node"
+        ),
+        1
     );
     // A comment glued to a closing quote gets a space.
     let f = parse("K='a'#c\n");
@@ -196,9 +211,16 @@ fn set_preserves_line_shape() {
     let f = parse("A=1\nK=\"x\ny\"\nB=2\n");
     assert_eq!(f.set("K", "z").unwrap(), "A=1\nK='z'\nB=2\n");
     // Bare key, whitespace around `=`.
+    let f = parse("J = 1\nK\n");
+    assert_eq!(f.set("K", "z").unwrap(), "J = 1\nK='z'\n");
+    assert_eq!(f.set("J", "z").unwrap(), "J='z'\nK\n");
+    // A bare name first: node 20 reads `K\nJ` as one name, so it never reads `J`, and
+    // giving `K` a value would make `J` appear for node.
     let f = parse("K\nJ = 1\n");
-    assert_eq!(f.set("K", "z").unwrap(), "K='z'\nJ = 1\n");
-    assert_eq!(f.set("J", "z").unwrap(), "K\nJ='z'\n");
+    for k in ["J", "K"] {
+        let err = f.set(k, "z").unwrap_err();
+        assert!(err.to_string().contains("node"), "{k}: {err}");
+    }
 }
 
 #[test]
@@ -489,4 +511,104 @@ fn line_endings_to_lf() {
     let g = parse(&lf);
     assert!(g.disagreements("SECRET_KEY").is_empty());
     assert!(g.set("SECRET_KEY", "n3w").is_ok());
+}
+
+// Found by the interop corpus (tests/dotenv/corpus.rs), each checked against the real
+// reader there.
+
+#[test]
+fn node_reads_a_name_without_equals_into_the_next_name() {
+    // node's name runs to the next `=` of the file, across lines: a bare name, an indented
+    // comment or a line of spaces before the key swallows the key's name.
+    assert_eq!(refused_at("DEBUG\nSECRET_KEY='k1'\n", "node"), 1);
+    assert_eq!(refused_at("A=1\n  # c\nSECRET_KEY='k1'\n", "node"), 2);
+    assert_eq!(refused_at("A=1\n   \nSECRET_KEY='k1'\n", "node"), 2);
+    let got: Vec<(String, Option<String>)> = readers::node::bindings("A=1\n  # c\nB=x#y\rz\n")
+        .into_iter()
+        .map(|b| (b.key, b.value))
+        .collect();
+    assert_eq!(got, kv(&[("A", Some("1")), ("# c\nB", Some("x"))]));
+    // A comment in column 1 and blank lines are skipped.
+    assert!(
+        parse("# c\n\nA=1\nSECRET_KEY='k1'\n")
+            .set("SECRET_KEY", "n3w")
+            .is_ok()
+    );
+}
+
+#[test]
+fn appending_after_a_last_line_without_line_break_that_a_reader_reads_as_a_variable() {
+    // node reads a comment on the last line, with no line break, as a name and a value;
+    // appending the key ends that line, and the variable vanishes for node.
+    let err = parse("A=1\n# a=b").set("SECRET_KEY", "n3w").unwrap_err();
+    assert!(err.to_string().contains("node"), "{err}");
+    assert_eq!(err.line(), Some(2));
+    // Docker Compose reads a bare name there as a variable named "".
+    let err = parse("A=1\nno_value").set("SECRET_KEY", "n3w").unwrap_err();
+    assert!(err.to_string().contains("node") || err.to_string().contains("Compose"));
+    assert_eq!(err.line(), Some(2));
+    // With the line break, or with the key already there, every reader agrees.
+    assert!(parse("A=1\n# a=b\n").set("SECRET_KEY", "n3w").is_ok());
+    assert!(
+        parse("A=1\nSECRET_KEY='k1'\n# a=b")
+            .set("SECRET_KEY", "n3w")
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_required_variable_form_stops_compose_and_the_shells() {
+    for text in [
+        "RESULT=${UNSET_VAR:?Test error}\nSECRET_KEY='k1'\n",
+        "SECRET_KEY='k1'\nRESULT=\"${UNSET_VAR?Test error}\"\n",
+    ] {
+        let line = refused_at(text, "Docker Compose");
+        assert_eq!(
+            line,
+            1 + usize::from(text.starts_with("SECRET")),
+            "{text:?}"
+        );
+        assert!(refused_at(text, "bash") > 0 && refused_at(text, "dash") > 0);
+    }
+    // Single-quoted it is text for every reader; `${A:-x}` and `${A:+x}` are no errors.
+    assert!(
+        parse("R='${U:?e}'\nD=${A:-x}\nSECRET_KEY='k1'\n")
+            .set("SECRET_KEY", "n3w")
+            .is_ok()
+    );
+    assert!(readers::requires_variable("${A?}") && readers::requires_variable("x${A_1:?m}"));
+    assert!(
+        !readers::requires_variable("${A:-x}")
+            && !readers::requires_variable("${?}")
+            && !readers::requires_variable("$A?")
+    );
+}
+
+#[test]
+fn an_export_dash_cannot_run_stops_dash() {
+    for text in [
+        "export A =x\nSECRET_KEY='k1'\n",
+        "export a.b=x\nSECRET_KEY='k1'\n",
+        "export A=a b-c\nSECRET_KEY='k1'\n",
+        "SECRET_KEY='k1'\nexport   A  =x\n",
+    ] {
+        refused_at(text, "dash");
+    }
+    assert!(
+        parse("export A=x\nexport B='a b' # c d\nSECRET_KEY='k1'\n")
+            .set("SECRET_KEY", "n3w")
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_pipe_continues_past_comments_and_blank_lines() {
+    // `A=x|`, then a comment: the shells still read the key's line as the pipe's next
+    // command, in a subshell, and never set the key.
+    assert_eq!(
+        refused_at("A=x|\n# it's a comment\nSECRET_KEY='k1'\n", "bash"),
+        1
+    );
+    assert_eq!(refused_at("A=x&&\n\n  \nSECRET_KEY='k1'\n", "dash"), 1);
+    assert_eq!(refused_at("A=x|\n# c\n", "bash"), 1);
 }

@@ -136,6 +136,25 @@ fn merge(mut all: Vec<Disagreement>) -> Vec<Disagreement> {
     out
 }
 
+/// Whether a value's text holds `${NAME?…}` or `${NAME:?…}`: an error in a shell and in
+/// Docker Compose when `NAME` is unset.
+pub(super) fn requires_variable(raw: &str) -> bool {
+    raw.match_indices("${").any(|(at, _)| {
+        let rest = &raw[at + 2..];
+        let name = rest
+            .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+            .unwrap_or(rest.len());
+        name > 0 && (rest[name..].starts_with('?') || rest[name..].starts_with(":?"))
+    })
+}
+
+/// Whether a shell takes `name` as a variable name.
+fn shell_name(name: &str) -> bool {
+    let mut c = name.chars();
+    matches!(c.next(), Some(x) if x == '_' || x.is_ascii_alphabetic())
+        && c.all(|x| x == '_' || x.is_ascii_alphanumeric())
+}
+
 /// 1-based line of byte offset `pos` of `text`, python-dotenv's way (CRLF, LF, lone CR).
 pub(super) fn line_at(text: &str, pos: usize) -> usize {
     let b = &text.as_bytes()[..pos.min(text.len())];
@@ -314,6 +333,36 @@ impl DotenvFile {
                 ));
             }
         }
+        // Lines that stop a reader with an error wherever they are in the file.
+        for x in &self.entries {
+            let raw = &x.raw[x.value_raw.clone()];
+            if x.quote != Quote::Single && requires_variable(raw) {
+                out.push(Disagreement::new(
+                    x.line,
+                    &[Reader::Compose, Reader::Bash, Reader::Dash],
+                    "this line's `${NAME?…}` or `${NAME:?…}` is an error when NAME is unset: \
+                     Docker Compose rejects the file, and bash and dash stop there, so the \
+                     program is never started",
+                    FIX_LINE,
+                ));
+            }
+            if x.export
+                && (x.space_before_eq
+                    || !shell_name(&x.key)
+                    || (x.quote == Quote::None
+                        && raw.split('#').next().is_some_and(|v| v.contains(is_blank))))
+            {
+                out.push(Disagreement::new(
+                    x.line,
+                    &[Reader::Dash],
+                    "this `export` line hands dash a word that is not a variable name (a \
+                     space around `=`, a name a shell does not take, or an unquoted value with \
+                     spaces), and dash stops reading the file with an error there, so the \
+                     program is never started",
+                    FIX_LINE,
+                ));
+            }
+        }
         // node and python-dotenv 1.0-1.2.2, each with its own way of splitting the file.
         let want = e.value.as_deref();
         for (reader, bindings) in [
@@ -340,8 +389,10 @@ impl DotenvFile {
                 .unwrap_or(start);
             let reason = match reader {
                 Reader::Node => {
-                    "node reads a quoted value on this line up to the next same quote of the \
-                     file (it has no escapes), through the key's line"
+                    "node reads this line and the ones after it as one variable, through the \
+                     key's line: its quoted values run to the next same quote of the file (no \
+                     escapes), and its names run across lines to the next `=` (after a line \
+                     without `=`, an indented comment, a line of spaces or a byte-order mark)"
                 }
                 _ => {
                     "python-dotenv 1.0-1.2.2 reads the quoted value on this line past its \
@@ -385,7 +436,6 @@ impl DotenvFile {
         }
         debug_assert_eq!(new.get(key).and_then(|e| e.value.as_deref()), Some(value));
         // Other variables, reader by reader.
-        let reference = |f: &DotenvFile, k: &str| f.get(k).and_then(|e| e.value.clone());
         for (reader, old_b, new_b) in [
             (
                 Reader::Node,
@@ -401,23 +451,61 @@ impl DotenvFile {
             let read = |b: &[Binding], k: &str| {
                 b.iter().rev().find(|x| x.key == k).map(|x| x.value.clone())
             };
-            for b in &new_b {
+            // Every name the reader read, before or after: one that appears, changes or
+            // vanishes is a disagreement.
+            // What a reader read from the key's own line (under any name) is the edit's.
+            let (old_at, new_at) = (
+                self.get(key).map(|e| e.span.start),
+                new.get(key).map(|e| e.span.start),
+            );
+            let others = new_b
+                .iter()
+                .filter(|b| Some(b.start) != new_at)
+                .chain(old_b.iter().filter(|b| Some(b.start) != old_at));
+            for b in others {
                 if b.key == key {
                     continue;
                 }
                 let now = read(&new_b, &b.key);
-                if now != read(&old_b, &b.key) && now != Some(reference(new, &b.key)) {
+                if now != read(&old_b, &b.key) {
+                    // Where it is read now, or (gone) where it was.
+                    let at = match new_b.iter().rev().find(|x| x.key == b.key) {
+                        Some(x) => line_at(&new.text, x.start),
+                        None => line_at(&self.text, b.start),
+                    };
                     return Err(DotenvError::ReadersDisagree {
-                        line: line_at(&new.text, b.start),
+                        line: at,
                         message: format!(
                             "the edit would make {} read the variable on line {} differently",
                             reader.name(),
-                            line_at(&new.text, b.start)
+                            at
                         ),
                         fix: FIX_LINE.to_string(),
                     });
                 }
             }
+        }
+        // Docker Compose reads a name without `=` on the last line, with no line break
+        // after it, as a variable named "" (and drops it once a line follows).
+        let body = &self.text[self.bom_len..];
+        if self.get(key).is_none()
+            && !body.is_empty()
+            && !body.ends_with(['\n', '\r'])
+            && let Some(last) = self.entries.last()
+            && last.value.is_none()
+            && last.span.end == self.text.len()
+        {
+            return Err(DotenvError::ReadersDisagree {
+                line: last.line,
+                message: format!(
+                    "line {} makes Docker Compose read the key differently: it is a name \
+                     without `=` at the end of the file with no line break after it, which \
+                     Docker Compose reads as a variable with no name; appending the key changes \
+                     that",
+                    last.line
+                ),
+                fix: FIX_LINE.to_string(),
+            });
         }
         for dialect in [true, false] {
             let (old_s, new_s) = (

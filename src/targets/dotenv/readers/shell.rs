@@ -116,7 +116,11 @@ pub(crate) fn scan(text: &str, bash: bool) -> Scan {
                     assignments.push((i, first));
                 }
             }
-            carry = None;
+            // After `|`, `&&` or `||`, blank lines and comments are skipped: the command
+            // continues on the next line that has one.
+            let rest_end = text[i..].find('\n').map_or(n, |j| i + j);
+            let rest = text[i..rest_end].trim_start_matches([' ', '\t']);
+            carry = carry.filter(|o| o.what == OP && (rest.is_empty() || rest.starts_with('#')));
             word_start = true;
             if stack.is_empty() {
                 cmd_start = true;
