@@ -176,10 +176,10 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
                     ran.result
                 ))?;
                 output::emit(&next_hint(&incident, &pb))?;
-                return Ok(if ran.status == Status::Done {
-                    exit::OK
-                } else {
+                return Ok(if ran.status == Status::Failed {
                     exit::FAILED
+                } else {
+                    exit::OK
                 });
             }
             let status = if a.done {

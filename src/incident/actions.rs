@@ -21,7 +21,9 @@ use std::time::Duration;
 /// What running a step's action gave.
 #[derive(Debug, Clone)]
 pub struct ActionOutcome {
-    pub ok: bool,
+    /// Done, failed, or pending: the action did its part and the rest is a person's (the
+    /// step stays open until they mark it done).
+    pub status: Status,
     /// One paragraph for the incident record: fingerprints, counts, file:line, never a key.
     pub result: String,
 }
@@ -29,14 +31,21 @@ pub struct ActionOutcome {
 impl ActionOutcome {
     fn ok(result: impl Into<String>) -> Self {
         ActionOutcome {
-            ok: true,
+            status: Status::Done,
             result: result.into(),
         }
     }
 
     fn failed(result: impl Into<String>) -> Self {
         ActionOutcome {
-            ok: false,
+            status: Status::Failed,
+            result: result.into(),
+        }
+    }
+
+    fn left_to_you(result: impl Into<String>) -> Self {
+        ActionOutcome {
+            status: Status::Pending,
             result: result.into(),
         }
     }
@@ -91,7 +100,7 @@ pub fn attempt(
 ) -> StepRun {
     match run(action, ctx, incident, progress) {
         Ok(o) => StepRun {
-            status: if o.ok { Status::Done } else { Status::Failed },
+            status: o.status,
             result: o.result,
             error: None,
         },
@@ -379,11 +388,11 @@ fn rotate_sharing(
             "{env} holds {fp}: revoking it there too"
         )));
         let r = rotate_env(ctx, incident, &env, Kind::Revoke, progress)?;
-        ok &= r.ok;
+        ok &= r.status == Status::Done;
         lines.push(r.result);
     }
     Ok(ActionOutcome {
-        ok,
+        status: if ok { Status::Done } else { Status::Failed },
         result: lines.join("\n"),
     })
 }
@@ -395,6 +404,7 @@ fn restart_all(
 ) -> Result<ActionOutcome> {
     let mut lines = Vec::new();
     let mut ok = true;
+    let mut by_hand = false;
     for name in affected(ctx, incident)? {
         let Some(env) = ctx.project.manifest.environment(&name) else {
             continue;
@@ -421,14 +431,34 @@ fn restart_all(
                 ok &= run.succeeded();
                 lines.push(format!("{name}: `{cmd}` {}", run.summary()));
             }
-            Some(cmd) => lines.push(format!("{name}: `{cmd}` not run (commands disabled)")),
-            None => lines.push(format!(
-                "{name}: no restart command in keywarden.toml: restart it by hand"
-            )),
+            Some(cmd) => {
+                by_hand = true;
+                lines.push(format!(
+                    "{name}: `{cmd}` not run (commands disabled): restart it by hand"
+                ));
+            }
+            None => {
+                by_hand = true;
+                lines.push(format!(
+                    "{name}: no restart command in keywarden.toml: restart it by hand"
+                ));
+            }
         }
     }
+    // An environment nobody restarted keeps the old key in memory: not done until a
+    // person says it is.
+    let status = match (ok, by_hand) {
+        (false, _) => Status::Failed,
+        (true, true) => {
+            lines.push(
+                "not done until those are restarted: mark this step done once they are".into(),
+            );
+            Status::Pending
+        }
+        (true, false) => Status::Done,
+    };
     Ok(ActionOutcome {
-        ok,
+        status,
         result: lines.join("\n"),
     })
 }
@@ -566,8 +596,9 @@ fn notify(ctx: &StepCtx, incident: &Incident) -> Result<ActionOutcome> {
                 ActionOutcome::failed(msg)
             })
         }
-        None => Ok(ActionOutcome::ok(format!(
-            "draft saved to {} (no `notify` command in keywarden.toml: send it to the security team yourself)",
+        // Nobody was told: the step is not done until someone sends the draft.
+        None => Ok(ActionOutcome::left_to_you(format!(
+            "draft saved to {}; nobody was notified (no `notify` command in keywarden.toml): send it to the security team yourself, then mark this step done with a note saying to whom",
             path.display()
         ))),
     }

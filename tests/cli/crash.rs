@@ -681,6 +681,7 @@ const INC: Layout = &[
 const INC_MANIFEST: &str = r#"version = 1
 [[environments]]
 name = "staging"
+restart = "echo restarted staging >> restarts.log"
 targets = [{ path = "staging.env" }, { path = "deploy/staging.env" }]
 [[environments]]
 name = "production"

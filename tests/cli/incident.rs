@@ -104,11 +104,17 @@ fn compromised_key_end_to_end() {
     assert!(out.contains("fresh, strong"), "{out}");
     let out = step(&sb, &id, "update-all", &["--run"]);
     assert!(out.contains("staging: revoked"), "{out}");
+    // The notification waits for the log audit: its draft says what was found.
+    let early = run(&sb, &["resume", &id, "--step", "notify", "--run"]);
+    assert_eq!(early.status.code(), Some(2), "{}", stderr(&early));
     let out = step(&sb, &id, "restart-all", &["--run"]);
     assert!(
         out.contains("production: `echo restarted >> restarts.log` exit 0"),
         "{out}"
     );
+    // Staging has no restart command: nobody restarted it, so the step is not done.
+    assert!(out.contains("restart-all: pending"), "{out}");
+    assert!(out.contains("staging: no restart command"), "{out}");
     let out = step(&sb, &id, "audit-logs", &["--run"]);
     assert!(
         out.contains("2 occurrence(s) of the key, 1 signature error(s)"),
@@ -129,6 +135,16 @@ fn compromised_key_end_to_end() {
         &id,
         "sessions",
         &["--done", "--note", "no unknown sessions in the store"],
+    );
+    assert!(
+        !out.contains("every step is closed"),
+        "restart-all is open: {out}"
+    );
+    let out = step(
+        &sb,
+        &id,
+        "restart-all",
+        &["--done", "--note", "staging restarted by hand"],
     );
     assert!(out.contains("every step is closed"), "{out}");
 
@@ -168,7 +184,8 @@ fn compromised_key_end_to_end() {
         .iter()
         .filter(|e| e["action"] == "incident.step")
         .count();
-    assert_eq!(steps, 7);
+    // Seven steps, restart-all twice: run (pending), then marked done.
+    assert_eq!(steps, 8);
     sb.kw().args(["audit", "--verify"]).assert().success();
     for (p, bytes) in sb.state_files() {
         if !p.ends_with("content") {
