@@ -140,7 +140,8 @@ pub fn run_with_input(
             let mut chunk = Zeroizing::new([0u8; 8192]);
             // This pipe's line so far; key material until redacted. Sized up front.
             let mut line = Zeroizing::new(Vec::<u8>::with_capacity(LINE_CAP + chunk.len()));
-            let mut inert = Zeroizing::new(Vec::<u8>::with_capacity(2 * LINE_CAP));
+            // Neutralising at most quadruples a line (`<U+009B>` for 2 bytes).
+            let mut inert = Zeroizing::new(Vec::<u8>::with_capacity(4 * (LINE_CAP + 8192)));
             loop {
                 let n = match pipe.read(&mut chunk[..]) {
                     Ok(0) | Err(_) => break,
