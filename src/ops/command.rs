@@ -396,6 +396,28 @@ mod tests {
     }
 
     #[test]
+    fn a_key_across_the_cut_of_a_very_long_line_is_still_replaced() {
+        let key = "Zq8#vN2!pL5@wR9$tY3^uI7&oP1*aS4(dF6)gH0_jK2+lM8-xC5=Bn7]vM3[cX9{z";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("k"), key).unwrap();
+        // One line far longer than LINE_CAP, joining the merged output in pieces as it
+        // arrives, with the key in it twice and stderr writing in between.
+        let before = LINE_CAP - 20;
+        let r = run(
+            &format!(
+                "head -c {before} /dev/zero | tr '\\0' x; cat k; echo err >&2; \
+                 head -c {before} /dev/zero | tr '\\0' y; cat k; echo"
+            ),
+            dir.path(),
+            Duration::from_secs(10),
+            &[(Secret::new(key.into()), "kw:12345678".into())],
+        );
+        assert!(!r.output.contains(&key[..16]) && !r.output.contains(&key[48..]));
+        assert_eq!(r.output.matches("kw:12345678").count(), 2);
+        assert!(r.output.contains("err\n"));
+    }
+
+    #[test]
     fn control_characters_in_the_output_are_made_visible() {
         let key = "Zq8#vN2!pL5@wR9$tY3^uI7&oP1*aS4(dF6)gH0_jK2+lM8-xC5=Bn7]vM3[cX9{z";
         let dir = tempfile::tempdir().unwrap();
