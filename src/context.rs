@@ -135,17 +135,20 @@ impl Context {
     }
 }
 
+/// Variables of keywarden's own that no command it runs may see: where the backups'
+/// passphrase is kept.
+pub const INTERNAL_SECRET_VARS: &[&str] = &[crate::records::crypt::PASSPHRASE_FILE_ENV];
+
 /// The names of the variables of this process's environment — the one a child inherits —
-/// whose value holds one of `keys`: removed from the environment of the commands
-/// keywarden runs, so a key exported for one environment reaches no other's commands.
-pub fn inherited_vars_holding(keys: &[(crate::keys::secret::Secret, String)]) -> Vec<OsString> {
+/// that hold one of the keys of `needles` in any form it searches (as is, base64, hex,
+/// URL- or JSON-encoded, inside a longer value), and keywarden's own secret variables
+/// ([`INTERNAL_SECRET_VARS`]): removed from the environment of the commands keywarden
+/// runs, so a key exported for one environment reaches no other's commands.
+pub fn inherited_vars_holding(needles: &crate::keys::redact::Needles) -> Vec<OsString> {
     std::env::vars_os()
-        .filter(|(_, value)| {
-            let value = value.as_encoded_bytes();
-            keys.iter().any(|(k, _)| {
-                let k = k.expose_secret().as_bytes();
-                !k.is_empty() && memchr::memmem::find(value, k).is_some()
-            })
+        .filter(|(name, value)| {
+            INTERNAL_SECRET_VARS.iter().any(|v| name == v)
+                || needles.holds_any(value.as_encoded_bytes())
         })
         .map(|(name, _)| name)
         .collect()

@@ -93,6 +93,7 @@ pub fn run_restore(args: RestoreArgs, project: Option<&Path>) -> Result<u8> {
     let opened = common::open_for(project, Some(&args.env))?;
     let project = &opened.project;
     restore::check(project, &opened.pepper, &args.env, &args.backup_id)?;
+    common::prepare_hiding(&opened, !args.no_restart)?;
     input::confirm(&args.env, "restore a backup into", args.yes, false)?;
     let audit = project.audit();
     let ctx = Ctx {

@@ -68,6 +68,27 @@ pub fn open_for(project: Option<&Path>, quiet_for: Option<&str>) -> Result<Opene
     Ok(Opened { project, pepper })
 }
 
+/// Before a command that may run restart, verify or notify commands (`run_commands`):
+/// opens the backups' identity so that their retired and revoked keys are hidden from
+/// the commands' output — asking once at a terminal when no keyring or passphrase file
+/// opens it — and says on stderr what will not be hidden (a backup that cannot be read,
+/// or no passphrase to open them). A wrong passphrase stops here, before any change.
+pub fn prepare_hiding(opened: &Opened, run_commands: bool) -> Result<()> {
+    let runs_any = opened
+        .project
+        .manifest
+        .environments
+        .iter()
+        .any(|e| e.restart.is_some() || e.verify.is_some() || e.notify.is_some());
+    if !run_commands || !runs_any {
+        return Ok(());
+    }
+    for note in crate::ops::known::prepare(&opened.project, &opened.pepper)? {
+        eprintln!("keywarden: warning: {note}");
+    }
+    Ok(())
+}
+
 pub fn open(project: Option<&Path>) -> Result<Opened> {
     open_for(project, None)
 }

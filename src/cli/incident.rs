@@ -109,6 +109,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
                 output::emit(&next_hint(&incident, &pb))?;
                 return Ok(exit::OK);
             }
+            common::prepare_hiding(&opened, !a.opts.no_restart)?;
             walk(&store, &mut incident, &pb, &ctx)
         }
         IncidentCommand::List { json } => {
@@ -146,12 +147,14 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
                     output::emit(&next_hint(&incident, &pb))?;
                     return Ok(exit::OK);
                 }
+                common::prepare_hiding(&opened, !a.opts.no_restart)?;
                 return walk(&store, &mut incident, &pb, &ctx);
             };
             let def = pb
                 .step(step)
                 .ok_or_else(|| Error::Usage(format!("no step `{step}` in playbook {}", pb.name)))?;
             if a.run {
+                common::prepare_hiding(&opened, !a.opts.no_restart)?;
                 let action = def.action.ok_or_else(|| {
                     Error::Usage(format!(
                         "step `{step}` has no action: mark it --done (or --skip) with a --note"

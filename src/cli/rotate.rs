@@ -148,6 +148,7 @@ pub fn run_rotate(args: RotateArgs, project: Option<&Path>) -> Result<u8> {
         audit: &audit,
         run_commands: !args.no_restart,
     };
+    common::prepare_hiding(&opened, !args.no_restart || args.rollback)?;
     if args.rollback {
         let mut log = String::new();
         let restored = rotation::rollback(&ctx, &args.env, &mut printer(&mut log))?;
@@ -182,6 +183,7 @@ pub fn run_revoke(args: RevokeArgs, project: Option<&Path>) -> Result<u8> {
         audit: &audit,
         run_commands: true,
     };
+    common::prepare_hiding(&opened, true)?;
     crate::ops::apply::environment(&opened.project, &args.env)?;
     input::confirm(&args.env, "revoke the key of", args.yes, true)?;
     let reason = args.reason.clone();

@@ -1,6 +1,8 @@
 //! The forms a key takes when a program prints it: as is, JSON-escaped (serde, Python,
 //! Go), base64 and base64url at each of the three alignments inside a longer run,
-//! percent-encoded, and hex. The log audit searches for them and command output is
+//! percent-encoded as the common encoders do it, and hex. Output that wraps or spaces an
+//! encoding (`base64`'s 76 columns, `xxd -p`, `od -An -tx1`) is matched by the redactor
+//! with the whitespace taken out ([`super::redact`]). The log audit searches for them and command output is
 //! redacted of them. Every form is key material, held in buffers wiped on drop.
 
 use base64::Engine as _;
@@ -102,30 +104,99 @@ pub fn json_escape(s: &str, style: JsonStyle) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// `key` percent-encoded as the common encoders write it: every byte outside RFC 3986's
-/// unreserved set escaped (upper- and lowercase hex), and JavaScript's
-/// `encodeURIComponent`, which also leaves `! * ' ( )`. Empty when nothing needs escaping
-/// (the key itself is then its only form).
+/// How one common encoder percent-encodes: which characters besides ASCII letters and
+/// digits it leaves as they are, the case of its hex digits, and whether a space becomes
+/// `+` (form encoding) rather than `%20`.
+struct PercentStyle {
+    literal: &'static [u8],
+    upper: bool,
+    space_plus: bool,
+}
+
+/// The encoders whose output is searched: RFC 3986 (Python's `quote(safe='')`,
+/// `rawurlencode`, .NET's `EscapeDataString`, in both hex cases), JavaScript's
+/// `encodeURIComponent` and `encodeURI`, Java's `URLEncoder` (leaves `*`, space as `+`),
+/// PHP's `urlencode`, Python's `quote_plus` and Go's `QueryEscape` (form encoding),
+/// Python's `quote` (leaves `/`), Go's `PathEscape`, and .NET's `HttpUtility.UrlEncode`
+/// (lowercase hex, leaves `!()*`).
+const PERCENT_STYLES: &[PercentStyle] = &[
+    PercentStyle {
+        literal: b"-._~",
+        upper: true,
+        space_plus: false,
+    },
+    PercentStyle {
+        literal: b"-._~",
+        upper: false,
+        space_plus: false,
+    },
+    PercentStyle {
+        literal: b"-._~!*'()",
+        upper: true,
+        space_plus: false,
+    },
+    PercentStyle {
+        literal: b"-._~!*'();,/?:@&=+$#",
+        upper: true,
+        space_plus: false,
+    },
+    PercentStyle {
+        literal: b".-*_",
+        upper: true,
+        space_plus: true,
+    },
+    PercentStyle {
+        literal: b"-._",
+        upper: true,
+        space_plus: true,
+    },
+    PercentStyle {
+        literal: b"-._~",
+        upper: true,
+        space_plus: true,
+    },
+    PercentStyle {
+        literal: b"-._~/",
+        upper: true,
+        space_plus: false,
+    },
+    PercentStyle {
+        literal: b"-._~$&+:=@",
+        upper: true,
+        space_plus: false,
+    },
+    PercentStyle {
+        literal: b"-._!*()",
+        upper: false,
+        space_plus: true,
+    },
+];
+
+/// `key` percent-encoded as the common encoders write it ([`PERCENT_STYLES`]), each
+/// distinct form once. Empty when nothing needs escaping (the key itself is then its
+/// only form).
 pub fn percent_forms(key: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
     if key.iter().all(|&c| is_url_unreserved(c)) {
         return Vec::new();
     }
     let mut out: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-    for (upper, js) in [(true, false), (false, false), (true, true)] {
-        let hex: &[u8; 16] = if upper {
+    for style in PERCENT_STYLES {
+        let hex: &[u8; 16] = if style.upper {
             b"0123456789ABCDEF"
         } else {
             b"0123456789abcdef"
         };
         let mut form = secret_buf(key.len() * 3);
         for &c in key {
-            if is_url_unreserved(c) || (js && matches!(c, b'!' | b'*' | b'\'' | b'(' | b')')) {
+            if c.is_ascii_alphanumeric() || style.literal.contains(&c) {
                 form.push(c);
+            } else if c == b' ' && style.space_plus {
+                form.push(b'+');
             } else {
                 form.extend_from_slice(&[b'%', hex[(c >> 4) as usize], hex[(c & 0xf) as usize]]);
             }
         }
-        if !out.iter().any(|o| **o == *form) {
+        if *form != *key && !out.iter().any(|o| **o == *form) {
             out.push(form);
         }
     }

@@ -5,7 +5,20 @@
 //!
 //! Output arrives in chunks, and a key may be cut between two reads. A [`Redactor`] is a
 //! stream: it releases only the bytes that no needle can still reach, and holds back the
-//! last `longest needle - 1` bytes until more arrive or the stream ends.
+//! last bytes that a needle could still span until more arrive or the stream ends.
+//!
+//! Programs wrap and space encodings: `base64` breaks its output every 76 columns,
+//! `xxd -p` every 60, `od -An -tx1` puts a space between bytes. Besides the text as it
+//! is, each chunk is searched in a *compact view*: the same bytes with every run of up to
+//! [`MAX_GAP`] whitespace bytes (space, tab, CR, LF) taken out, where the needles, also
+//! without whitespace, are found whatever line breaks or spaces the program put between
+//! their characters. A match there is mapped back to the range of the original bytes it
+//! covers, whitespace included, and that whole range is replaced. A key printed in two
+//! pieces on two lines is caught the same way.
+//!
+//! [`neutralise`] makes relayed output inert before it is redacted and shown: control
+//! characters become visible text, so a command can neither repaint the screen nor
+//! rebuild a key on it with `\r`, backspaces or escape sequences.
 
 use super::encodings::{
     JsonStyle, base64_needles, hex_forms, json_escape, percent_forms, secret_buf,
@@ -20,6 +33,15 @@ use zeroize::Zeroizing;
 /// at least 32 characters; the edge-trimmed base64 forms of a short key are the shortest.
 const MIN_NEEDLE: usize = 12;
 
+/// The longest run of whitespace the compact view takes out between two characters of a
+/// needle: line breaks and indentation of wrapped encodings, the spaces of a hex dump. A
+/// longer run separates: no needle spans it.
+pub const MAX_GAP: usize = 8;
+
+fn is_gap(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 /// The compiled search for a set of keys; cheap to share between streams.
 #[derive(Clone)]
 pub struct Needles {
@@ -27,6 +49,11 @@ pub struct Needles {
     /// For each needle, the text that replaces it.
     replacement: Arc<Vec<String>>,
     longest: usize,
+    /// The needles without whitespace, searched in the compact view.
+    compact: Option<Arc<AhoCorasick>>,
+    /// For each compact needle, the text that replaces it.
+    compact_replacement: Arc<Vec<String>>,
+    compact_longest: usize,
 }
 
 impl std::fmt::Debug for Needles {
@@ -69,20 +96,51 @@ impl Needles {
                 }
             }
         }
-        let longest = needles.iter().map(|n| n.len()).max().unwrap_or(0);
-        let automaton = (!needles.is_empty()).then(|| {
-            Arc::new(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(needles.iter().map(|n| &n[..]))
-                    .expect("needles of bounded length always build"),
-            )
-        });
-        Needles {
-            automaton,
-            replacement: Arc::new(replacement),
-            longest,
+        // The compact needles: each form without its whitespace, when what is left is
+        // long enough to mean the key.
+        let mut compact: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+        let mut compact_replacement = Vec::new();
+        for (n, shown) in needles.iter().zip(&replacement) {
+            let mut c = secret_buf(n.len());
+            c.extend(n.iter().copied().filter(|&b| !is_gap(b)));
+            if c.len() >= MIN_NEEDLE && !compact.iter().any(|o| **o == *c) {
+                compact.push(c);
+                compact_replacement.push(shown.clone());
+            }
         }
+        let build = |set: &[Zeroizing<Vec<u8>>]| {
+            (!set.is_empty()).then(|| {
+                Arc::new(
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::LeftmostLongest)
+                        .build(set.iter().map(|n| &n[..]))
+                        .expect("needles of bounded length always build"),
+                )
+            })
+        };
+        Needles {
+            automaton: build(&needles),
+            longest: needles.iter().map(|n| n.len()).max().unwrap_or(0),
+            replacement: Arc::new(replacement),
+            compact: build(&compact),
+            compact_longest: compact.iter().map(|n| n.len()).max().unwrap_or(0),
+            compact_replacement: Arc::new(compact_replacement),
+        }
+    }
+
+    /// How many bytes at the end of a stream a needle could still span: the longest
+    /// needle, or the longest compact needle with a gap between each two characters.
+    fn hold(&self) -> usize {
+        self.longest
+            .saturating_sub(1)
+            .max(self.compact_longest * (MAX_GAP + 1))
+    }
+
+    /// Whether `bytes` holds one of the keys, in any form, wrapped or spaced (an
+    /// environment variable's value, a whole text).
+    pub fn holds_any(&self, bytes: &[u8]) -> bool {
+        let mut scratch = Scratch::default();
+        !matches(self, bytes, &mut scratch).is_empty()
     }
 
     /// `bytes` with every needle replaced (a whole text, not a stream).
@@ -121,6 +179,68 @@ impl Needles {
         Redactor {
             needles: self.clone(),
             pending: Zeroizing::new(Vec::new()),
+            scratch: Scratch::default(),
+        }
+    }
+}
+
+/// Buffers reused from one chunk to the next (no allocation per byte or per match).
+#[derive(Default)]
+struct Scratch {
+    /// The compact view of the text: key material, wiped on drop.
+    view: Zeroizing<Vec<u8>>,
+    /// For each byte of the view, where it is in the text.
+    at: Vec<usize>,
+    /// The matches: start and end in the text, and the replacement's index.
+    ranges: Vec<(usize, usize, usize)>,
+}
+
+/// Every match in `text`, as is and in the compact view, as ranges of `text` sorted by
+/// start (they may overlap). The third field indexes `replacement` for a match as is,
+/// and `compact_replacement` (offset by the number of needles) for a compact one.
+fn matches<'s>(n: &Needles, text: &[u8], s: &'s mut Scratch) -> &'s [(usize, usize, usize)] {
+    s.ranges.clear();
+    if let Some(ac) = &n.automaton {
+        for m in ac.find_iter(text) {
+            s.ranges.push((m.start(), m.end(), m.pattern().as_usize()));
+        }
+    }
+    if let Some(ac) = &n.compact {
+        s.view.clear();
+        s.at.clear();
+        let mut i = 0;
+        while i < text.len() {
+            if is_gap(text[i]) {
+                let run = text[i..].iter().take_while(|&&b| is_gap(b)).count();
+                if run > MAX_GAP {
+                    // A separator no compact needle holds.
+                    s.view.push(b'\n');
+                    s.at.push(i);
+                }
+                i += run;
+                continue;
+            }
+            s.view.push(text[i]);
+            s.at.push(i);
+            i += 1;
+        }
+        let offset = n.replacement.len();
+        for m in ac.find_iter(&s.view[..]) {
+            let start = s.at[m.start()];
+            let end = s.at[m.end() - 1] + 1;
+            s.ranges.push((start, end, offset + m.pattern().as_usize()));
+        }
+    }
+    s.ranges
+        .sort_unstable_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+    &s.ranges
+}
+
+impl Needles {
+    fn shown(&self, index: usize) -> &str {
+        match index.checked_sub(self.replacement.len()) {
+            None => &self.replacement[index],
+            Some(c) => &self.compact_replacement[c],
         }
     }
 }
@@ -131,13 +251,14 @@ pub struct Redactor {
     /// Bytes received but not released: a needle may still be completed by the next
     /// chunk. Key material until redacted: wiped on drop.
     pending: Zeroizing<Vec<u8>>,
+    scratch: Scratch,
 }
 
 impl Redactor {
     /// Takes `chunk`; returns the redacted bytes that are safe to release now.
     pub fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
         self.pending.extend_from_slice(chunk);
-        let hold = self.needles.longest.saturating_sub(1);
+        let hold = self.needles.hold();
         let safe = self.pending.len().saturating_sub(hold);
         self.release(safe)
     }
@@ -148,21 +269,25 @@ impl Redactor {
         self.release(all)
     }
 
-    /// Releases `pending[..upto]`, extended past `upto` through any needle that starts
-    /// before it (a needle starting before `upto` lies wholly in `pending`: no needle is
-    /// longer than what is held back).
+    /// Releases `pending[..upto]`, extended past `upto` through any match that starts
+    /// before it (a match starting before `upto` lies wholly in `pending`: no needle spans
+    /// more than what is held back). Overlapping matches are replaced as one.
     fn release(&mut self, upto: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(upto);
         let mut at = 0;
-        if let Some(ac) = &self.needles.automaton {
-            for m in ac.find_iter(&self.pending[..]) {
-                if m.start() >= upto {
-                    break;
-                }
-                out.extend_from_slice(&self.pending[at..m.start()]);
-                out.extend_from_slice(self.needles.replacement[m.pattern().as_usize()].as_bytes());
-                at = m.end();
+        let ranges = matches(&self.needles, &self.pending[..], &mut self.scratch);
+        for &(start, end, index) in ranges {
+            if start >= upto {
+                break;
             }
+            if start < at {
+                // Overlaps the match just replaced: covered by the same replacement.
+                at = at.max(end);
+                continue;
+            }
+            out.extend_from_slice(&self.pending[at..start]);
+            out.extend_from_slice(self.needles.shown(index).as_bytes());
+            at = end;
         }
         let end = upto.max(at);
         out.extend_from_slice(&self.pending[at..end]);
@@ -172,8 +297,78 @@ impl Redactor {
         let len = self.pending.len();
         self.pending[rest..len].iter_mut().for_each(|b| *b = 0);
         self.pending.truncate(rest);
+        self.scratch.view.iter_mut().for_each(|b| *b = 0);
         out
     }
+}
+
+/// `text` made inert for a terminal, the TUI and the records: every control character
+/// but `\n` and `\t` (ESC, `\r`, backspace, NUL, DEL…) in caret notation (`^[`, `^M`,
+/// `^H`, `^@`, `^?`), a `\r` just before `\n` dropped (a CRLF line end), and the C1
+/// controls and the invisible format characters a terminal would hide or act on
+/// (zero-width spaces and joiners, bidirectional overrides, the BOM, the soft hyphen)
+/// as `<U+XXXX>`. Output passes through this before it is redacted, so no byte a terminal
+/// acts on reaches it: a key cut by a control byte stays cut on the screen, and `\r` or
+/// backspaces cannot draw one half over something else. `text` must end on a character
+/// boundary (a whole line) for a multi-byte character to be recognised.
+pub fn neutralise(text: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        match b {
+            b'\n' | b'\t' => out.push(b),
+            b'\r' if text.get(i + 1) == Some(&b'\n') => {}
+            0x00..=0x1f => out.extend_from_slice(&[b'^', b + 0x40]),
+            0x7f => out.extend_from_slice(b"^?"),
+            0xc2..=0xf4 => {
+                let len = match b {
+                    0xc2..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    _ => 4,
+                };
+                match text
+                    .get(i..i + len)
+                    .and_then(|c| std::str::from_utf8(c).ok())
+                {
+                    Some(c) => {
+                        let ch = c.chars().next().unwrap_or(' ');
+                        if is_invisible(ch) {
+                            out.extend_from_slice(format!("<U+{:04X}>", ch as u32).as_bytes());
+                        } else {
+                            out.extend_from_slice(c.as_bytes());
+                        }
+                        i += len;
+                        continue;
+                    }
+                    None => out.push(b),
+                }
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+}
+
+/// The characters a terminal acts on or draws as nothing.
+fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x80..=0x9f
+        | 0xad
+        | 0x34f
+        | 0x61c
+        | 0x115f..=0x1160
+        | 0x17b4..=0x17b5
+        | 0x180b..=0x180f
+        | 0x200b..=0x200f
+        | 0x2028..=0x202e
+        | 0x2060..=0x206f
+        | 0x3164
+        | 0xfe00..=0xfe0f
+        | 0xfeff
+        | 0xffa0
+        | 0xfff0..=0xfffb
+        | 0xe0000..=0xe007f
+        | 0xe0100..=0xe01ef)
 }
 
 #[cfg(test)]
@@ -265,6 +460,159 @@ mod tests {
         assert!(out.starts_with("akw:00000000b"), "{out}");
         assert!(out.ends_with('c'), "{out}");
         assert!(!leaks(out.as_bytes()));
+    }
+
+    /// `text` broken into lines of `width` characters, as `base64` and `xxd -p` do.
+    fn wrapped(text: &str, width: usize, eol: &str) -> String {
+        text.as_bytes()
+            .chunks(width)
+            .map(|c| format!("{}{eol}", String::from_utf8_lossy(c)))
+            .collect()
+    }
+
+    fn redacted(n: &Needles, text: &str) -> String {
+        String::from_utf8_lossy(&n.redact(text.as_bytes())).into_owned()
+    }
+
+    #[test]
+    fn wrapped_and_spaced_encodings_are_replaced() {
+        let b = KEY.as_bytes();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("SECRET_KEY='{KEY}'\n"));
+        let hex: String = format!("SECRET_KEY='{KEY}'\n")
+            .bytes()
+            .map(|c| format!("{c:02x}"))
+            .collect();
+        let od: String = b
+            .chunks(16)
+            .map(|l| {
+                let mut s: String = l.iter().map(|c| format!(" {c:02x}")).collect();
+                s.push('\n');
+                s
+            })
+            .collect();
+        let cases = [
+            ("base64, 76 columns", wrapped(&b64, 76, "\n")),
+            ("base64, MIME CRLF", wrapped(&b64, 76, "\r\n")),
+            ("base64 indented in YAML", wrapped(&b64, 40, "\n      ")),
+            ("xxd -p", wrapped(&hex, 60, "\n")),
+            ("od -An -tx1", od),
+            (
+                "the key on two lines",
+                format!("{}\n{}\n", &KEY[..40], &KEY[40..]),
+            ),
+        ];
+        let n = needles();
+        for (what, text) in cases {
+            let out = redacted(&n, &format!("before\n{text}after\n"));
+            assert!(out.contains("kw:00000000"), "{what}: not replaced");
+            assert!(
+                out.starts_with("before\n") && out.ends_with("after\n"),
+                "{what}"
+            );
+            // No line of what is left holds a piece of the encoded key longer than the
+            // edges a neighbouring byte shares.
+            let compact: String = out.chars().filter(|c| !c.is_whitespace()).collect();
+            assert!(!leaks(compact.as_bytes()), "{what}: the key survived");
+            for piece in text.split_whitespace().filter(|p| p.len() >= 16) {
+                assert!(
+                    !out.contains(&piece[2..piece.len() - 2]),
+                    "{what}: a piece survived"
+                );
+            }
+        }
+        // Fed in chunks of every size, the result is the same.
+        let text = format!("x\n{}y\n", wrapped(&b64, 76, "\n"));
+        let whole = redacted(&n, &text);
+        for size in [1, 2, 7, 64, 100] {
+            let mut r = n.stream();
+            let mut out = Vec::new();
+            for c in text.as_bytes().chunks(size) {
+                out.extend(r.feed(c));
+            }
+            out.extend(r.finish());
+            assert_eq!(String::from_utf8_lossy(&out), whole, "chunks of {size}");
+        }
+        // A long run of whitespace separates: ordinary text is not joined across it.
+        let far = format!("{}{}{}", &KEY[..40], " ".repeat(MAX_GAP + 1), &KEY[40..]);
+        assert!(!redacted(&n, &far).contains("kw:00000000"));
+    }
+
+    #[test]
+    fn percent_encodings_of_the_common_encoders_are_replaced() {
+        let enc = |literal: &[u8], plus: bool, upper: bool| -> String {
+            KEY.bytes()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || literal.contains(&c) {
+                        (c as char).to_string()
+                    } else if c == b' ' && plus {
+                        "+".to_string()
+                    } else if upper {
+                        format!("%{c:02X}")
+                    } else {
+                        format!("%{c:02x}")
+                    }
+                })
+                .collect()
+        };
+        let cases = [
+            ("Java URLEncoder", enc(b".-*_", true, true)),
+            ("JS encodeURI", enc(b"-_.!~*'();,/?:@&=+$#", false, true)),
+            ("JS encodeURIComponent", enc(b"-_.!~*'()", false, true)),
+            ("PHP urlencode", enc(b"-_.", true, true)),
+            ("Python quote", enc(b"-_.~/", false, true)),
+            (".NET UrlEncode", enc(b"-_.!*()", true, false)),
+        ];
+        let n = needles();
+        for (what, form) in cases {
+            let out = redacted(&n, &format!("url=x&key={form}&y=1\n"));
+            assert_eq!(out, "url=x&key=kw:00000000&y=1\n", "{what}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_acted_on() {
+        let mut out = Vec::new();
+        neutralise(
+            b"a\x1b[0mb\rc\x08d\x00e\x7ff\r\ng\th\xc2\x9bi\xe2\x80\x8bj\xc3\xa9\n",
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "a^[[0mb^Mc^Hd^@e^?f\ng\th<U+009B>i<U+200B>j\u{e9}\n"
+        );
+        // A key cut by an escape sequence or rebuilt with `\r` stays visibly cut.
+        for sep in ["\x1b[0m", "Z\x08", "\r", "\u{200b}"] {
+            let text = format!("{}{sep}{}\n", &KEY[..32], &KEY[32..]);
+            let mut inert = Vec::new();
+            neutralise(text.as_bytes(), &mut inert);
+            let shown = String::from_utf8_lossy(&inert);
+            assert!(!shown.contains(KEY), "{sep:?}");
+            assert!(
+                !inert.iter().any(|&b| b < 0x20 && b != b'\n'),
+                "{sep:?}: a control byte passed"
+            );
+        }
+    }
+
+    #[test]
+    fn holds_any_sees_every_form() {
+        let n = needles();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(KEY);
+        assert!(n.holds_any(b64.as_bytes()));
+        assert!(
+            n.holds_any(
+                format!(
+                    "url=x&key={}",
+                    percent_forms(KEY.as_bytes())[0]
+                        .iter()
+                        .map(|&c| c as char)
+                        .collect::<String>()
+                )
+                .as_bytes()
+            )
+        );
+        assert!(n.holds_any(KEY.as_bytes()));
+        assert!(!n.holds_any(b"nothing of the kind, just a long ordinary value"));
     }
 
     #[test]

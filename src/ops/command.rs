@@ -1,16 +1,22 @@
 //! Running an environment's `restart` and `verify` commands.
 //!
 //! A command runs under `sh -c` in the project root, in its own process group, with a
-//! timeout after which the whole group is killed. Its output (stdout and stderr, merged in
-//! arrival order) is kept, up to the last 64 KiB, for the user to read. The output is
-//! redacted as it streams in ([`crate::keys::redact`]): every key given, in every form a
-//! program prints one, is replaced by its fingerprint before it is stored or shown, so an
-//! app that echoes its configuration puts no key in keywarden's records. The command
-//! also runs without the variables of keywarden's own environment that hold one of
-//! those keys: a `SECRET_KEY` exported for one environment does not reach another's
-//! restart command.
+//! timeout after which the whole group is killed. Its output (stdout and stderr, merged
+//! line by line in arrival order) is kept, up to the last 64 KiB, for the user to read.
+//!
+//! Each pipe's bytes are cut into whole lines (a line longer than [`LINE_CAP`] in
+//! pieces of that size; a last line without `\n` gets one), so a line of stdout is never
+//! cut into by a line of stderr. Each line is made inert ([`redact::neutralise`]: control
+//! characters shown as `^[`, `^M`…), then joins the one merged stream, which one
+//! redactor reads ([`crate::keys::redact`]): every key given, in every form a program
+//! prints one, is replaced by its fingerprint before it is stored or shown, so an app that
+//! echoes its configuration puts no key in keywarden's records, and a key printed half on
+//! stdout and half on stderr is redacted as if it came on one. The command also runs
+//! without the variables of keywarden's own environment that hold one of those keys in
+//! any form, and without `KEYWARDEN_PASSPHRASE_FILE`: a `SECRET_KEY` exported for one
+//! environment does not reach another's restart command.
 
-use crate::keys::redact::Needles;
+use crate::keys::redact::{self, Needles, Redactor};
 use crate::keys::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -22,6 +28,9 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 const KEEP_BYTES: usize = 64 * 1024;
+
+/// A line longer than this joins the merged output in pieces of this size.
+pub const LINE_CAP: usize = 16 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandRun {
@@ -72,10 +81,10 @@ pub fn run_with_input(
 ) -> CommandRun {
     let start = Instant::now();
     let mut sh = Command::new("sh");
-    for name in crate::context::inherited_vars_holding(redact) {
+    let needles = Needles::new(redact);
+    for name in crate::context::inherited_vars_holding(&needles) {
         sh.env_remove(name);
     }
-    let needles = Needles::new(redact);
     let child = sh
         .arg("-c")
         .arg(command)
@@ -109,7 +118,10 @@ pub fn run_with_input(
             let _ = stdin.write_all(&bytes);
         });
     }
-    let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let merged = Arc::new(Mutex::new(Merged {
+        redactor: needles.stream(),
+        kept: Vec::new(),
+    }));
     let readers: Vec<_> = [
         child
             .stdout
@@ -123,30 +135,43 @@ pub fn run_with_input(
     .into_iter()
     .flatten()
     .map(|mut pipe| {
-        let buf = Arc::clone(&buf);
-        let mut redactor = needles.stream();
+        let merged = Arc::clone(&merged);
         std::thread::spawn(move || {
             let mut chunk = Zeroizing::new([0u8; 8192]);
+            // This pipe's line so far; key material until redacted. Sized up front.
+            let mut line = Zeroizing::new(Vec::<u8>::with_capacity(LINE_CAP + chunk.len()));
+            // Neutralising at most quadruples a line (`<U+009B>` for 2 bytes).
+            let mut inert = Zeroizing::new(Vec::<u8>::with_capacity(4 * (LINE_CAP + 8192)));
             loop {
                 let n = match pipe.read(&mut chunk[..]) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 };
-                let clean = redactor.feed(&chunk[..n]);
-                let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
-                b.extend_from_slice(&clean);
-                // Keep between two and four times the limit in memory: a key cut in two
-                // by this trim lies at least KEEP_BYTES before the end, outside the tail
-                // kept below.
-                if b.len() > 4 * KEEP_BYTES {
-                    let cut = b.len() - 2 * KEEP_BYTES;
-                    b.drain(..cut);
+                let mut rest = &chunk[..n];
+                while !rest.is_empty() {
+                    let room = (LINE_CAP + 8192 - line.len()).min(rest.len());
+                    line.extend_from_slice(&rest[..room]);
+                    rest = &rest[room..];
+                    let cut = match memchr::memrchr(b'\n', &line) {
+                        Some(i) => i + 1,
+                        None if line.len() >= LINE_CAP => piece_end(&line),
+                        None => 0,
+                    };
+                    if cut > 0 {
+                        emit(&merged, &line[..cut], &mut inert);
+                        let left = line.len() - cut;
+                        line.copy_within(cut.., 0);
+                        let len = line.len();
+                        line[left..len].iter_mut().for_each(|b| *b = 0);
+                        line.truncate(left);
+                    }
                 }
             }
-            let rest = redactor.finish();
-            buf.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend_from_slice(&rest);
+            if !line.is_empty() {
+                // The last line, ended so that the other pipe's next line starts anew.
+                line.push(b'\n');
+                emit(&merged, &line, &mut inert);
+            }
         })
     })
     .collect();
@@ -174,7 +199,12 @@ pub fn run_with_input(
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    let bytes = buf.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let bytes = {
+        let mut m = merged.lock().unwrap_or_else(|p| p.into_inner());
+        let rest = m.redactor.finish();
+        m.kept.extend_from_slice(&rest);
+        std::mem::take(&mut m.kept)
+    };
     let output = trim(&bytes);
     CommandRun {
         command: command.to_string(),
@@ -182,6 +212,43 @@ pub fn run_with_input(
         timed_out,
         duration_ms: start.elapsed().as_millis() as u64,
         output,
+    }
+}
+
+/// The merged output: one redactor over the lines of both pipes, and what it released.
+struct Merged {
+    redactor: Redactor,
+    kept: Vec<u8>,
+}
+
+/// Where to cut a line that reached [`LINE_CAP`] with no `\n`: after its last ASCII
+/// byte other than `\r` (so that no multi-byte character and no CRLF is cut in two),
+/// else before its last character.
+fn piece_end(line: &[u8]) -> usize {
+    match line.iter().rposition(|&b| b.is_ascii() && b != b'\r') {
+        Some(i) => i + 1,
+        None => line
+            .iter()
+            .rposition(|&b| b & 0xc0 != 0x80)
+            .filter(|&i| i > 0)
+            .unwrap_or(line.len()),
+    }
+}
+
+/// Makes `text` (whole lines, or a piece of a long line) inert and adds it to the merged
+/// output, where it is redacted.
+fn emit(merged: &Mutex<Merged>, text: &[u8], inert: &mut Zeroizing<Vec<u8>>) {
+    inert.clear();
+    redact::neutralise(text, inert);
+    let mut m = merged.lock().unwrap_or_else(|p| p.into_inner());
+    let clean = m.redactor.feed(inert);
+    inert.iter_mut().for_each(|b| *b = 0);
+    m.kept.extend_from_slice(&clean);
+    // Keep between two and four times the limit in memory: a key cut in two by this
+    // trim lies at least KEEP_BYTES before the end, outside the tail kept below.
+    if m.kept.len() > 4 * KEEP_BYTES {
+        let cut = m.kept.len() - 2 * KEEP_BYTES;
+        m.kept.drain(..cut);
     }
 }
 
@@ -287,6 +354,91 @@ mod tests {
         assert!(r.output.matches("kw:12345678").count() >= 4, "{}", r.output);
         // No variable of ours holding the key reached the command: `env | grep -c` is 0.
         assert!(r.output.trim_end().ends_with('0'), "{}", r.output);
+    }
+
+    #[test]
+    fn a_key_split_between_stdout_and_stderr_never_comes_back_whole() {
+        let key = "Zq8#vN2!pL5@wR9$tY3^uI7&oP1*aS4(dF6)gH0_jK2+lM8-xC5=Bn7]vM3[cX9{z";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("k"), key).unwrap();
+        let hide = [(Secret::new(key.into()), "kw:12345678".into())];
+        // The first 40 characters on stdout with no line end, the rest on stderr.
+        let r = run(
+            "head -c 40 k; sleep 0.2; tail -c +41 k >&2; echo >&2; sleep 0.2; echo",
+            dir.path(),
+            Duration::from_secs(10),
+            &hide,
+        );
+        assert!(!r.output.contains(key), "the key came back whole");
+        // Each half is on a line of its own: the two streams' lines are not cut into
+        // each other.
+        assert!(
+            r.output.lines().all(|l| l.len() <= key.len() - 24),
+            "lines were joined"
+        );
+        // Both halves, each ending its line, one after the other: caught as one key.
+        let r = run(
+            "head -c 40 k; echo; sleep 0.2; tail -c +41 k >&2; echo >&2",
+            dir.path(),
+            Duration::from_secs(10),
+            &hide,
+        );
+        assert!(!r.output.contains(&key[..40]) && !r.output.contains(&key[40..]));
+        assert!(r.output.contains("kw:12345678"), "{}", r.output);
+        // A line of one stream is never cut into by a line of the other.
+        let r = run(
+            "printf aaaa; sleep 0.2; echo bbbb >&2; sleep 0.2; echo cccc",
+            dir.path(),
+            Duration::from_secs(10),
+            &[],
+        );
+        assert_eq!(r.output, "bbbb\naaaacccc\n");
+    }
+
+    #[test]
+    fn a_key_across_the_cut_of_a_very_long_line_is_still_replaced() {
+        let key = "Zq8#vN2!pL5@wR9$tY3^uI7&oP1*aS4(dF6)gH0_jK2+lM8-xC5=Bn7]vM3[cX9{z";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("k"), key).unwrap();
+        // One line far longer than LINE_CAP, joining the merged output in pieces as it
+        // arrives, with the key in it twice and stderr writing in between.
+        let before = LINE_CAP - 20;
+        let r = run(
+            &format!(
+                "head -c {before} /dev/zero | tr '\\0' x; cat k; echo err >&2; \
+                 head -c {before} /dev/zero | tr '\\0' y; cat k; echo"
+            ),
+            dir.path(),
+            Duration::from_secs(10),
+            &[(Secret::new(key.into()), "kw:12345678".into())],
+        );
+        assert!(!r.output.contains(&key[..16]) && !r.output.contains(&key[48..]));
+        assert_eq!(r.output.matches("kw:12345678").count(), 2);
+        assert!(r.output.contains("err\n"));
+    }
+
+    #[test]
+    fn control_characters_in_the_output_are_made_visible() {
+        let key = "Zq8#vN2!pL5@wR9$tY3^uI7&oP1*aS4(dF6)gH0_jK2+lM8-xC5=Bn7]vM3[cX9{z";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("k"), key).unwrap();
+        let r = run(
+            "head -c 32 k; printf '\\033[0m'; tail -c +33 k; echo; \
+             head -c 32 k; printf 'Z\\b'; tail -c +33 k; echo; \
+             printf 'tail -c 32 ...\\r'; head -c 32 k; echo; \
+             printf '\\033]52;c;aGk=\\007\\033[2J\\r\\n'",
+            dir.path(),
+            Duration::from_secs(10),
+            &[(Secret::new(key.into()), "kw:12345678".into())],
+        );
+        assert!(
+            !r.output.bytes().any(|b| b < 0x20 && b != b'\n'),
+            "a control byte reached the output"
+        );
+        assert!(r.output.contains("^[[0m"), "{:?}", r.output.len());
+        assert!(r.output.contains("Z^H"));
+        assert!(r.output.contains("^[]52;c;aGk=^G^[[2J\n"));
+        assert!(!r.output.contains(key));
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub fn ensure(c: &Crypt) -> Result<x25519::Recipient> {
     let id = x25519::Identity::generate();
     let recipient = id.to_public();
     let text = identity_text(&id, &recipient);
+    let mut made_with: Option<Zeroizing<String>> = None;
     if !stored_in_keyring(c, &text)? {
         let file = c.home.join(IDENTITY_FILE);
         let passphrase = match c.passphrase_file()? {
@@ -108,13 +109,18 @@ pub fn ensure(c: &Crypt) -> Result<x25519::Recipient> {
         let sealed = seal_with(&r, text.as_bytes())?;
         // A leftover from an interrupted creation holds no recipient's identity: replace it.
         fsio::atomic_write(&file, &sealed, fsio::PRIVATE_FILE)?;
+        made_with = Some(passphrase);
     }
     fsio::atomic_write(
         &c.home.join(RECIPIENT_FILE),
         format!("{recipient}\n").as_bytes(),
         fsio::PRIVATE_FILE,
     )?;
-    remember(&c.home, Arc::new(id));
+    remember(
+        &c.home,
+        Arc::new(id),
+        made_with.as_deref().map(String::as_str),
+    );
     drop(lock);
     Ok(recipient)
 }
@@ -342,7 +348,7 @@ fn unlock_file(
         .and_then(parse_identity)
         .ok_or_else(|| damaged("it holds no AGE-SECRET-KEY".into()))?;
     let identity = Arc::new(identity);
-    remember(&c.home, identity.clone());
+    remember(&c.home, identity.clone(), Some(passphrase.as_str()));
     Ok(identity)
 }
 
@@ -361,7 +367,7 @@ fn from_keyring(c: &Crypt, account: &str) -> Result<Arc<x25519::Identity>> {
         ))
     })?;
     let id = Arc::new(id);
-    remember(&c.home, id.clone());
+    remember(&c.home, id.clone(), None);
     Ok(id)
 }
 

@@ -78,11 +78,15 @@ fn prompt() -> Option<Arc<dyn Prompt>> {
 struct Opened {
     holders: usize,
     ids: Vec<(PathBuf, Arc<x25519::Identity>)>,
+    /// The passphrases that opened (or made) them, by state home: hidden from the output
+    /// of the commands keywarden runs during the operation ([`Crypt::passphrases`]).
+    passphrases: Vec<(PathBuf, Zeroizing<String>)>,
 }
 
 static OPENED: Mutex<Opened> = Mutex::new(Opened {
     holders: 0,
     ids: Vec::new(),
+    passphrases: Vec::new(),
 });
 
 fn opened_list() -> std::sync::MutexGuard<'static, Opened> {
@@ -99,13 +103,18 @@ fn opened(home: &Path) -> Option<Arc<x25519::Identity>> {
 
 /// Keeps `id` for the operations under way; with none, it is not kept: the caller's
 /// copy is dropped (and wiped) when the caller is done with it.
-fn remember(home: &Path, id: Arc<x25519::Identity>) {
+fn remember(home: &Path, id: Arc<x25519::Identity>, passphrase: Option<&str>) {
     let mut list = opened_list();
     if list.holders == 0 {
         return;
     }
     list.ids.retain(|(h, _)| h != home);
     list.ids.push((home.to_path_buf(), id));
+    if let Some(p) = passphrase {
+        list.passphrases.retain(|(h, _)| h != home);
+        list.passphrases
+            .push((home.to_path_buf(), Zeroizing::new(p.to_string())));
+    }
 }
 
 /// One operation (a command, a job of the interactive view) during which an identity,
@@ -126,6 +135,7 @@ impl Drop for Held {
         list.holders = list.holders.saturating_sub(1);
         if list.holders == 0 {
             list.ids.clear();
+            list.passphrases.clear();
         }
     }
 }
@@ -273,6 +283,24 @@ impl Crypt {
         self.is_open()
             || matches!(self.place(), identity::Place::Keyring { .. })
             || self.env.var_os(PASSPHRASE_FILE_ENV).is_some()
+    }
+
+    /// The passphrases of the identity file keywarden knows now: the one in
+    /// `KEYWARDEN_PASSPHRASE_FILE`, and one typed during the operation under way. Hidden
+    /// from the output of the commands it runs, like a key. Best effort: a passphrase file
+    /// that cannot be read adds nothing.
+    pub fn passphrases(&self) -> Vec<Zeroizing<String>> {
+        let mut out: Vec<Zeroizing<String>> = Vec::new();
+        if let Ok(Some((_, p))) = self.passphrase_file() {
+            out.push(p);
+        }
+        let list = opened_list();
+        for (h, p) in &list.passphrases {
+            if *h == self.home && !out.iter().any(|o| **o == **p) {
+                out.push(p.clone());
+            }
+        }
+        out
     }
 
     /// Whether an operation under way holds the opened identity.
