@@ -37,6 +37,9 @@ pub struct RestoreArgs {
     /// Skip the `restart` and `verify` commands after a key restore.
     #[arg(long)]
     no_restart: bool,
+    /// Print the outcome as JSON: environment, backup, what was restored, the fingerprint.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run_backups(args: BackupsArgs, project: Option<&Path>) -> Result<u8> {
@@ -107,6 +110,30 @@ pub fn run_restore(args: RestoreArgs, project: Option<&Path>) -> Result<u8> {
             eprintln!("  {s}");
         }
     })?;
+    if args.json {
+        let (outcome, what, fingerprint, step) = match &done {
+            Restored::Key(RunEnd::Finished { new, .. }) => {
+                ("finished", "key".to_string(), Some(new.to_string()), None)
+            }
+            Restored::Key(RunEnd::Stopped { step, .. }) => {
+                ("stopped", "key".to_string(), None, Some(*step))
+            }
+            Restored::File { target } => ("finished", target.clone(), None, None),
+        };
+        output::print_json(&serde_json::json!({
+            "environment": args.env,
+            "backup": args.backup_id,
+            "outcome": outcome,
+            "restored": what,
+            "fingerprint": fingerprint,
+            "stopped_at": step,
+        }))?;
+        return Ok(if outcome == "finished" {
+            exit::OK
+        } else {
+            exit::FAILED
+        });
+    }
     match done {
         Restored::Key(RunEnd::Finished { new, .. }) => {
             output::emit(&format!(

@@ -46,6 +46,23 @@ enum IncidentCommand {
     },
 }
 
+/// One step's outcome for scripts: the incident, the step, its status and result, and
+/// whether the incident is now closed.
+fn step_report(
+    incident: &crate::incident::Incident,
+    step: &str,
+    status: Status,
+    result: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "incident": incident.id,
+        "step": step,
+        "status": status.as_str(),
+        "result": result,
+        "closed": incident.closed.is_some(),
+    })
+}
+
 #[derive(Debug, clap::Args)]
 struct StepOpts {
     /// Skip restart and verify commands in the steps that would run them.
@@ -54,6 +71,9 @@ struct StepOpts {
     /// A log file or glob to search in the audit step, besides the manifest's `logs`.
     #[arg(long = "log", value_name = "PATH")]
     logs: Vec<String>,
+    /// Print the incident (or the step's outcome) as JSON; never prompts.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -102,6 +122,10 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
             crate::ops::apply::environment(&opened.project, &a.env)?;
             let fp = current_fingerprint(&opened, &a.env)?;
             let mut incident = store.open(&pb, &a.env, fp)?;
+            if a.opts.json {
+                output::print_json(&incident)?;
+                return Ok(exit::OK);
+            }
             output::emit(&format!("opened {}\n", incident.id))?;
             let ctx = step_ctx(&opened, &a.opts);
             if a.no_prompt || !std::io::stdin().is_terminal() {
@@ -142,6 +166,10 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
             let pb = playbook::load(&opened.project, &incident.playbook)?;
             let ctx = step_ctx(&opened, &a.opts);
             let Some(step) = a.step.as_deref() else {
+                if a.opts.json {
+                    output::print_json(&incident)?;
+                    return Ok(exit::OK);
+                }
                 if !std::io::stdin().is_terminal() {
                     output::emit(&checklist(&incident, &pb, Style::detect()))?;
                     output::emit(&next_hint(&incident, &pb))?;
@@ -173,6 +201,15 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
                 if let Some(e) = ran.error {
                     return Err(e);
                 }
+                let code = if ran.status == Status::Failed {
+                    exit::FAILED
+                } else {
+                    exit::OK
+                };
+                if a.opts.json {
+                    output::print_json(&step_report(&incident, step, ran.status, &ran.result))?;
+                    return Ok(code);
+                }
                 output::emit(&format!(
                     "{step}: {}\n{}\n",
                     ran.status.as_str(),
@@ -196,10 +233,28 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
                     )
                 })?;
                 store.note(&mut incident, step, note)?;
+                if a.opts.json {
+                    let now = incident
+                        .steps
+                        .iter()
+                        .find(|s| s.id == step)
+                        .map(|s| s.status);
+                    output::print_json(&step_report(
+                        &incident,
+                        step,
+                        now.unwrap_or(Status::Pending),
+                        "note added",
+                    ))?;
+                    return Ok(exit::OK);
+                }
                 output::emit(&format!("{step}: note added\n"))?;
                 return Ok(exit::OK);
             };
             store.record(&mut incident, &pb, step, status, None, a.note.as_deref())?;
+            if a.opts.json {
+                output::print_json(&step_report(&incident, step, status, ""))?;
+                return Ok(exit::OK);
+            }
             output::emit(&format!("{step}: {}\n", status.as_str()))?;
             output::emit(&next_hint(&incident, &pb))?;
             Ok(exit::OK)

@@ -12,9 +12,13 @@ use std::path::Path;
 /// Refuses to overwrite an existing keywarden.toml. Review the file, then commit it: it
 /// never holds a key.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print what was written as JSON: the manifest's path and each environment's targets.
+    #[arg(long)]
+    json: bool,
+}
 
-pub fn run(_args: Args, project: Option<&Path>) -> Result<u8> {
+pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     let dir = match project {
         Some(p) => p.to_path_buf(),
         None => std::env::current_dir()
@@ -24,6 +28,18 @@ pub fn run(_args: Args, project: Option<&Path>) -> Result<u8> {
         .map_err(|e| Error::reading(&dir, "open the project folder", e))?;
     let written = init::write_manifest(&root, &Context::process().env)?;
     let (path, found) = (written.path, written.manifest);
+    if args.json {
+        let envs: Vec<serde_json::Value> = found
+            .environments
+            .iter()
+            .map(|e| {
+                let targets: Vec<String> = e.targets.iter().map(|t| t.label()).collect();
+                serde_json::json!({ "name": e.name, "targets": targets })
+            })
+            .collect();
+        output::print_json(&serde_json::json!({ "manifest": path, "environments": envs }))?;
+        return Ok(exit::OK);
+    }
     let mut msg = format!(
         "wrote {} with {} environment(s):\n",
         path.display(),

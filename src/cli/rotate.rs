@@ -32,6 +32,10 @@ pub struct RotateArgs {
     /// Finish an unfinished rotation.
     #[arg(long, conflicts_with = "rollback")]
     resume: bool,
+    /// Print the outcome as JSON on stdout (progress stays on stderr): environment,
+    /// outcome (`finished`, `stopped`, `rolled-back`), the new and old fingerprints.
+    #[arg(long)]
+    json: bool,
     /// Undo an unfinished rotation: every file gets its old content back.
     #[arg(long)]
     rollback: bool,
@@ -46,6 +50,9 @@ pub struct RotateArgs {
 pub struct RevokeArgs {
     /// The environment.
     env: String,
+    /// Print the outcome as JSON on stdout (progress stays on stderr).
+    #[arg(long)]
+    json: bool,
     /// Why (recorded with the revocation and in the audit trail).
     #[arg(long, value_name = "TEXT")]
     reason: String,
@@ -81,13 +88,82 @@ pub fn command_report(name: &str, run: &CommandRun) -> String {
     s
 }
 
+/// The outcome of a rotation, revocation or rollback for scripts (`--json`).
+#[derive(serde::Serialize)]
+struct RunReport<'a> {
+    environment: &'a str,
+    /// `finished`, `stopped` (journaled: resume or roll back) or `rolled-back`.
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old: Option<String>,
+    /// The step that failed, and why, when stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<String>,
+    /// Environments that held the revoked key too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rotate_too: Vec<String>,
+    /// Whether restart and verify ran (`--no-restart` skips them).
+    restarted: bool,
+    /// Files given their old content by a rollback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restored: Option<usize>,
+}
+
 fn run_to_end(
     ctx: &Ctx,
     env: &str,
+    json: bool,
     first: impl FnOnce(&Ctx, &mut dyn FnMut(Progress)) -> Result<RunEnd>,
 ) -> Result<u8> {
     let mut log = String::new();
     let end = first(ctx, &mut printer(&mut log))?;
+    let has_restart = ctx
+        .project
+        .manifest
+        .environment(env)
+        .is_some_and(|e| e.restart.is_some() || e.verify.is_some());
+    if json {
+        let report = match end.summary(env) {
+            Summary::Finished {
+                old,
+                new,
+                rotate_too,
+                ..
+            } => RunReport {
+                environment: env,
+                outcome: "finished",
+                new: Some(new.to_string()),
+                old: Some(old),
+                step: None,
+                why: None,
+                rotate_too,
+                restarted: ctx.run_commands && has_restart,
+                restored: None,
+            },
+            Summary::Stopped { step, why, .. } => RunReport {
+                environment: env,
+                outcome: "stopped",
+                new: None,
+                old: None,
+                step: Some(step),
+                why: Some(why),
+                rotate_too: Vec::new(),
+                restarted: false,
+                restored: None,
+            },
+        };
+        let code = if report.outcome == "finished" {
+            exit::OK
+        } else {
+            exit::FAILED
+        };
+        output::print_json(&report)?;
+        return Ok(code);
+    }
     match (end.summary(env), end) {
         (
             Summary::Finished {
@@ -106,11 +182,6 @@ fn run_to_end(
                     "warning: {other} holds the revoked key too: run `keywarden rotate {other}` now\n"
                 ));
             }
-            let has_restart = ctx
-                .project
-                .manifest
-                .environment(env)
-                .is_some_and(|e| e.restart.is_some() || e.verify.is_some());
             if !ctx.run_commands && has_restart {
                 text.push_str(&format!(
                     "the app was NOT restarted (--no-restart): it still signs with the old key until you restart it yourself; its restart and verify commands are in keywarden.toml under {env}\n"
@@ -152,6 +223,20 @@ pub fn run_rotate(args: RotateArgs, project: Option<&Path>) -> Result<u8> {
     if args.rollback {
         let mut log = String::new();
         let restored = rotation::rollback(&ctx, &args.env, &mut printer(&mut log))?;
+        if args.json {
+            output::print_json(&RunReport {
+                environment: &args.env,
+                outcome: "rolled-back",
+                new: None,
+                old: None,
+                step: None,
+                why: None,
+                rotate_too: Vec::new(),
+                restarted: !args.no_restart,
+                restored: Some(restored.len()),
+            })?;
+            return Ok(exit::OK);
+        }
         output::emit(&format!(
             "{}: rolled back; {} file(s) have their old content\n",
             args.env,
@@ -160,11 +245,13 @@ pub fn run_rotate(args: RotateArgs, project: Option<&Path>) -> Result<u8> {
         return Ok(exit::OK);
     }
     if args.resume {
-        return run_to_end(&ctx, &args.env, |c, p| rotation::resume(c, &args.env, p));
+        return run_to_end(&ctx, &args.env, args.json, |c, p| {
+            rotation::resume(c, &args.env, p)
+        });
     }
     crate::ops::apply::environment(&opened.project, &args.env)?;
     input::confirm(&args.env, "rotate", args.yes, false)?;
-    run_to_end(&ctx, &args.env, |c, p| {
+    run_to_end(&ctx, &args.env, args.json, |c, p| {
         rotation::start(c, &args.env, Kind::Rotate, None, None, p)
     })
 }
@@ -187,7 +274,7 @@ pub fn run_revoke(args: RevokeArgs, project: Option<&Path>) -> Result<u8> {
     crate::ops::apply::environment(&opened.project, &args.env)?;
     input::confirm(&args.env, "revoke the key of", args.yes, true)?;
     let reason = args.reason.clone();
-    run_to_end(&ctx, &args.env, |c, p| {
+    run_to_end(&ctx, &args.env, args.json, |c, p| {
         rotation::start(c, &args.env, Kind::Revoke, Some(reason), None, p)
     })
 }

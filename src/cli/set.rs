@@ -37,6 +37,10 @@ pub struct SetArgs {
     /// asks first; with no terminal to ask at, both are refused.
     #[arg(long)]
     yes: bool,
+    /// Print the outcome as JSON: environment, fingerprint, files written, unchanged and
+    /// read-only, backup ids.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Tighten the environment's files to mode 0600 (owner read/write only), as the guide asks.
@@ -58,6 +62,9 @@ pub struct FixArgs {
     /// With --line-endings: do not ask for confirmation.
     #[arg(long, requires = "line_endings")]
     yes: bool,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run_set(args: SetArgs, project: Option<&Path>) -> Result<u8> {
@@ -90,6 +97,18 @@ pub fn run_set(args: SetArgs, project: Option<&Path>) -> Result<u8> {
         "set"
     };
     let out = apply::set_key(&opened.project, &opened.pepper, &args.env, new, reason)?;
+    if args.json {
+        output::print_json(&serde_json::json!({
+            "environment": args.env,
+            "fingerprint": out.fingerprint,
+            "written": out.written,
+            "unchanged": out.unchanged,
+            "read_only": out.read_only,
+            "backups": out.backups,
+            "allow_weak": args.allow_weak,
+        }))?;
+        return Ok(exit::OK);
+    }
     let mut text = format!(
         "{}: key {} written to {} file(s)\n",
         args.env,
@@ -121,6 +140,7 @@ pub fn run_set(args: SetArgs, project: Option<&Path>) -> Result<u8> {
 pub fn run_fix(args: FixArgs, project: Option<&Path>) -> Result<u8> {
     let opened = common::open(project)?;
     let mut text = String::new();
+    let mut line_endings = serde_json::Value::Null;
     if args.line_endings {
         apply::environment(&opened.project, &args.env)?;
         input::confirm(
@@ -130,6 +150,11 @@ pub fn run_fix(args: FixArgs, project: Option<&Path>) -> Result<u8> {
             true,
         )?;
         let le = apply::fix_line_endings(&opened.project, &args.env)?;
+        line_endings = serde_json::json!({
+            "converted": le.converted,
+            "already_lf": le.already_lf,
+            "backups": le.backups,
+        });
         text.push_str(&format!(
             "{}: {} file(s) converted to LF line endings\n",
             args.env,
@@ -146,6 +171,21 @@ pub fn run_fix(args: FixArgs, project: Option<&Path>) -> Result<u8> {
         }
     }
     let out = apply::fix_permissions(&opened.project, &args.env)?;
+    if args.json {
+        let tightened: Vec<serde_json::Value> = out
+            .tightened
+            .iter()
+            .map(|(t, before)| serde_json::json!({ "target": t, "mode_before": before }))
+            .collect();
+        output::print_json(&serde_json::json!({
+            "environment": args.env,
+            "tightened": tightened,
+            "already_private": out.already_private,
+            "missing": out.missing,
+            "line_endings": line_endings,
+        }))?;
+        return Ok(exit::OK);
+    }
     text.push_str(&format!(
         "{}: {} file(s) tightened\n",
         args.env,

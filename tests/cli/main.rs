@@ -16,6 +16,7 @@ mod grace;
 mod hygiene;
 mod incident;
 mod init;
+mod json;
 mod readme;
 mod rotate;
 mod scan;
