@@ -20,6 +20,14 @@ pub(super) struct Head {
     pub(super) pending: Option<String>,
 }
 
+/// What `audit.head` holds, read.
+pub(super) enum HeadRead {
+    Found(Head),
+    Missing,
+    /// There, but not a head keywarden wrote (the reason, never the content).
+    Damaged(String),
+}
+
 /// Compares an intact chain with the recorded head: fewer lines, or a different line at
 /// the recorded position, means lines were removed from (or replaced at) the end.
 pub(super) fn tail_problem(bytes: &[u8], lines: usize, head: &Head) -> Option<ChainProblem> {
@@ -94,12 +102,16 @@ pub(super) fn split_lines(bytes: &[u8]) -> (Vec<&[u8]>, Option<&[u8]>) {
     (lines, tail)
 }
 
-pub(super) fn verify_bytes(bytes: &[u8]) -> Verification {
+/// Checks the chain of `project`'s log: every line follows the one before it, the first
+/// from the project's [`genesis`] (or, in a log written before the chain was bound to
+/// its project, from [`GENESIS_PREV`]), and every line names `project`.
+pub(super) fn verify_bytes(bytes: &[u8], project: &str) -> Verification {
     let (lines, partial) = split_lines(bytes);
     // Every line's hash, to tell a line out of place (its `prev` names another line of
     // the file) from one whose predecessor was changed (its `prev` names no line at all).
     let hashes: Vec<String> = lines.iter().map(|l| sha256_hex(l)).collect();
-    let mut head = GENESIS_PREV.to_string();
+    let start = genesis(project);
+    let mut head = start.clone();
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
         let problem = |message: String| Verification {
@@ -122,7 +134,14 @@ pub(super) fn verify_bytes(bytes: &[u8]) -> Verification {
                 ));
             }
         };
-        if event.prev != head {
+        if event.project != project {
+            return problem(format!(
+                "line {n} records the project {}, not this one ({project}): it was copied from another project's trail",
+                event.project
+            ));
+        }
+        let legacy_start = n == 1 && event.prev == GENESIS_PREV;
+        if event.prev != head && !legacy_start {
             if n == 1 {
                 return problem(
                     "line 1 was changed, or lines before it were removed: its `prev` is not the start of a log".to_string(),
