@@ -1,11 +1,12 @@
 //! The audit trail against what a user (or an intruder with the user's account) does to
 //! the state folder between runs: both files deleted, the head deleted or damaged,
-//! another project's trail copied in.
+//! another project's trail copied in; and the debris a killed run leaves there.
 
+use crate::common::require;
 use crate::support::{Sandbox, stderr, stdout};
-use crate::writes::OLD;
+use crate::writes::{OLD, Proc, temp_files, traced};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn project(sb: &Sandbox) {
     sb.write(
@@ -213,4 +214,151 @@ fn another_projects_trail_copied_in_is_not_this_ones() {
     // Accepted, the first project acts again; the foreign lines stay reported.
     set(&one);
     assert_eq!(verify(&one).0, Some(1));
+}
+
+/// Every `.keywarden-*.tmp` in the state folder and its backups' folders.
+fn state_temp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = temp_files(dir);
+    for b in std::fs::read_dir(dir.join("backups"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        found.extend(temp_files(&b.path()));
+    }
+    found
+}
+
+#[test]
+fn temporary_files_left_in_the_state_folder_are_removed_and_recorded() {
+    let sb = Sandbox::new();
+    project(&sb);
+    set(&sb);
+    let dir = state_dir(&sb);
+    let backup = std::fs::read_dir(dir.join("backups"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let left = [
+        dir.join(".keywarden-0123456789ab.tmp"),
+        backup.join(".keywarden-ba9876543210.tmp"),
+    ];
+    for f in &left {
+        std::fs::write(f, "half of a state.json").unwrap();
+    }
+    // An incident record's folder has writers of its own: never swept.
+    std::fs::create_dir_all(dir.join("incidents")).unwrap();
+    let theirs = dir.join("incidents/.keywarden-aaaaaaaaaaaa.tmp");
+    std::fs::write(&theirs, "an incident being saved").unwrap();
+    // Reading takes no lock and leaves them.
+    assert_eq!(verify(&sb).0, Some(0));
+    assert_eq!(state_temp_files(&dir).len(), 2);
+
+    set(&sb);
+    assert!(
+        state_temp_files(&dir).is_empty(),
+        "{:?}",
+        state_temp_files(&dir)
+    );
+    assert!(theirs.exists());
+    let cleanup: Vec<Value> = events(&sb)
+        .into_iter()
+        .filter(|e| e["action"] == "cleanup")
+        .collect();
+    assert_eq!(cleanup.len(), 1, "{cleanup:?}");
+    let detail = cleanup[0]["detail"].as_str().unwrap();
+    for f in &left {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(detail.contains(&name), "{detail}");
+    }
+    assert_eq!(verify(&sb).0, Some(0));
+}
+
+#[test]
+fn a_trail_that_refuses_keeps_the_debris_for_after_the_review() {
+    let sb = Sandbox::new();
+    project(&sb);
+    set(&sb);
+    let dir = state_dir(&sb);
+    let debris = dir.join(".keywarden-0123456789ab.tmp");
+    std::fs::write(&debris, "half of an audit.head").unwrap();
+    std::fs::remove_file(dir.join("audit.head")).unwrap();
+    set_is_refused(&sb, "no head");
+    // Not removed without a record of it.
+    assert!(debris.exists());
+    accept(&sb);
+    set(&sb);
+    assert!(!debris.exists());
+}
+
+/// `set` SIGKILLed at the `n`-th `syscall` (exactly, through strace's signal injection):
+/// the temporary files it left in the state folder.
+fn killed_set(sb: &Sandbox, syscall: &str, n: usize) -> Vec<PathBuf> {
+    let inject = format!("inject={syscall}:signal=KILL:when={n}");
+    let args = ["set", "development", "--generate"];
+    Proc::spawn(traced(sb, &inject, &args), &format!("{syscall} #{n}")).finish_within(60);
+    state_temp_files(&state_dir(sb))
+}
+
+#[test]
+fn a_run_killed_while_it_writes_the_state_folder_leaves_debris_the_next_lock_removes() {
+    if !require("strace", "`set` killed while it writes its state folder") {
+        return;
+    }
+    let (mut top, mut in_backups, mut failures) = (0, 0, Vec::new());
+    // renameat: audit.head and state.json replaced; linkat: a backup's content.age and
+    // meta.json put in place (a `set` makes 5 and 6 of them).
+    for (syscall, max) in [("renameat", 6), ("linkat", 6)] {
+        for n in 1..=max {
+            let sb = Sandbox::new();
+            project(&sb);
+            set(&sb);
+            let left = killed_set(&sb, syscall, n);
+            if left.is_empty() {
+                continue;
+            }
+            let dir = state_dir(&sb);
+            top += left.iter().filter(|p| p.parent() == Some(&*dir)).count();
+            in_backups += left.iter().filter(|p| p.parent() != Some(&*dir)).count();
+            // The next command that takes the lock removes them, and says so.
+            let out = sb
+                .kw()
+                .args(["set", "development", "--generate"])
+                .output()
+                .unwrap();
+            if !out.status.success() {
+                failures.push(format!(
+                    "{syscall} #{n}: the next set: {}",
+                    stderr(&out).trim()
+                ));
+                continue;
+            }
+            let still = state_temp_files(&dir);
+            if !still.is_empty() {
+                failures.push(format!("{syscall} #{n}: still there: {still:?}"));
+            }
+            let recorded: String = events(&sb)
+                .iter()
+                .filter(|e| e["action"] == "cleanup")
+                .filter_map(|e| e["detail"].as_str().map(str::to_string))
+                .collect();
+            for f in &left {
+                let name = f.file_name().unwrap().to_string_lossy().into_owned();
+                if !recorded.contains(&name) {
+                    failures.push(format!("{syscall} #{n}: {name} removed unrecorded"));
+                }
+            }
+            let (code, text) = verify(&sb);
+            if code != Some(0) {
+                failures.push(format!("{syscall} #{n}: {text}"));
+            }
+        }
+    }
+    assert!(
+        top > 0 && in_backups > 0,
+        "the kills left {top} temporary file(s) in the state folder and {in_backups} in backups: the kill points are wrong"
+    );
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

@@ -425,6 +425,29 @@ impl AuditLog {
         Ok(event)
     }
 
+    /// Runs `f` while no append is under way: holding the log's own lock, which an append
+    /// holds from reading the last line to updating the head (its temporary file
+    /// included). A log that does not exist yet is not created for it (`f` then runs
+    /// unguarded: an append that creates the log meanwhile and loses its head's temporary
+    /// file fails, and so does not act).
+    pub fn without_appends<T>(&self, f: impl FnOnce() -> T) -> Result<T, AuditError> {
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+            .open(&self.path)
+        {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(self.io("open")(e)),
+        };
+        if let Some(file) = &file {
+            file.lock().map_err(self.io("lock"))?;
+        }
+        let out = f();
+        drop(file);
+        Ok(out)
+    }
+
     /// The last line of the file (without its newline), or `None` for an empty file.
     fn last_line(&self, file: &File, len: u64) -> Result<Option<Vec<u8>>, AuditError> {
         if len == 0 {
