@@ -111,6 +111,8 @@ fn a_trail_deleted_or_emptied_while_the_project_has_a_history_is_found_and_refus
         let what = accept(&sb);
         assert!(what.contains("every earlier record was lost"), "{what}");
         assert!(what.contains("backup(s)"), "{what}");
+        // state.json, written with every change, counted them.
+        assert!(what.contains("line(s), as state.json recorded"), "{what}");
         set(&sb);
         let (code, text) = verify(&sb);
         assert_eq!(code, Some(0), "{case}: {text}");
@@ -181,9 +183,30 @@ fn a_missing_or_damaged_head_fails_verify_as_it_stops_set_and_accept_says_so() {
             what.contains("audit.head") && what.contains(damaged),
             "{case}: {what}"
         );
+        // state.json, written with every change, still vouches for the lines it saw: the
+        // cut ones it knew of are counted.
+        match case {
+            "3 lines cut, head deleted" => {
+                assert!(what.contains("are gone"), "{case}: {what}");
+                let marked: u64 = state_mark(&sb);
+                assert!(
+                    what.contains(&format!("line(s) {}–{marked} are gone", total - 2)),
+                    "{case}: {what}"
+                );
+            }
+            "head deleted" => assert!(what.contains("vouches for lines 1–"), "{case}: {what}"),
+            _ => {}
+        }
         set(&sb);
         assert_eq!(verify(&sb).0, Some(0), "{case}");
     }
+}
+
+/// How many lines of the trail `state.json` recorded when it was last written.
+fn state_mark(sb: &Sandbox) -> u64 {
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(state_dir(sb).join("state.json")).unwrap()).unwrap();
+    state["audit"]["lines"].as_u64().unwrap()
 }
 
 #[test]

@@ -20,6 +20,50 @@ pub(super) struct Head {
     pub(super) pending: Option<String>,
 }
 
+/// A trail's end as recorded somewhere else than `audit.head` (in `state.json`, by
+/// [`crate::project::state::State::save`]): how many lines it had and the last one's
+/// hash. Always an end the log once had, so the log must still begin with that many
+/// lines, that one last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailMark {
+    pub lines: u64,
+    pub last: String,
+}
+
+impl TrailMark {
+    /// The end `audit.head` in `state_dir` records now, if it holds one.
+    pub fn recorded_in(state_dir: &Path) -> Option<TrailMark> {
+        let h: Head =
+            serde_json::from_slice(&std::fs::read(state_dir.join(HEAD_FILE)).ok()?).ok()?;
+        (h.lines > 0).then_some(TrailMark {
+            lines: h.lines,
+            last: h.last,
+        })
+    }
+
+    /// The mark `state.json` in `state_dir` carries, if any.
+    pub(super) fn in_state(state_dir: &Path) -> Option<TrailMark> {
+        let bytes = std::fs::read(state_dir.join(crate::project::state::STATE_FILE)).ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        serde_json::from_value(v.get("audit")?.clone()).ok()
+    }
+
+    /// What the log (`lines`, complete lines) says against this mark: `None` when it
+    /// still holds the marked line where it was.
+    pub(super) fn gone(&self, lines: &[&[u8]]) -> Option<String> {
+        let m = self.lines as usize;
+        if lines.len() < m {
+            return Some(format!(
+                "state.json recorded {m} line(s): line(s) {}–{m} are gone",
+                lines.len() + 1
+            ));
+        }
+        (sha256_hex(lines[m - 1]) != self.last).then(|| {
+            format!("line {m} is not the line state.json recorded there: the log was rewritten")
+        })
+    }
+}
+
 /// What `audit.head` holds, read.
 pub(super) enum HeadRead {
     Found(Head),

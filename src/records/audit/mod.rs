@@ -553,8 +553,11 @@ impl AuditLog {
                     "the audit log is {gone}, and {HEAD_FILE} is damaged ({why})"
                 )),
                 _ => self.history().map(|past| {
+                    let counted = TrailMark::in_state(&self.dir)
+                        .map(|m| format!(" ({} line(s), as state.json recorded)", m.lines))
+                        .unwrap_or_default();
                     format!(
-                        "the audit trail is {gone} ({AUDIT_FILE} {gone}, {HEAD_FILE} {}), but the project has a history ({past}): every earlier record was lost",
+                        "the audit trail is {gone} ({AUDIT_FILE} {gone}, {HEAD_FILE} {}), but the project has a history ({past}): every earlier record was lost{counted}",
                         if matches!(recorded, HeadRead::Missing) { "missing" } else { "reset to no line" }
                     )
                 }),
@@ -569,23 +572,43 @@ impl AuditLog {
         if v.problem.is_none() {
             v.problem = match recorded {
                 HeadRead::Found(h) => tail_problem(&bytes, v.lines, &h),
-                HeadRead::Missing => Some(ChainProblem {
-                    line: v.lines,
-                    message: format!(
-                        "{HEAD_FILE} is missing: nothing vouches for the end of the log after line {}, so lines cut from it (or a rewritten last line) cannot be told",
-                        v.lines
-                    ),
-                }),
-                HeadRead::Damaged(why) => Some(ChainProblem {
-                    line: v.lines,
-                    message: format!(
-                        "{HEAD_FILE} is damaged ({why}): nothing vouches for the end of the log after line {}, so lines cut from it (or a rewritten last line) cannot be told",
-                        v.lines
-                    ),
-                }),
+                HeadRead::Missing => {
+                    Some(self.unvouched(&bytes, v.lines, format!("{HEAD_FILE} is missing")))
+                }
+                HeadRead::Damaged(why) => {
+                    Some(self.unvouched(&bytes, v.lines, format!("{HEAD_FILE} is damaged ({why})")))
+                }
             };
         }
         Ok(v)
+    }
+
+    /// The problem of a log (`bytes`, an intact chain of `lines` lines) whose head is
+    /// gone or damaged (`head`): what `state.json`'s mark of the trail still tells, or
+    /// that nothing vouches for the end.
+    fn unvouched(&self, bytes: &[u8], lines: usize, head: String) -> ChainProblem {
+        let (all, _) = split_lines(bytes);
+        match TrailMark::in_state(&self.dir) {
+            Some(mark) => match mark.gone(&all) {
+                Some(gone) => ChainProblem {
+                    line: (mark.lines as usize).min(lines + 1),
+                    message: format!("{head}, and {gone}"),
+                },
+                None => ChainProblem {
+                    line: lines,
+                    message: format!(
+                        "{head}: state.json vouches for lines 1–{} only; lines cut from the end after it (or a rewritten last line) cannot be told",
+                        mark.lines
+                    ),
+                },
+            },
+            None => ChainProblem {
+                line: lines,
+                message: format!(
+                    "{head}: nothing vouches for the end of the log after line {lines}, so lines cut from it (or a rewritten last line) cannot be told"
+                ),
+            },
+        }
     }
 
     /// What in the state folder shows that the project has a past a trail must record:
