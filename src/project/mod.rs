@@ -143,11 +143,14 @@ impl Project {
     /// other keywarden writes here, so temporary files beside the targets are debris of
     /// an interrupted run: they are removed (they may hold a key), and so are backup
     /// folders left without their record; each removal is recorded in the audit trail.
-    /// Backups still in plaintext are encrypted.
+    /// So are the temporary files in the state folder and its backups (see
+    /// [`Project::remove_leftover_state_temp_files`]). Backups still in plaintext are
+    /// encrypted.
     pub fn lock(&self) -> Result<ProjectLock> {
         let dir = self.state_dir();
         fsio::create_private_dir(&dir)?;
         let lock = ProjectLock::acquire(&dir.join("lock"))?;
+        self.remove_leftover_state_temp_files();
         crate::records::backup::BackupStore::of(self).migrate()?;
         self.remove_leftover_temp_files();
         self.remove_unfinished_backups();
@@ -163,6 +166,80 @@ impl Project {
                         "removed backup folder {id}, left without its record by an interrupted run"
                     )),
             );
+        }
+    }
+
+    /// The temporary files (`.keywarden-*.tmp`) a killed keywarden left in the project's
+    /// state folder and in `backups/<id>/`: copies of `state.json` and `audit.head`,
+    /// half-made `content.age`s. Their writers hold the project's lock (which this one
+    /// holds now), or, for `audit.head`, the audit log's own lock (taken while they are
+    /// listed), so every one present is debris. The cleanup is recorded in the audit
+    /// trail first, and only then done: when the trail refuses (it is damaged, or says
+    /// something else is wrong), the files stay for the next command after
+    /// `audit --accept`. The incidents' folder has writers of its own and is left alone.
+    fn remove_leftover_state_temp_files(&self) {
+        let dir = self.state_dir();
+        let temp = |folder: &Path| -> Vec<PathBuf> {
+            std::fs::read_dir(folder)
+                .map(|r| {
+                    r.filter_map(|e| e.ok())
+                        .filter(|e| {
+                            fsio::pinned::is_temp_name(&e.file_name())
+                                && e.file_type().is_ok_and(|t| t.is_file())
+                        })
+                        .map(|e| e.path())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let audit = self.audit();
+        let found = audit.without_appends(|| {
+            let backups = dir.join(crate::records::backup::BACKUPS_DIR);
+            let mut found = temp(&dir);
+            found.extend(temp(&backups));
+            for entry in std::fs::read_dir(&backups).into_iter().flatten().flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    found.extend(temp(&entry.path()));
+                }
+            }
+            found
+        });
+        let Ok(mut found) = found else { return };
+        if found.is_empty() {
+            return;
+        }
+        found.sort();
+        let shown: Vec<String> = found
+            .iter()
+            .map(|p| p.strip_prefix(&dir).unwrap_or(p).display().to_string())
+            .collect();
+        let list = if shown.len() > 10 {
+            format!("{}, and {} more", shown[..10].join(", "), shown.len() - 10)
+        } else {
+            shown.join(", ")
+        };
+        let recorded = audit.append(
+            crate::records::audit::Record::new("cleanup", crate::records::audit::Outcome::Ok)
+                .detail(format!(
+                    "removing {} temporary file(s) an interrupted run left in the state folder {}: {list}",
+                    found.len(),
+                    dir.display()
+                )),
+        );
+        if recorded.is_err() {
+            return;
+        }
+        let mut folders: Vec<&Path> = Vec::new();
+        for path in &found {
+            if std::fs::remove_file(path).is_ok()
+                && let Some(parent) = path.parent()
+                && !folders.contains(&parent)
+            {
+                folders.push(parent);
+            }
+        }
+        for folder in folders {
+            let _ = std::fs::File::open(folder).and_then(|d| d.sync_all());
         }
     }
 

@@ -119,6 +119,11 @@ pub struct State {
     /// Per environment, the journal of a rotation that has not finished.
     #[serde(default)]
     pub rotations: BTreeMap<String, crate::records::journal::Journal>,
+    /// The audit trail's end when this state was written (set by [`State::save`]): a
+    /// second witness of the trail, so lines cut from it are counted even when
+    /// `audit.head` is gone too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::records::audit::TrailMark>,
 }
 
 impl State {
@@ -130,6 +135,7 @@ impl State {
             revoked: Vec::new(),
             grace: BTreeMap::new(),
             rotations: BTreeMap::new(),
+            audit: None,
         }
     }
 
@@ -144,8 +150,15 @@ impl State {
 
     /// Writes `dir/state.json` atomically (`0600`), creating `dir` (`0700`). Callers hold
     /// the project's lock.
+    /// The trail's end as `audit.head` records it now goes with it.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        store::save(&KIND, &dir.join(STATE_FILE), self)
+        let mark = crate::records::audit::TrailMark::recorded_in(dir);
+        if mark.is_none() || mark == self.audit {
+            return store::save(&KIND, &dir.join(STATE_FILE), self);
+        }
+        let mut state = self.clone();
+        state.audit = mark;
+        store::save(&KIND, &dir.join(STATE_FILE), &state)
     }
 
     /// The end of the last grace period of `env`'s fallback, if it carries an old key.

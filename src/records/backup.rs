@@ -484,6 +484,8 @@ mod tests {
     fn store_in(dir: &Path) -> BackupStore {
         let pass = dir.join("pass");
         std::fs::write(&pass, "test passphrase\n").unwrap();
+        std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
         let env = Env::from_fn(move |n| match n {
             "KEYWARDEN_PASSPHRASE_FILE" => Some(pass.clone().into_os_string()),
             "KEYWARDEN_KEYRING" => Some("off".into()),

@@ -8,6 +8,7 @@ mod support;
 mod analyze;
 mod at_rest;
 mod attack;
+mod audit_tamper;
 mod bad_input;
 mod completions;
 mod crash;

@@ -16,7 +16,10 @@ pub const PASSPHRASE: &str = "sandbox passphrase, not a key";
 impl Sandbox {
     pub fn new() -> Sandbox {
         let secrets = tempfile::tempdir().unwrap();
-        std::fs::write(secrets.path().join("passphrase"), format!("{PASSPHRASE}\n")).unwrap();
+        let pass = secrets.path().join("passphrase");
+        std::fs::write(&pass, format!("{PASSPHRASE}\n")).unwrap();
+        // keywarden refuses a passphrase file others can read.
+        set_mode(&pass, 0o600);
         Sandbox {
             project: tempfile::tempdir().unwrap(),
             home: tempfile::tempdir().unwrap(),

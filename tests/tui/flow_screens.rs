@@ -192,7 +192,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// A small audit trail with fixed times and user, chained as keywarden chains it.
-fn audit_lines() -> Vec<String> {
+/// The trail of `project` (each line names it, as keywarden checks).
+fn audit_lines(project: &str) -> Vec<String> {
     let events = [
         (
             "2026-05-30T08:00:00Z",
@@ -247,7 +248,7 @@ fn audit_lines() -> Vec<String> {
     let mut lines = Vec::new();
     for (ts, env, action, result, fps, detail) in events {
         let mut e = json!({
-            "ts": ts, "user": "alice", "host": "oncall-laptop", "project": "/srv/baguette-metro",
+            "ts": ts, "user": "alice", "host": "oncall-laptop", "project": project,
             "action": action, "result": result, "prev": prev,
         });
         if let Some(env) = env {
@@ -266,20 +267,25 @@ fn audit_lines() -> Vec<String> {
     lines
 }
 
+/// Writes the trail and, as keywarden does with every event, `audit.head` beside it
+/// (its end as written: an edit in the middle is what the test shows).
 fn write_audit(fx: &Fixture, lines: &[String]) {
     let path = fx.session().project.audit().path().to_path_buf();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(
-        path,
-        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
-    )
-    .unwrap();
+    let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+    std::fs::write(&path, &text).unwrap();
+    let head = json!({
+        "lines": lines.len(),
+        "last": sha256_hex(lines.last().unwrap().as_bytes()),
+        "len": text.len(),
+    });
+    std::fs::write(path.with_file_name("audit.head"), head.to_string()).unwrap();
 }
 
 #[test]
 fn audit_trail_intact_and_tampered() {
     let fx = Fixture::demo();
-    let mut lines = audit_lines();
+    let mut lines = audit_lines(&fx.session().project.root.to_string_lossy());
     write_audit(&fx, &lines);
     let mut app = fx.app();
     press(&mut app, KeyCode::Char('a'));

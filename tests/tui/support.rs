@@ -93,6 +93,9 @@ impl Fixture {
         let p = self.dir.path().join("passphrase");
         if !p.exists() {
             std::fs::write(&p, "tui test passphrase\n").unwrap();
+            // keywarden refuses a passphrase file others can read.
+            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .unwrap();
         }
         p
     }
@@ -350,6 +353,9 @@ pub fn backup_env(home: &Path) -> Vec<(&'static str, PathBuf)> {
     ));
     if !pass.exists() {
         std::fs::write(&pass, "tui test passphrase\n").unwrap();
+        // keywarden refuses a passphrase file others can read.
+        std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
     }
     vec![
         ("KEYWARDEN_PASSPHRASE_FILE", pass),

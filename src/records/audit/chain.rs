@@ -20,6 +20,58 @@ pub(super) struct Head {
     pub(super) pending: Option<String>,
 }
 
+/// A trail's end as recorded somewhere else than `audit.head` (in `state.json`, by
+/// [`crate::project::state::State::save`]): how many lines it had and the last one's
+/// hash. Always an end the log once had, so the log must still begin with that many
+/// lines, that one last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailMark {
+    pub lines: u64,
+    pub last: String,
+}
+
+impl TrailMark {
+    /// The end `audit.head` in `state_dir` records now, if it holds one.
+    pub fn recorded_in(state_dir: &Path) -> Option<TrailMark> {
+        let h: Head =
+            serde_json::from_slice(&std::fs::read(state_dir.join(HEAD_FILE)).ok()?).ok()?;
+        (h.lines > 0).then_some(TrailMark {
+            lines: h.lines,
+            last: h.last,
+        })
+    }
+
+    /// The mark `state.json` in `state_dir` carries, if any.
+    pub(super) fn in_state(state_dir: &Path) -> Option<TrailMark> {
+        let bytes = std::fs::read(state_dir.join(crate::project::state::STATE_FILE)).ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        serde_json::from_value(v.get("audit")?.clone()).ok()
+    }
+
+    /// What the log (`lines`, complete lines) says against this mark: `None` when it
+    /// still holds the marked line where it was.
+    pub(super) fn gone(&self, lines: &[&[u8]]) -> Option<String> {
+        let m = self.lines as usize;
+        if lines.len() < m {
+            return Some(format!(
+                "state.json recorded {m} line(s): line(s) {}–{m} are gone",
+                lines.len() + 1
+            ));
+        }
+        (sha256_hex(lines[m - 1]) != self.last).then(|| {
+            format!("line {m} is not the line state.json recorded there: the log was rewritten")
+        })
+    }
+}
+
+/// What `audit.head` holds, read.
+pub(super) enum HeadRead {
+    Found(Head),
+    Missing,
+    /// There, but not a head keywarden wrote (the reason, never the content).
+    Damaged(String),
+}
+
 /// Compares an intact chain with the recorded head: fewer lines, or a different line at
 /// the recorded position, means lines were removed from (or replaced at) the end.
 pub(super) fn tail_problem(bytes: &[u8], lines: usize, head: &Head) -> Option<ChainProblem> {
@@ -94,12 +146,16 @@ pub(super) fn split_lines(bytes: &[u8]) -> (Vec<&[u8]>, Option<&[u8]>) {
     (lines, tail)
 }
 
-pub(super) fn verify_bytes(bytes: &[u8]) -> Verification {
+/// Checks the chain of `project`'s log: every line follows the one before it, the first
+/// from the project's [`genesis`] (or, in a log written before the chain was bound to
+/// its project, from [`GENESIS_PREV`]), and every line names `project`.
+pub(super) fn verify_bytes(bytes: &[u8], project: &str) -> Verification {
     let (lines, partial) = split_lines(bytes);
     // Every line's hash, to tell a line out of place (its `prev` names another line of
     // the file) from one whose predecessor was changed (its `prev` names no line at all).
     let hashes: Vec<String> = lines.iter().map(|l| sha256_hex(l)).collect();
-    let mut head = GENESIS_PREV.to_string();
+    let start = genesis(project);
+    let mut head = start.clone();
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
         let problem = |message: String| Verification {
@@ -122,7 +178,14 @@ pub(super) fn verify_bytes(bytes: &[u8]) -> Verification {
                 ));
             }
         };
-        if event.prev != head {
+        if event.project != project {
+            return problem(format!(
+                "line {n} records the project {}, not this one ({project}): it was copied from another project's trail",
+                event.project
+            ));
+        }
+        let legacy_start = n == 1 && event.prev == GENESIS_PREV;
+        if event.prev != head && !legacy_start {
             if n == 1 {
                 return problem(
                     "line 1 was changed, or lines before it were removed: its `prev` is not the start of a log".to_string(),

@@ -69,8 +69,16 @@ pub use chain::*;
 /// The audit log's file name inside the project's state folder.
 pub const AUDIT_FILE: &str = "audit.jsonl";
 
-/// The `prev` of the first line.
+/// The `prev` of the first line of a log written before the chain was bound to its
+/// project (still read: such a log's lines name their project, and each is checked).
 pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The `prev` of the first line of `project`'s log: the SHA-256 of
+/// `keywarden audit trail of <project>`, so a chain starts from its own project and
+/// another project's trail, copied here, does not follow.
+pub fn genesis(project: &str) -> String {
+    sha256_hex(format!("keywarden audit trail of {project}").as_bytes())
+}
 
 /// The longest last line `append` will read back to chain from (events are a few hundred
 /// bytes; anything this long is damage or tampering).
@@ -293,6 +301,12 @@ impl AuditLog {
     /// Appends one event and returns it. Fails closed: on any error nothing usable was
     /// written and the caller must not perform the action.
     pub fn append(&self, record: Record) -> Result<Event, AuditError> {
+        self.append_as(record, false)
+    }
+
+    /// `accepting`: the `audit.accept` event, written after a person took the log as it
+    /// is, which a trail that is gone may begin with.
+    fn append_as(&self, record: Record, accepting: bool) -> Result<Event, AuditError> {
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -323,20 +337,33 @@ impl AuditLog {
 
         let len = file.metadata().map_err(self.io("inspect"))?.len();
         let prev = match self.last_line(&file, len)? {
-            None => GENESIS_PREV.to_string(),
+            None => genesis(&self.project),
             Some(line) => {
-                if let Err(e) = serde_json::from_slice::<Event>(&line) {
-                    return Err(AuditError::BadLastLine {
+                let last = match serde_json::from_slice::<Event>(&line) {
+                    Ok(ev) => ev,
+                    Err(e) => {
+                        return Err(AuditError::BadLastLine {
+                            path: self.path.clone(),
+                            line: "before the new event",
+                            reason: json_reason(&e),
+                        });
+                    }
+                };
+                // (An acceptance takes the log as it is, whoever's lines end it.)
+                if last.project != self.project && !accepting {
+                    return Err(AuditError::Disagrees {
                         path: self.path.clone(),
-                        line: "before the new event",
-                        reason: json_reason(&e),
+                        why: format!(
+                            "its last line records the project {}, not this one ({}): the trail was copied from another project's",
+                            last.project, self.project
+                        ),
                     });
                 }
                 sha256_hex(&line)
             }
         };
         // Fail closed on a log whose end is not the one recorded.
-        let lines = self.agreed_lines(len, &prev)?;
+        let lines = self.agreed_lines(len, &prev, accepting)?;
         // And on a system log that cannot take the copy: connected before anything is
         // written, so an unreachable logger leaves no record anywhere.
         let sender = self
@@ -396,6 +423,29 @@ impl AuditLog {
             sender.send(lines + 1, &hash, &event, &self.path)?;
         }
         Ok(event)
+    }
+
+    /// Runs `f` while no append is under way: holding the log's own lock, which an append
+    /// holds from reading the last line to updating the head (its temporary file
+    /// included). A log that does not exist yet is not created for it (`f` then runs
+    /// unguarded: an append that creates the log meanwhile and loses its head's temporary
+    /// file fails, and so does not act).
+    pub fn without_appends<T>(&self, f: impl FnOnce() -> T) -> Result<T, AuditError> {
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+            .open(&self.path)
+        {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(self.io("open")(e)),
+        };
+        if let Some(file) = &file {
+            file.lock().map_err(self.io("lock"))?;
+        }
+        let out = f();
+        drop(file);
+        Ok(out)
     }
 
     /// The last line of the file (without its newline), or `None` for an empty file.
@@ -490,25 +540,104 @@ impl AuditLog {
     /// broken chain is a [`ChainProblem`] in the returned report.
     pub fn verify(&self) -> Result<Verification, AuditError> {
         let recorded = self.read_head();
-        let Some(bytes) = self.read_bytes()? else {
-            let problem = recorded.filter(|h| h.lines > 0).map(|h| ChainProblem {
-                line: 1,
-                message: format!(
-                    "the audit log is gone, but {} line(s) were recorded in {HEAD_FILE}",
+        let bytes = self.read_bytes()?;
+        let gone = if bytes.is_none() { "gone" } else { "empty" };
+        let bytes = bytes.unwrap_or_default();
+        if bytes.is_empty() {
+            let message = match &recorded {
+                HeadRead::Found(h) if h.lines > 0 => Some(format!(
+                    "the audit log is {gone}, but {} line(s) were recorded in {HEAD_FILE}",
                     h.lines
-                ),
-            });
+                )),
+                HeadRead::Damaged(why) => Some(format!(
+                    "the audit log is {gone}, and {HEAD_FILE} is damaged ({why})"
+                )),
+                _ => self.history().map(|past| {
+                    let counted = TrailMark::in_state(&self.dir)
+                        .map(|m| format!(" ({} line(s), as state.json recorded)", m.lines))
+                        .unwrap_or_default();
+                    format!(
+                        "the audit trail is {gone} ({AUDIT_FILE} {gone}, {HEAD_FILE} {}), but the project has a history ({past}): every earlier record was lost{counted}",
+                        if matches!(recorded, HeadRead::Missing) { "missing" } else { "reset to no line" }
+                    )
+                }),
+            };
             return Ok(Verification {
                 lines: 0,
-                problem,
-                head: GENESIS_PREV.to_string(),
+                problem: message.map(|message| ChainProblem { line: 1, message }),
+                head: genesis(&self.project),
             });
-        };
-        let mut v = verify_bytes(&bytes);
-        if let (None, Some(h)) = (&v.problem, recorded) {
-            v.problem = tail_problem(&bytes, v.lines, &h);
+        }
+        let mut v = verify_bytes(&bytes, &self.project);
+        if v.problem.is_none() {
+            v.problem = match recorded {
+                HeadRead::Found(h) => tail_problem(&bytes, v.lines, &h),
+                HeadRead::Missing => {
+                    Some(self.unvouched(&bytes, v.lines, format!("{HEAD_FILE} is missing")))
+                }
+                HeadRead::Damaged(why) => {
+                    Some(self.unvouched(&bytes, v.lines, format!("{HEAD_FILE} is damaged ({why})")))
+                }
+            };
         }
         Ok(v)
+    }
+
+    /// The problem of a log (`bytes`, an intact chain of `lines` lines) whose head is
+    /// gone or damaged (`head`): what `state.json`'s mark of the trail still tells, or
+    /// that nothing vouches for the end.
+    fn unvouched(&self, bytes: &[u8], lines: usize, head: String) -> ChainProblem {
+        let (all, _) = split_lines(bytes);
+        match TrailMark::in_state(&self.dir) {
+            Some(mark) => match mark.gone(&all) {
+                Some(gone) => ChainProblem {
+                    line: (mark.lines as usize).min(lines + 1),
+                    message: format!("{head}, and {gone}"),
+                },
+                None => ChainProblem {
+                    line: lines,
+                    message: format!(
+                        "{head}: state.json vouches for lines 1–{} only; lines cut from the end after it (or a rewritten last line) cannot be told",
+                        mark.lines
+                    ),
+                },
+            },
+            None => ChainProblem {
+                line: lines,
+                message: format!(
+                    "{head}: nothing vouches for the end of the log after line {lines}, so lines cut from it (or a rewritten last line) cannot be told"
+                ),
+            },
+        }
+    }
+
+    /// What in the state folder shows that the project has a past a trail must record:
+    /// its state, its backups, its incidents. `None` for a project keywarden never
+    /// changed, whose trail may start.
+    fn history(&self) -> Option<String> {
+        let entries = |dir: &str, keep: fn(&std::fs::DirEntry) -> bool| {
+            std::fs::read_dir(self.dir.join(dir))
+                .map(|r| r.filter_map(Result::ok).filter(keep).count())
+                .unwrap_or(0)
+        };
+        let mut past = Vec::new();
+        if std::fs::symlink_metadata(self.dir.join(crate::project::state::STATE_FILE)).is_ok() {
+            past.push(crate::project::state::STATE_FILE.to_string());
+        }
+        let backups = entries(crate::records::backup::BACKUPS_DIR, |e| {
+            e.file_type().is_ok_and(|t| t.is_dir())
+        });
+        if backups > 0 {
+            past.push(format!("{backups} backup(s)"));
+        }
+        // The incident records (`incidents/<id>.json`).
+        let incidents = entries("incidents", |e| {
+            e.file_name().as_encoded_bytes().ends_with(b".json")
+        });
+        if incidents > 0 {
+            past.push(format!("{incidents} incident record(s)"));
+        }
+        (!past.is_empty()).then(|| past.join(", "))
     }
 
     /// Compares the trail with `export`, an export of the system log (`journalctl -t
@@ -521,19 +650,39 @@ impl AuditLog {
     /// How many lines the log has, if its end (length `len`, last line hashing to
     /// `last`) is the one the head recorded — or the line it announced; otherwise the
     /// disagreement.
-    fn agreed_lines(&self, len: u64, last: &str) -> Result<u64, AuditError> {
+    fn agreed_lines(&self, len: u64, last: &str, accepting: bool) -> Result<u64, AuditError> {
         let disagrees = |why: String| AuditError::Disagrees {
             path: self.path.clone(),
             why,
         };
-        match (len, self.read_head()) {
-            (0, None) => Ok(0),
-            (0, Some(h)) if h.lines == 0 => Ok(0),
+        let head = match self.read_head() {
+            HeadRead::Found(h) => Some(h),
+            HeadRead::Missing => None,
+            HeadRead::Damaged(why) => {
+                return Err(disagrees(format!(
+                    "{HEAD_FILE} is damaged ({why}), so the end of the log cannot be checked"
+                )));
+            }
+        };
+        match (len, head) {
+            (0, h) if h.as_ref().is_none_or(|h| h.lines == 0) => match self.history() {
+                Some(past) if !accepting => Err(disagrees(format!(
+                    "the audit trail is gone ({AUDIT_FILE} missing or empty, {HEAD_FILE} {}), but the project has a history ({past}): every earlier record was lost",
+                    if h.is_none() {
+                        "missing"
+                    } else {
+                        "reset to no line"
+                    }
+                ))),
+                _ => Ok(0),
+            },
             (0, Some(h)) => Err(disagrees(format!(
                 "the log is empty, but {} line(s) were recorded",
                 h.lines
             ))),
-            (_, None) => Err(disagrees(format!("{HEAD_FILE} is missing"))),
+            (_, None) => Err(disagrees(format!(
+                "{HEAD_FILE} is missing, so the end of the log cannot be checked"
+            ))),
             (len, Some(h)) if h.last == last && h.len.is_none_or(|l| l == len) => Ok(h.lines),
             (_, Some(h)) if h.pending.as_deref() == Some(last) => Ok(h.lines + 1),
             (len, Some(h)) => Err(disagrees(match h.len {
@@ -557,8 +706,18 @@ impl AuditLog {
         self.dir.join(HEAD_FILE)
     }
 
-    fn read_head(&self) -> Option<Head> {
-        serde_json::from_slice(&std::fs::read(self.head_path()).ok()?).ok()
+    fn read_head(&self) -> HeadRead {
+        match std::fs::read(self.head_path()) {
+            Ok(bytes) => match serde_json::from_slice::<Head>(&bytes) {
+                Ok(h) if h.last.len() == 64 => HeadRead::Found(h),
+                Ok(_) => HeadRead::Damaged("its last hash is not a SHA-256".into()),
+                Err(e) => {
+                    HeadRead::Damaged(format!("not a head keywarden wrote: {}", json_reason(&e)))
+                }
+            },
+            Err(e) if e.kind() == ErrorKind::NotFound => HeadRead::Missing,
+            Err(e) => HeadRead::Damaged(format!("unreadable: {e}")),
+        }
     }
 
     fn write_head(&self, head: &Head) -> Result<(), AuditError> {
@@ -591,16 +750,17 @@ impl AuditLog {
         }
         let last = lines
             .last()
-            .map_or(GENESIS_PREV.to_string(), |l| sha256_hex(l));
+            .map_or_else(|| genesis(&self.project), |l| sha256_hex(l));
         self.write_head(&Head {
             lines: lines.len() as u64,
             last,
             len: Some(bytes.len() as u64),
             pending: None,
         })?;
-        self.append(
+        self.append_as(
             Record::new("audit.accept", Outcome::Ok)
                 .detail(format!("accepted after review: {problem}")),
+            true,
         )?;
         Ok(problem)
     }

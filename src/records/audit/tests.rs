@@ -45,10 +45,7 @@ fn problem_line(log: &AuditLog) -> Option<usize> {
 fn missing_file_is_empty_and_valid() {
     let (_t, log) = setup();
     let v = log.verify().unwrap();
-    assert_eq!(
-        (v.lines, v.problem, v.head.as_str()),
-        (0, None, GENESIS_PREV)
-    );
+    assert_eq!((v.lines, v.problem, v.head), (0, None, genesis("/srv/app")));
     assert!(log.read().unwrap().is_empty());
     assert!(!log.path().exists(), "reading must not create the log");
 }
@@ -64,7 +61,9 @@ fn chain_of_100_verifies_and_reads_back() {
     assert_eq!(v.head, sha256_hex(lines.last().unwrap()));
     let events = log.read().unwrap();
     assert_eq!(events.len(), 100);
-    assert_eq!(events[0].prev, GENESIS_PREV);
+    // The chain starts from its project's own genesis, not from zeros.
+    assert_eq!(events[0].prev, genesis("/srv/app"));
+    assert_ne!(genesis("/srv/app"), genesis("/srv/other"));
     for i in 1..100 {
         assert_eq!(events[i].prev, sha256_hex(&lines[i - 1]));
         assert_eq!(
@@ -446,7 +445,7 @@ fn an_edited_line_is_named_itself() {
 fn a_disagreeing_end_stops_every_append_until_accepted() {
     // Cut, forged append, head deleted: each refuses the next append, and stays found by
     // verify after it, until accepted.
-    for case in ["cut", "forge", "no-head"] {
+    for case in ["cut", "forge", "no-head", "cut-and-no-head", "garbage-head"] {
         let (_t, log) = setup();
         fill(&log, 5);
         let orig = raw_lines(&log);
@@ -460,7 +459,12 @@ fn a_disagreeing_end_stops_every_append_until_accepted() {
                 l.push(serde_json::to_vec(&forged).unwrap());
                 write_lines(&log, &l);
             }
-            _ => std::fs::remove_file(log.path().with_file_name(HEAD_FILE)).unwrap(),
+            "no-head" => std::fs::remove_file(log.path().with_file_name(HEAD_FILE)).unwrap(),
+            "cut-and-no-head" => {
+                write_lines(&log, &orig[..2]);
+                std::fs::remove_file(log.path().with_file_name(HEAD_FILE)).unwrap();
+            }
+            _ => std::fs::write(log.path().with_file_name(HEAD_FILE), "garbage\n").unwrap(),
         }
         let before = std::fs::read(log.path()).unwrap();
         let err = log.append(Record::new("set", Outcome::Ok)).unwrap_err();
@@ -471,14 +475,17 @@ fn a_disagreeing_end_stops_every_append_until_accepted() {
             before,
             "{case}: nothing written"
         );
-        if case != "no-head" {
-            assert!(
-                log.verify().unwrap().problem.is_some(),
-                "{case}: verify finds it"
-            );
+        // Verify and the refusal agree: what stops an append is a failed verification.
+        let found = log.verify().unwrap().problem.expect(case).message;
+        if case.contains("head") {
+            assert!(found.contains(HEAD_FILE), "{case}: {found}");
         }
         let what = log.accept().unwrap();
-        assert!(!what.is_empty());
+        assert!(
+            what.contains(&found),
+            "{case}: accepted {what:?}, found {found:?}"
+        );
+        assert!(!what.contains("agreed"), "{case}: {what}");
         let events = log.read().unwrap();
         assert_eq!(events.last().unwrap().action, "audit.accept", "{case}");
         log.append(Record::new("set", Outcome::Ok)).unwrap();
@@ -508,5 +515,90 @@ fn a_crash_between_the_line_and_the_head_is_no_tampering() {
     assert_eq!(log.verify().unwrap().problem, None);
     log.append(Record::new("set", Outcome::Ok)).unwrap();
     assert_eq!(log.verify().unwrap().lines, 4);
+    assert_eq!(log.verify().unwrap().problem, None);
+}
+
+#[test]
+fn a_trail_gone_while_the_project_has_a_history_is_found_until_accepted() {
+    for case in ["deleted", "emptied"] {
+        let (t, log) = setup();
+        fill(&log, 3);
+        let state = t.path().join("state");
+        std::fs::write(state.join("state.json"), "{}").unwrap();
+        match case {
+            "deleted" => std::fs::remove_file(log.path()).unwrap(),
+            _ => std::fs::write(log.path(), "").unwrap(),
+        }
+        std::fs::remove_file(state.join(HEAD_FILE)).unwrap();
+        let found = log.verify().unwrap().problem.expect(case).message;
+        assert!(
+            found.contains("history") && found.contains("state.json"),
+            "{case}: {found}"
+        );
+        let err = log.append(Record::new("set", Outcome::Ok)).unwrap_err();
+        assert!(matches!(err, AuditError::Disagrees { .. }), "{case}: {err}");
+        assert!(log.read().unwrap().is_empty(), "{case}: nothing written");
+        let what = log.accept().unwrap();
+        assert!(what.contains("every earlier record was lost"), "{what}");
+        let events = log.read().unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].action, "audit.accept");
+        log.append(Record::new("set", Outcome::Ok)).unwrap();
+        assert_eq!(log.verify().unwrap().problem, None, "{case}");
+    }
+    // A project with no history yet starts its trail.
+    let (_t, log) = setup();
+    log.append(Record::new("set", Outcome::Ok)).unwrap();
+    assert_eq!(log.verify().unwrap().problem, None);
+}
+
+#[test]
+fn another_projects_trail_does_not_verify_here_and_stops_appends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mine = AuditLog::new(&tmp.path().join("mine"), Path::new("/srv/app"));
+    let theirs = AuditLog::new(&tmp.path().join("theirs"), Path::new("/srv/other"));
+    fill(&mine, 2);
+    fill(&theirs, 4);
+    for f in [AUDIT_FILE, HEAD_FILE] {
+        std::fs::copy(
+            tmp.path().join("theirs").join(f),
+            tmp.path().join("mine").join(f),
+        )
+        .unwrap();
+    }
+    let p = mine.verify().unwrap().problem.unwrap();
+    assert_eq!(p.line, 1);
+    assert!(p.message.contains("/srv/other"), "{}", p.message);
+    let err = mine.append(Record::new("set", Outcome::Ok)).unwrap_err();
+    assert!(err.to_string().contains("another project"), "{err}");
+    // Its lines with this project's name put back still do not start this chain.
+    let l: Vec<Vec<u8>> = raw_lines(&mine)
+        .iter()
+        .map(|l| {
+            let mut ev: Event = serde_json::from_slice(l).unwrap();
+            ev.project = "/srv/app".into();
+            serde_json::to_vec(&ev).unwrap()
+        })
+        .collect();
+    write_lines(&mine, &l[..1]);
+    assert_eq!(problem_line(&mine), Some(1));
+}
+
+#[test]
+fn a_log_written_before_the_chain_named_its_project_still_verifies() {
+    let (_t, log) = setup();
+    fill(&log, 3);
+    // Rechain it from zeros, as an older keywarden wrote it.
+    let mut prev = GENESIS_PREV.to_string();
+    let mut l = Vec::new();
+    for line in raw_lines(&log) {
+        let mut ev: Event = serde_json::from_slice(&line).unwrap();
+        ev.prev = prev;
+        let bytes = serde_json::to_vec(&ev).unwrap();
+        prev = sha256_hex(&bytes);
+        l.push(bytes);
+    }
+    write_lines(&log, &l);
+    log.accept().unwrap();
     assert_eq!(log.verify().unwrap().problem, None);
 }

@@ -91,17 +91,21 @@ pub fn ensure(c: &Crypt) -> Result<x25519::Recipient> {
     let mut made_with: Option<Zeroizing<String>> = None;
     if !stored_in_keyring(c, &text)? {
         let file = c.home.join(IDENTITY_FILE);
-        let passphrase = match c.passphrase_file()? {
-            Some((_, p)) => p,
-            None => prompt()
-                .and_then(|p| {
-                    p.passphrase(Ask::Create {
-                        identity_file: &file,
+        let (passphrase, source) = match c.passphrase_file()? {
+            Some((path, p)) => (p, Some(path)),
+            None => (
+                prompt()
+                    .and_then(|p| {
+                        p.passphrase(Ask::Create {
+                            identity_file: &file,
+                        })
                     })
-                })
-                .filter(|p| !p.is_empty())
-                .ok_or_else(|| no_passphrase_to_create(c, &file))?,
+                    .filter(|p| !p.is_empty())
+                    .ok_or_else(|| no_passphrase_to_create(c, &file))?,
+                None,
+            ),
         };
+        too_short(&passphrase, source.as_deref(), &file)?;
         let mut r = age::scrypt::Recipient::new(SecretString::from(passphrase.to_string()));
         if let Some(n) = c.work_factor() {
             r.set_work_factor(n);
@@ -123,6 +127,38 @@ pub fn ensure(c: &Crypt) -> Result<x25519::Recipient> {
     );
     drop(lock);
     Ok(recipient)
+}
+
+/// The fewest characters a new identity file's passphrase may have: it stands alone
+/// against offline guessing of a copied state folder (scrypt slows each guess to about a
+/// second, which a short passphrase does not survive). Identities made before keep
+/// opening with theirs.
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// Refuses a passphrase too short to protect a new identity file (bad input, exit 2;
+/// nothing was created). `source`: the passphrase file it came from, if any.
+fn too_short(passphrase: &str, source: Option<&Path>, identity_file: &Path) -> Result<()> {
+    let n = passphrase.chars().count();
+    if n >= MIN_PASSPHRASE_CHARS {
+        return Ok(());
+    }
+    let message = format!(
+        "the passphrase for the new backup identity {} is {n} character(s) long; it must have at least {MIN_PASSPHRASE_CHARS}, since it alone protects every backup of a copied state folder",
+        identity_file.display()
+    );
+    let hint = format!(
+        "choose a passphrase of {MIN_PASSPHRASE_CHARS} characters or more (a few random words)"
+    );
+    Err(match source {
+        Some(path) => Error::input(
+            path,
+            None,
+            None,
+            format!("{message} ({PASSPHRASE_FILE_ENV})"),
+            Some(hint),
+        ),
+        None => Error::Usage(format!("{message}: {hint}")),
+    })
 }
 
 fn no_passphrase_to_create(c: &Crypt, file: &Path) -> Error {

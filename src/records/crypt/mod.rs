@@ -339,10 +339,31 @@ impl Crypt {
         else {
             return Ok(None);
         };
-        let bytes = Zeroizing::new(
-            std::fs::read(&path)
-                .map_err(|e| Error::reading(&path, "read the passphrase file", e))?,
-        );
+        let mut file = std::fs::File::open(&path)
+            .map_err(|e| Error::reading(&path, "read the passphrase file", e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::reading(&path, "read the passphrase file", e))?;
+        // A passphrase others can read protects nothing. Pipes (`<(…)`) and the like are
+        // the caller's to judge; a regular file must be the user's alone.
+        let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+        if meta.is_file() && mode & 0o077 != 0 {
+            return Err(Error::input(
+                &path,
+                None,
+                None,
+                format!(
+                    "the passphrase file ({PASSPHRASE_FILE_ENV}) is readable by others (mode {:04o}): the backups' passphrase must be yours alone",
+                    mode & 0o7777
+                ),
+                Some(format!("chmod 600 {}", path.display())),
+            ));
+        }
+        let mut bytes = Zeroizing::new(Vec::with_capacity(
+            usize::try_from(meta.len()).unwrap_or(0).min(1 << 16) + 1,
+        ));
+        std::io::Read::read_to_end(&mut file, &mut bytes)
+            .map_err(|e| Error::reading(&path, "read the passphrase file", e))?;
         let mut text: &[u8] = &bytes;
         if let Some(t) = text.strip_suffix(b"\n") {
             text = t.strip_suffix(b"\r").unwrap_or(t);

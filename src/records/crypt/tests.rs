@@ -12,6 +12,12 @@ fn env_with(pass: Option<&Path>) -> Env {
     })
 }
 
+/// A passphrase file as keywarden takes it: the user's alone (`0600`).
+fn write_private(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+}
+
 fn forget(home: &Path) {
     opened_list().ids.retain(|(h, _)| h.as_path() != home);
 }
@@ -21,7 +27,7 @@ fn seals_to_the_recipient_and_opens_with_the_passphrase_file() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let pass = dir.path().join("pass");
-    std::fs::write(&pass, "correct horse\n").unwrap();
+    write_private(&pass, "correct horse\n");
     let c = Crypt::new(&home, env_with(Some(&pass)));
     let sealed = c.seal(b"SECRET_KEY='abc'").unwrap();
     assert!(is_sealed(&sealed));
@@ -44,11 +50,11 @@ fn a_wrong_passphrase_names_the_identity_file_and_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let pass = dir.path().join("pass");
-    std::fs::write(&pass, "right").unwrap();
+    write_private(&pass, "the right passphrase");
     let sealed = Crypt::new(&home, env_with(Some(&pass))).seal(b"k").unwrap();
     forget(&home);
     let wrong = dir.path().join("wrong");
-    std::fs::write(&wrong, "wrong").unwrap();
+    write_private(&wrong, "a wrong passphrase");
     let err = Crypt::new(&home, env_with(Some(&wrong)))
         .open(&sealed, Path::new("x"))
         .unwrap_err();
@@ -75,7 +81,7 @@ fn team_recipients_can_open_every_backup() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let pass = dir.path().join("pass");
-    std::fs::write(&pass, "p").unwrap();
+    write_private(&pass, "a team test passphrase");
     let team = age::x25519::Identity::generate();
     let c = Crypt::new(&home, env_with(Some(&pass))).with_team(&[team.to_public().to_string()]);
     let sealed = c.seal(b"the key").unwrap();
@@ -94,7 +100,7 @@ fn an_opened_identity_lives_as_long_as_the_operation_that_holds_it() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let pass = dir.path().join("pass");
-    std::fs::write(&pass, "correct horse\n").unwrap();
+    write_private(&pass, "correct horse\n");
     let c = Crypt::new(&home, env_with(Some(&pass)));
     let sealed = {
         let _op = hold();
