@@ -5,7 +5,7 @@ use super::output::{self, Style};
 use super::sarif;
 use crate::error::{Error, Result, exit};
 use crate::finding::{Finding, Severity, worst};
-use crate::scanning::scan::History;
+use crate::scanning::scan::{Files, History};
 use std::path::Path;
 
 /// Look for keys where they do not belong: every key keywarden knows (held by a target, or
@@ -24,6 +24,11 @@ pub struct Args {
     /// hard-coded literals, each reported at the commit that added it.
     #[arg(long)]
     history: bool,
+    /// Search what is staged for the next commit instead of the work tree, targets
+    /// included (the pre-commit hook): a key pasted into a file and `git add`ed is caught
+    /// before it is committed.
+    #[arg(long, conflicts_with = "history")]
+    staged: bool,
     /// With --history: only what the refs reach and REV does not (incremental CI runs).
     #[arg(long, value_name = "REV", requires = "history")]
     since: Option<String>,
@@ -45,7 +50,12 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         (None, true) => History::All,
         (None, false) => History::No,
     };
-    let report = crate::scanning::scan::scan(&opened.project, &opened.pepper, depth)?;
+    let files = if args.staged {
+        Files::Staged
+    } else {
+        Files::Tree
+    };
+    let report = crate::scanning::scan::scan(&opened.project, &opened.pepper, files, depth)?;
     let findings = report.findings;
     if let Some(n) = &report.not_searched {
         eprintln!("keywarden: warning: {}", n.message());
@@ -74,6 +84,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
                 c.commits,
                 c.refs
             ),
+            None if args.staged => " (what is staged for the next commit)".to_string(),
             None => " (files; --history adds git history)".to_string(),
         };
         text.push_str(&format!("{}{scope}\n", output::summary(&findings)));

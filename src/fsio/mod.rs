@@ -291,6 +291,38 @@ pub fn resolve_inside_with(
                     Some("keep targets inside the project folder".into()),
                 )),
                 Ok(real_parent) => Ok(real_parent.join(full.file_name().unwrap_or_default())),
+                // A folder that does not exist yet: the file is missing, not unreadable,
+                // as long as the nearest folder that does exist is inside the project.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let mut existing = parent;
+                    let mut rest = Vec::new();
+                    loop {
+                        rest.push(existing.file_name().unwrap_or_default().to_owned());
+                        existing = parent_of(existing);
+                        if let Ok(real) = fs::canonicalize(existing) {
+                            if !real.starts_with(root) {
+                                return Err(Error::input(
+                                    &full,
+                                    None,
+                                    None,
+                                    format!(
+                                        "its folder resolves to {}, outside the project",
+                                        real.display()
+                                    ),
+                                    Some("keep targets inside the project folder".into()),
+                                ));
+                            }
+                            let mut path = real;
+                            for part in rest.iter().rev() {
+                                path.push(part);
+                            }
+                            return Ok(path.join(full.file_name().unwrap_or_default()));
+                        }
+                        if existing.as_os_str().is_empty() || existing == root {
+                            return Err(Error::reading(parent, "open the folder", e));
+                        }
+                    }
+                }
                 Err(e) => Err(Error::reading(parent, "open the folder", e)),
             }
         }

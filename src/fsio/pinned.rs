@@ -139,6 +139,18 @@ impl PinnedDir {
                         Some("check who changed the folder, then run the command again".into()),
                     ));
                 }
+                Err(Errno::NOENT) => {
+                    return Err(Error::input(
+                        dir,
+                        None,
+                        None,
+                        format!("the folder does not exist ({} is missing)", shown.display()),
+                        Some(format!(
+                            "create it (`mkdir -p {}`), or fix the target's path in keywarden.toml",
+                            rel.display()
+                        )),
+                    ));
+                }
                 Err(e) => return Err(Error::reading(&shown, "open the folder", os_err(e))),
             };
         }

@@ -84,6 +84,59 @@ impl GitView {
     }
 }
 
+/// The files staged for the next commit (added, copied, modified, renamed, type changed)
+/// with their staged content (what the commit will hold, not the work tree's), each at
+/// most 4 MiB.
+pub fn staged(root: &Path) -> crate::error::Result<Vec<(String, Vec<u8>)>> {
+    use crate::error::Error;
+    let args: Vec<OsString> = [
+        "diff",
+        "--cached",
+        "--name-only",
+        "-z",
+        "--diff-filter=ACMRT",
+    ]
+    .map(OsString::from)
+    .into();
+    let names = git_list(root, "diff --cached", &args, None, &[0])
+        .map_err(|e| Error::Failed(format!("{e}: --staged needs a git repository")))?;
+    let mut names: Vec<PathBuf> = names.into_iter().collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let spec = format!(":{}", name.display());
+        let shown = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["cat-file", "-s", &spec])
+            .stderr(Stdio::null())
+            .output()
+            .map_err(|e| Error::Failed(format!("git cat-file could not start: {e}")))?;
+        let size: u64 = String::from_utf8_lossy(&shown.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        if !shown.status.success() || size > 4 * 1024 * 1024 {
+            continue;
+        }
+        let blob = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["cat-file", "blob", &spec])
+            .stderr(Stdio::null())
+            .output()
+            .map_err(|e| Error::Failed(format!("git cat-file could not start: {e}")))?;
+        if !blob.status.success() {
+            return Err(Error::Failed(format!(
+                "git could not read the staged {}",
+                name.display()
+            )));
+        }
+        out.push((name.display().to_string(), blob.stdout));
+    }
+    Ok(out)
+}
+
 fn check_ignore(root: &Path, paths: &[PathBuf]) -> Result<HashSet<PathBuf>, String> {
     let mut input = Vec::new();
     for p in paths {

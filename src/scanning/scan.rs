@@ -85,6 +85,15 @@ impl NotSearched {
     }
 }
 
+/// Which files to search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Files {
+    /// The work tree's files that are not targets.
+    Tree,
+    /// The content staged for the next commit (`git diff --cached`), targets included.
+    Staged,
+}
+
 /// How far back to search.
 #[derive(Debug, Clone, Copy)]
 pub enum History<'a> {
@@ -100,7 +109,12 @@ pub enum History<'a> {
 /// read from the backups only when their identity opens without asking (already open, in
 /// the OS keyring, or with `KEYWARDEN_PASSPHRASE_FILE`); otherwise they are left out and
 /// [`Report::not_searched`] says so, never silently.
-pub fn scan(project: &Project, pepper: &Pepper, history: History<'_>) -> Result<Report> {
+pub fn scan(
+    project: &Project,
+    pepper: &Pepper,
+    files: Files,
+    history: History<'_>,
+) -> Result<Report> {
     let store = BackupStore::of(project);
     let crypt = store.crypt();
     let read_backups = crypt.opens_without_asking();
@@ -147,47 +161,59 @@ pub fn scan(project: &Project, pepper: &Pepper, history: History<'_>) -> Result<
         .collect();
     let needles = Needles::new(&keys);
     let mut in_tree: BTreeSet<Fingerprint> = BTreeSet::new();
-    let skip = target_files(project);
-    for rel in project_files(&project.root) {
-        if skip.contains(&rel) {
-            continue;
-        }
-        let path = project.root.join(&rel);
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if !meta.is_file() || meta.len() > MAX_FILE {
-            continue;
-        }
-        // Opened without blocking and checked again on the handle: a file swapped for a
-        // FIFO since the look above is skipped, never waited on.
-        let Ok(Some(snapshot)) = fsio::read_capped(&path) else {
-            continue;
-        };
-        let bytes = snapshot.bytes;
+    let mut search = |shown: &str, bytes: &[u8], findings: &mut Vec<Finding>| {
         // Binary files are searched for the known keys, not for source-code literals.
         let binary = bytes.iter().take(8192).any(|&b| b == 0);
-        let shown = rel.display().to_string();
-        for (pos, fp) in needles.positions(&bytes) {
+        for (pos, fp) in needles.positions(bytes) {
             let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) else {
                 continue;
             };
-            let line = fsio::line_col(&bytes, pos).0;
+            let line = fsio::line_col(bytes, pos).0;
             findings.push(
                 Finding::new(
                     Code::KeyInFile,
                     k.severity,
                     format!("holds {} ({}) in plain text", k.what, k.fingerprint),
                 )
-                .at_target(shown.clone())
+                .at_target(shown.to_string())
                 .at_line(line)
                 .with_fix("remove it from the file, then rotate the key: it has been exposed"),
             );
         }
-        if !binary && let Ok(text) = std::str::from_utf8(&bytes) {
-            for (f, fp) in hard_coded(text, &shown, pepper, &known) {
+        if !binary && let Ok(text) = std::str::from_utf8(bytes) {
+            for (f, fp) in hard_coded(text, shown, pepper, &known) {
                 in_tree.insert(fp);
                 findings.push(f);
+            }
+        }
+    };
+    match files {
+        Files::Tree => {
+            let skip = target_files(project);
+            for rel in project_files(&project.root) {
+                if skip.contains(&rel) {
+                    continue;
+                }
+                let path = project.root.join(&rel);
+                let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                    continue;
+                };
+                if !meta.is_file() || meta.len() > MAX_FILE {
+                    continue;
+                }
+                // Opened without blocking and checked again on the handle: a file swapped
+                // for a FIFO since the look above is skipped, never waited on.
+                let Ok(Some(snapshot)) = fsio::read_capped(&path) else {
+                    continue;
+                };
+                search(&rel.display().to_string(), &snapshot.bytes, &mut findings);
+            }
+        }
+        Files::Staged => {
+            // What the commit would hold: the index's content, targets included (a target
+            // staged for commit is the leak itself).
+            for (rel, bytes) in super::git::staged(&project.root)? {
+                search(&rel, &bytes, &mut findings);
             }
         }
     }

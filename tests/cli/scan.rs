@@ -359,3 +359,70 @@ fn placeholders_are_medium_examples_hold_them_and_words_are_not_leaks() {
         "{f:?}"
     );
 }
+
+/// The pre-commit hook: what is staged is searched, not the work tree; a key pasted into a
+/// source file and added is caught, as is a secrets file staged itself; a missing
+/// environment file blocks nothing.
+#[test]
+fn staged_scan_is_the_pre_commit_gate() {
+    if !crate::common::require("git", "scan --staged") {
+        return;
+    }
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q"]);
+    sb.write(".gitignore", ".env\n");
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write(
+        "keywarden.toml",
+        "version = 1\n[[environments]]\nname = \"development\"\ntargets = [{ path = \".env\" }]\n\
+         [[environments]]\nname = \"production\"\ntargets = [{ path = \"deploy/prod.env\" }]\n",
+    );
+    sb.write("app/settings.py", "SECRET_KEY = os.environ['SECRET_KEY']\n");
+    git(
+        &sb,
+        &["add", ".gitignore", "keywarden.toml", "app/settings.py"],
+    );
+    // Every hook entry is a command that runs, and passes on a clean index although
+    // production's file is missing here.
+    let hooks =
+        std::fs::read_to_string(crate::common::repo().join(".pre-commit-hooks.yaml")).unwrap();
+    let entries: Vec<&str> = hooks
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("entry: keywarden "))
+        .collect();
+    assert!(entries.len() >= 2, "{hooks}");
+    for entry in entries.iter().filter(|e| e.starts_with("scan")) {
+        let out = sb.kw().args(entry.split(' ')).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{entry}: {}", stderr(&out));
+    }
+    // Pasted into a source file and staged.
+    sb.write("app/settings.py", &format!("SECRET_KEY = '{KEY}'\n"));
+    git(&sb, &["add", "app/settings.py"]);
+    let (code, v) = scan(&sb, &["--staged", "--fail-on", "high"]);
+    assert_eq!(code, Some(1), "{v}");
+    assert!(
+        found(&v).contains(&("KW202".into(), "app/settings.py".into(), Some(1))),
+        "{v}"
+    );
+    // Fixed in the work tree but not staged: the commit would still hold it.
+    sb.write("app/settings.py", "SECRET_KEY = os.environ['SECRET_KEY']\n");
+    let (code, _) = scan(&sb, &["--staged", "--fail-on", "high"]);
+    assert_eq!(
+        code,
+        Some(1),
+        "the index, not the work tree, is what gets committed"
+    );
+    git(&sb, &["add", "app/settings.py"]);
+    let (code, _) = scan(&sb, &["--staged", "--fail-on", "high"]);
+    assert_eq!(code, Some(0));
+    // The secrets file itself, forced past .gitignore.
+    git(&sb, &["add", "-f", ".env"]);
+    let (code, v) = scan(&sb, &["--staged", "--fail-on", "high"]);
+    assert_eq!(code, Some(1), "{v}");
+    assert!(
+        found(&v)
+            .iter()
+            .any(|(c, t, _)| c == "KW202" && t == ".env"),
+        "{v}"
+    );
+}
