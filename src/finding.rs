@@ -267,6 +267,9 @@ pub struct Finding {
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// For a finding in the git history: the commit that brought it in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 impl Finding {
@@ -279,7 +282,13 @@ impl Finding {
             target: None,
             line: None,
             fix: None,
+            commit: None,
         }
+    }
+
+    pub fn at_commit(mut self, commit: impl Into<String>) -> Self {
+        self.commit = Some(commit.into());
+        self
     }
 
     pub fn with_fix(mut self, fix: impl Into<String>) -> Self {

@@ -77,7 +77,11 @@ pub fn run_check(args: CheckArgs, project: Option<&Path>) -> Result<u8> {
     let owned: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();
     let failed = worst(&owned).is_some_and(|w| w >= args.fail_on);
     if args.sarif {
-        output::print_json(&sarif::report(&st))?;
+        let text = st
+            .manifest
+            .as_ref()
+            .and_then(|m| std::fs::read_to_string(m).ok());
+        output::print_json(&sarif::report(&st, text.as_deref()))?;
     } else if args.json {
         #[derive(Serialize)]
         struct CheckReport<'a> {

@@ -149,6 +149,7 @@ pub fn scan_history(
     let mut ordered: Vec<(&String, &Hit)> = hits.iter().collect();
     ordered.sort_by(|a, b| a.0.cmp(b.0));
     for (oid, hit) in ordered {
+        let commit_of = introduced.get(oid).map(|(c, _)| c.clone());
         let (place, path) = match introduced.get(oid) {
             Some((commit, path)) => {
                 let short = &commit[..commit.len().min(12)];
@@ -186,6 +187,9 @@ pub fn scan_history(
             if let Some(p) = &path {
                 f = f.at_target(p.clone());
             }
+            if let Some(c) = &commit_of {
+                f = f.at_commit(c.clone());
+            }
             findings.push(f);
         }
         for (lit, fp) in &hit.literals {
@@ -203,6 +207,9 @@ pub fn scan_history(
             }
             if let Some(line) = lit.line {
                 f = f.at_line(line);
+            }
+            if let Some(c) = &commit_of {
+                f = f.at_commit(c.clone());
             }
             findings.push(f);
         }

@@ -261,6 +261,14 @@ fn history_covers_every_ref_merges_binaries_encodings_and_loose_objects() {
             .any(|l| l.contains("KW201") && l.contains("app/settings.py") && l.contains("commit")),
         "a literal removed before HEAD: {m:#?}"
     );
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["commit"] == feature.as_str()),
+        "the commit is a field of its own: {v}"
+    );
     let cov = &v["history"];
     assert!(cov["blobs"].as_u64().unwrap() >= 8, "{cov}");
     assert!(cov["refs"].as_u64().unwrap() >= 4, "{cov}");

@@ -410,3 +410,62 @@ fn drift_keeps_the_age_and_the_fix_is_a_rotation_where_the_app_restarts() {
         .unwrap_or_else(|| panic!("no KW109: {e}"));
     assert_eq!(overdue["fix"], "keywarden rotate staging", "{overdue}");
 }
+
+/// SARIF as code-scanning services read it: environment findings at the manifest line that
+/// declares the target (the secrets file itself is outside the repository), a
+/// security-severity score, and partial fingerprints that stay the same on another
+/// installation (another pepper) so a known finding is not reported as new.
+#[test]
+fn sarif_locates_findings_in_the_manifest_with_stable_fingerprints() {
+    let manifest = "version = 1\n\n[[environments]]\nname = \"staging\"\ntargets = [\n  { path = \"deploy/staging.env\" },\n]\n";
+    let run = || {
+        let sb = Sandbox::new();
+        sb.write("keywarden.toml", manifest);
+        let p = sb.write("deploy/staging.env", "SECRET_KEY=changeme\n");
+        set_mode(&p, 0o644);
+        let out = sb.kw().args(["check", "--sarif"]).output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["runs"][0]["results"].as_array().unwrap().clone()
+    };
+    let (first, second) = (run(), run());
+    assert!(!first.is_empty());
+    for r in &first {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "keywarden.toml", "{r}");
+        if r["properties"]["target"].is_null() {
+            assert_eq!(loc["region"]["startLine"], 4, "the environment's line: {r}");
+        } else {
+            assert_eq!(r["properties"]["target"], "deploy/staging.env");
+            assert_eq!(
+                loc["region"]["startLine"], 6,
+                "the line declaring the target: {r}"
+            );
+        }
+        let score: f64 = r["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&score));
+    }
+    let fps = |rs: &[Value]| {
+        let mut v: Vec<String> = rs
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["keywarden/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        fps(&first),
+        fps(&second),
+        "another installation, the same fingerprints"
+    );
+    let distinct: std::collections::BTreeSet<String> = fps(&first).into_iter().collect();
+    assert_eq!(distinct.len(), first.len(), "one fingerprint per finding");
+}
