@@ -53,11 +53,29 @@ pub fn discover(root: &Path, env_var: impl Fn(&str) -> Option<OsString>) -> Resu
         } else {
             Format::Dotenv
         };
-        found.entry(env).or_default().push(Target::File {
-            path,
-            format,
-            key: defaults.key.clone(),
-        });
+        // Streamlit's `[auth] cookie_secret` signs its login cookies: a signing key of its
+        // own, so an environment of its own (`<env>-streamlit-auth`) beside the app's key.
+        let (has_key, has_cookie) = match format {
+            Format::Toml => toml_keys(&root.join(&path), &defaults.key),
+            Format::Dotenv => (true, false),
+        };
+        if has_cookie {
+            found
+                .entry(format!("{env}-streamlit-auth"))
+                .or_default()
+                .push(Target::File {
+                    path: path.clone(),
+                    format,
+                    key: STREAMLIT_COOKIE_SECRET.to_string(),
+                });
+        }
+        if has_key || !has_cookie {
+            found.entry(env).or_default().push(Target::File {
+                path,
+                format,
+                key: defaults.key.clone(),
+            });
+        }
     };
 
     // Root: `.env` and `.streamlit/secrets.toml` are the development environment.
@@ -147,6 +165,29 @@ pub fn discover(root: &Path, env_var: impl Fn(&str) -> Option<OsString>) -> Resu
     })
 }
 
+/// Where Streamlit's authentication keeps the secret that signs its cookies.
+pub const STREAMLIT_COOKIE_SECRET: &str = "auth.cookie_secret";
+
+/// Whether a `secrets.toml` sets `key` at its root, and `[auth] cookie_secret`. An
+/// unreadable or malformed file counts as holding the key: status then says what is wrong.
+fn toml_keys(path: &Path, key: &str) -> (bool, bool) {
+    let Ok(Some(snap)) = crate::fsio::read_capped(path) else {
+        return (true, false);
+    };
+    let Ok(text) = std::str::from_utf8(&snap.bytes) else {
+        return (true, false);
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return (true, false);
+    };
+    let has_key = doc.get(key).is_some();
+    let has_cookie = doc
+        .get("auth")
+        .and_then(|a| a.as_table_like())
+        .is_some_and(|a| a.get("cookie_secret").is_some_and(|v| v.is_str()));
+    (has_key, has_cookie)
+}
+
 /// development, staging, production first, then the rest by name.
 fn env_order(name: &str) -> (u8, String) {
     let rank = match name {
@@ -190,6 +231,38 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn streamlit_cookie_secret_is_a_signing_key_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        std::fs::create_dir_all(r.join(".streamlit")).unwrap();
+        std::fs::write(
+            r.join(".streamlit/secrets.toml"),
+            "SECRET_KEY = 'a'\n[auth]\nredirect_uri = 'http://localhost:8501/oauth2callback'\ncookie_secret = 'b'\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(r.join("deploy/production/.streamlit")).unwrap();
+        std::fs::write(
+            r.join("deploy/production/.streamlit/secrets.toml"),
+            "[auth]\ncookie_secret = 'c'\n",
+        )
+        .unwrap();
+        let m = discover(r, |_| None).unwrap();
+        let find = |name: &str| m.environments.iter().find(|e| e.name == name);
+        let dev = find("development").unwrap();
+        assert!(matches!(&dev.targets[0], Target::File { key, .. } if key == "SECRET_KEY"));
+        let auth = find("development-streamlit-auth").unwrap();
+        assert!(
+            matches!(&auth.targets[0], Target::File { key, .. } if key == STREAMLIT_COOKIE_SECRET)
+        );
+        // Only a cookie secret there: no SECRET_KEY target is invented for production.
+        assert!(find("production").is_none());
+        assert!(find("production-streamlit-auth").is_some());
+        assert!(crate::project::manifest::is_production(
+            "production-streamlit-auth"
+        ));
     }
 
     #[test]

@@ -242,7 +242,9 @@ pub fn default_rotation_days(env_name: &str) -> u32 {
 /// Whether an environment is production: its findings are graded up, its checklist asks
 /// for environment variables, and changing its key asks the user to type its name.
 pub fn is_production(env_name: &str) -> bool {
-    matches!(env_name, "production" | "prod")
+    // Production's Streamlit login secret, as discovery names it, is production too.
+    let base = env_name.strip_suffix("-streamlit-auth").unwrap_or(env_name);
+    matches!(base, "production" | "prod")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
