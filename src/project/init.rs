@@ -27,8 +27,9 @@ pub fn write_manifest(root: &Path, env: &Env) -> Result<Written> {
     let found = discovery::discover(root, |n| env.var_os(n))?;
     if found.environments.is_empty() {
         return Err(Error::Usage(format!(
-            "nothing to write: no .env, .env.<name> or .streamlit/secrets.toml under {}",
-            root.display()
+            "nothing to write: no .env, .env.<name> or .streamlit/secrets.toml under {}. Write {} by hand instead, e.g.\n\n  version = 1\n  [[environments]]\n  name = \"development\"\n  targets = [{{ path = \".env\" }}]\n\nthen `keywarden set development --generate` creates the file with a key (or try `keywarden demo` to see a project first)",
+            root.display(),
+            path.display()
         )));
     }
     let text = found.to_toml();

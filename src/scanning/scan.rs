@@ -177,7 +177,11 @@ pub fn scan(
                 )
                 .at_target(shown.to_string())
                 .at_line(line)
-                .with_fix("remove it from the file, then rotate the key: it has been exposed"),
+                .with_fix(if k.what.contains("retired") || k.what.contains("revoked") {
+                    "remove it from the file; it is no longer any environment's key, so check that no app still accepts it (a fallback list, another host's config)"
+                } else {
+                    "remove it from the file, then rotate the key: it has been exposed"
+                }),
             );
         }
         if !binary && let Ok(text) = std::str::from_utf8(bytes) {

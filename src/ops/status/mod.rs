@@ -413,7 +413,20 @@ fn env_status(
                 Severity::Info,
                 "the production key is kept in a file; the guide prefers environment variables in production",
             )
-            .with_fix("set SECRET_KEY in the service's environment and add { env = \"SECRET_KEY\" } as a target"),
+            .with_fix(if env.targets.iter().any(|t| matches!(t, Target::Env { .. })) {
+                "the service already reads its key from the environment: once it no longer needs the file, remove the file and its target".to_string()
+            } else {
+                format!(
+                    "set {0} in the service's environment and add {{ env = \"{0}\" }} as a target",
+                    env.targets
+                        .iter()
+                        .find_map(|t| match t {
+                            Target::File { key, .. } => Some(key.as_str()),
+                            Target::Env { .. } => None,
+                        })
+                        .unwrap_or("SECRET_KEY")
+                )
+            }),
         );
     }
     // Lifecycle: revoked keys anywhere, an unfinished rotation, a grace period.
