@@ -49,6 +49,18 @@ impl Style {
         self.paint("2", text)
     }
 
+    /// Red (overdue), yellow (due soon), green (on schedule).
+    pub fn due(&self, days_left: i64, text: &str) -> String {
+        let code = if days_left < 0 {
+            "31"
+        } else if days_left <= 14 {
+            "33"
+        } else {
+            "32"
+        };
+        self.paint(code, text)
+    }
+
     pub fn severity(&self, sev: Severity) -> String {
         let code = match sev {
             Severity::Critical => "1;31",

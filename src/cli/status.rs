@@ -18,8 +18,12 @@ pub struct StatusArgs {
     /// Only this environment.
     env: Option<String>,
     /// Print the status as JSON (fields documented in the README).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "timeline")]
     json: bool,
+    /// The rotation calendar: each environment's key age against its rotation schedule,
+    /// as a bar (`|` marks the day it is due).
+    #[arg(long)]
+    timeline: bool,
 }
 
 /// Check every environment and exit 1 when a finding is at or above --fail-on.
@@ -65,6 +69,8 @@ pub fn run_status(args: StatusArgs, project: Option<&Path>) -> Result<u8> {
     }
     if args.json {
         output::print_json(&st)?;
+    } else if args.timeline {
+        output::emit(&render_timeline(&st, Style::detect()))?;
     } else {
         output::emit(&render_status(&st, Style::detect()))?;
     }
@@ -133,6 +139,64 @@ fn due_text(e: &EnvStatus) -> String {
 }
 
 /// The status as text that fits 80 columns: a summary table, then each environment.
+/// Width of the timeline's bar, in characters.
+const BAR: usize = 40;
+
+/// The guide's "calendrier de rotation": each environment's key age against its schedule.
+/// The bar spans twice the rotation period, so the due day (`|`) sits in the middle and
+/// an overdue key runs past it.
+pub fn render_timeline(st: &ProjectStatus, style: Style) -> String {
+    let width = st
+        .environments
+        .iter()
+        .map(|e| e.name.chars().count())
+        .max()
+        .unwrap_or(11)
+        .max(11);
+    let mut out = format!(
+        "{:<width$}  {:>6}  {:>9}  {}\n",
+        "ENVIRONMENT", "AGE", "EVERY", "0 … due … 2× the period"
+    );
+    for e in &st.environments {
+        let age = age_text(e);
+        let every = match e.rotate_every_days {
+            0 => "on change".to_string(),
+            d => format!("{d}d"),
+        };
+        let bar = match (e.age_days, e.rotate_every_days) {
+            (Some(age_days), every) if every > 0 => {
+                let span = 2.0 * f64::from(every);
+                let filled = ((age_days as f64 / span) * BAR as f64).round() as usize;
+                let filled = filled.min(BAR);
+                let mut cells: Vec<char> = (0..BAR)
+                    .map(|i| if i < filled { '█' } else { '·' })
+                    .collect();
+                cells[BAR / 2] = '|';
+                let text: String = cells.into_iter().collect();
+                let left = e.rotation_due_days.unwrap_or(0);
+                let note = if left < 0 {
+                    format!(" overdue by {}d", -left)
+                } else {
+                    format!(" due in {left}d")
+                };
+                let over = if filled >= BAR && left < 0 {
+                    "▶"
+                } else {
+                    " "
+                };
+                style.due(left, &format!("{text}{over}{note}"))
+            }
+            (None, _) => style.dim("age unknown"),
+            _ => style.dim("no schedule (rotate on major changes)"),
+        };
+        out.push_str(&format!(
+            "{:<width$}  {:>6}  {:>9}  {bar}\n",
+            e.name, age, every
+        ));
+    }
+    out
+}
+
 pub fn render_status(st: &ProjectStatus, style: Style) -> String {
     let mut s = format!(
         "{} {}  {}\n\n",

@@ -469,3 +469,54 @@ fn sarif_locates_findings_in_the_manifest_with_stable_fingerprints() {
     let distinct: std::collections::BTreeSet<String> = fps(&first).into_iter().collect();
     assert_eq!(distinct.len(), first.len(), "one fingerprint per finding");
 }
+
+/// `status --timeline`: the rotation calendar, each key's age against its schedule.
+#[test]
+fn the_timeline_draws_each_age_against_its_schedule() {
+    let sb = Sandbox::new();
+    sb.write(
+        "keywarden.toml",
+        "version = 1\n[[environments]]\nname = \"development\"\nrotate_every_days = 0\ntargets = [{ path = \"dev.env\" }]\n\
+         [[environments]]\nname = \"staging\"\nrotate_every_days = 90\ntargets = [{ path = \"staging.env\" }]\n\
+         [[environments]]\nname = \"production\"\nrotate_every_days = 180\ntargets = [{ path = \"prod.env\" }]\n",
+    );
+    let now = std::time::SystemTime::now();
+    for (f, days) in [("dev.env", 10u64), ("staging.env", 120), ("prod.env", 45)] {
+        let p = sb.write(
+            f,
+            &format!("SECRET_KEY='Xk9#mQ2$vL7@pR4&zW8!qT5^aB3*cD6(eF1){f}'\n"),
+        );
+        set_mode(&p, 0o600);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(now - std::time::Duration::from_secs(days * 86_400))
+            .unwrap();
+    }
+    let out = sb
+        .kw()
+        .args(["status", "--timeline"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = |env: &str| {
+        text.lines()
+            .find(|l| l.starts_with(env))
+            .unwrap_or_else(|| panic!("{env}: {text}"))
+            .to_string()
+    };
+    assert!(line("development").contains("no schedule"), "{text}");
+    let staging = line("staging");
+    assert!(
+        staging.contains("overdue by 30d") && staging.contains('|'),
+        "{text}"
+    );
+    // 120 of 180 days drawn: past the due mark, in a bar of 40.
+    assert_eq!(staging.matches('█').count(), 26, "{staging}");
+    let production = line("production");
+    assert!(production.contains("due in 135d"), "{text}");
+    assert_eq!(production.matches('█').count(), 5, "{production}");
+}
