@@ -383,19 +383,11 @@ fn drift_keeps_the_age_and_the_fix_is_a_rotation_where_the_app_restarts() {
         "version = 1\n[[environments]]\nname = \"staging\"\nrotate_every_days = 90\n\
          restart = \"true\"\ntargets = [{ path = \"a.env\" }, { path = \"b.env\" }]\n",
     );
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(120 * 86_400);
     for (f, k) in [
         ("a.env", "Xk9#mQ2$vL7@pR4&zW8!qT5^aB3*cD6(eF1)"),
         ("b.env", "Yk9#mQ2$vL7@pR4&zW8!qT5^aB3*cD6(eF2)"),
     ] {
-        let p = sb.write(f, &format!("SECRET_KEY='{k}'\n"));
-        set_mode(&p, 0o600);
-        std::fs::File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        private_file_aged(&sb, f, &format!("SECRET_KEY='{k}'\n"), 120);
     }
     let v = status_json(&sb, &[]);
     let e = env(&v, "staging");
@@ -480,19 +472,9 @@ fn the_timeline_draws_each_age_against_its_schedule() {
          [[environments]]\nname = \"staging\"\nrotate_every_days = 90\ntargets = [{ path = \"staging.env\" }]\n\
          [[environments]]\nname = \"production\"\nrotate_every_days = 180\ntargets = [{ path = \"prod.env\" }]\n",
     );
-    let now = std::time::SystemTime::now();
     for (f, days) in [("dev.env", 10u64), ("staging.env", 120), ("prod.env", 45)] {
-        let p = sb.write(
-            f,
-            &format!("SECRET_KEY='Xk9#mQ2$vL7@pR4&zW8!qT5^aB3*cD6(eF1){f}'\n"),
-        );
-        set_mode(&p, 0o600);
-        std::fs::File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_modified(now - std::time::Duration::from_secs(days * 86_400))
-            .unwrap();
+        let key = format!("SECRET_KEY='Xk9#mQ2$vL7@pR4&zW8!qT5^aB3*cD6(eF1){f}'\n");
+        private_file_aged(&sb, f, &key, days);
     }
     let out = sb
         .kw()
@@ -519,4 +501,16 @@ fn the_timeline_draws_each_age_against_its_schedule() {
     let production = line("production");
     assert!(production.contains("due in 135d"), "{text}");
     assert_eq!(production.matches('█').count(), 5, "{production}");
+}
+
+/// Writes `rel` with mode 0600 and a modification time `days` ago.
+fn private_file_aged(sb: &Sandbox, rel: &str, content: &str, days: u64) {
+    let p = sb.write(rel, content);
+    set_mode(&p, 0o600);
+    std::fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400))
+        .unwrap();
 }
