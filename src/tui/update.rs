@@ -343,8 +343,13 @@ impl App {
     /// Starts `job` — after asking for the backups' passphrase when it reads backups and
     /// their identity cannot be opened without it.
     pub(crate) fn start(&mut self, job: Job) {
-        if let Some(file) = self.passphrase_needed(&job) {
-            self.popup = Some(Popup::Passphrase(Passphrase::new(file, job)));
+        if let Some((file, hiding)) = self.passphrase_needed(&job) {
+            let popup = Passphrase::new(file, job);
+            self.popup = Some(Popup::Passphrase(if hiding {
+                popup.for_hiding()
+            } else {
+                popup
+            }));
             return;
         }
         if let Err(e) = self.jobs.start(job, self.session.clone(), self.now) {
@@ -353,8 +358,10 @@ impl App {
     }
 
     /// The identity file to ask the passphrase of, if `job` reads backups and nothing
-    /// else opens it (no keyring, no `KEYWARDEN_PASSPHRASE_FILE`, not open).
-    fn passphrase_needed(&self, job: &Job) -> Option<std::path::PathBuf> {
+    /// else opens it (no keyring, no `KEYWARDEN_PASSPHRASE_FILE`, not open); `true` when
+    /// it is asked only so that the retired and revoked keys of the backups are hidden
+    /// from the output of the commands the job runs (as the command line does).
+    fn passphrase_needed(&self, job: &Job) -> Option<(std::path::PathBuf, bool)> {
         let project = &self.session.project;
         let store = BackupStore::of(project);
         let journal = |env: &str| {
@@ -381,12 +388,59 @@ impl App {
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
-        if !store.would_ask(&ids) {
+        let reads = store.would_ask(&ids);
+        let hiding = !reads
+            && self.runs_commands(job)
+            && store.would_ask(&crate::ops::known::backups_to_hide(
+                project,
+                &self.session.pepper,
+            ));
+        if !reads && !hiding {
             return None;
         }
         match store.crypt().place() {
-            Place::File(file) => Some(file),
+            Place::File(file) => Some((file, hiding)),
             _ => None,
+        }
+    }
+
+    /// Whether `job` may run restart, verify or notify commands of the manifest (whose
+    /// output must not show a key keywarden knows, retired and revoked ones included).
+    fn runs_commands(&self, job: &Job) -> bool {
+        use crate::incident::playbook::Action as Step;
+        let any = self
+            .session
+            .project
+            .manifest
+            .environments
+            .iter()
+            .any(|e| e.restart.is_some() || e.verify.is_some() || e.notify.is_some());
+        any && match job {
+            Job::Rotate { .. }
+            | Job::Revoke { .. }
+            | Job::Resume { .. }
+            | Job::Rollback { .. }
+            | Job::Restore { .. } => true,
+            Job::Step { incident, step } => {
+                let action = match &self.wizard {
+                    Some(w) if w.incident.id == *incident => {
+                        w.playbook.step(step).and_then(|d| d.action)
+                    }
+                    _ => None,
+                };
+                // Unknown here: ask, as the command line does before any step runs.
+                action.is_none_or(|a| {
+                    matches!(
+                        a,
+                        Step::Revoke
+                            | Step::Rotate
+                            | Step::RotateSharing
+                            | Step::RestartAll
+                            | Step::Notify
+                    )
+                })
+            }
+            Job::SetKey { .. } | Job::FixPermissions { .. } | Job::Refresh => false,
         }
     }
 
