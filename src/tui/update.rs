@@ -261,7 +261,16 @@ impl App {
         let spec = apply::default_spec(project)
             .map(|s| apply::describe(&s))
             .unwrap_or_else(|_| "the manifest's defaults".into());
-        let mut body = vec![format!("A new random key ({spec}) will be written to:")];
+        let tracked = apply::tracked_by_git(project, env);
+        let mut body = Vec::new();
+        if !tracked.is_empty() {
+            body.push(format!(
+                "Warning: git tracks {}: the next commit would publish the new key. Untrack it first (`git rm --cached {}` and add it to .gitignore), or type the name below to write it anyway.",
+                tracked.join(", "),
+                tracked[0]
+            ));
+        }
+        body.push(format!("A new random key ({spec}) will be written to:"));
         body.extend(files.iter().map(|t| format!("  • {}", t.label())));
         body.push("Each file is backed up first.".into());
         if !vars.is_empty() {
@@ -275,18 +284,26 @@ impl App {
             "Once the application restarts, sessions and tokens signed with the old key stop working."
                 .into(),
         );
+        let title = if tracked.is_empty() {
+            format!("Generate a new key for {env_name}?")
+        } else {
+            format!("Git tracks {env_name}'s file: write a key there?")
+        };
         let confirm = Confirm::new(
-            format!("Generate a new key for {env_name}?"),
+            title,
             body,
             Job::SetKey {
                 env: env_name.to_string(),
             },
         );
-        self.popup = Some(Popup::Confirm(if is_production(env_name) {
-            confirm.typing(env_name)
-        } else {
-            confirm
-        }));
+        // Into a file git tracks, a reflex `y` is not enough: type the name.
+        self.popup = Some(Popup::Confirm(
+            if is_production(env_name) || !tracked.is_empty() {
+                confirm.typing(env_name)
+            } else {
+                confirm
+            },
+        ));
     }
 
     fn copy(&mut self, env: &str) {

@@ -16,3 +16,4 @@ mod leaks;
 mod passphrase;
 mod screens;
 mod tmux;
+mod truth;
