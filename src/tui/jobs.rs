@@ -403,7 +403,11 @@ fn run_step(
     *next = store.load(id).ok().map(|i| Next::Incident(Box::new(i)));
     let ran = ran.map_err(err)?;
     let (status, result) = (ran.status, ran.result);
-    let mut lines = vec![format!("{step}: {}", status.as_str())];
+    let title = def.title.clone();
+    let mut lines = vec![match status {
+        Status::Pending => format!("{title}: still open, for a person to finish"),
+        s => format!("{title}: {}", s.as_str()),
+    }];
     lines.extend(result.lines().map(str::to_string));
     if status == Status::Failed {
         return Err(lines.join("\n"));

@@ -97,3 +97,97 @@ fn restoring_a_backup_that_holds_a_published_key_warns_in_its_confirmation() {
     assert!(s.contains("Restore a backup"), "{s}");
     assert!(!s.contains("published key"), "{s}");
 }
+
+/// The demo's production with the compromised playbook open, on screen.
+fn compromised(fx: &Fixture) -> (keywarden::tui::App, String) {
+    use keywarden::incident::{Incidents, playbook};
+    let session = fx.session();
+    let store = Incidents::new(&session.project);
+    let pb = playbook::load(&session.project, "compromised").unwrap();
+    let mut app = fx.app();
+    let fp = app.status().environments[2].fingerprint.clone();
+    let incident = store.open(&pb, "production", fp).unwrap();
+    app.update(keywarden::tui::Action::OpenIncident(incident.id.clone()));
+    (app, incident.id)
+}
+
+#[test]
+fn incident_popups_use_step_titles_and_step_3_names_the_environments_it_rotates() {
+    use keywarden::incident::{Incidents, Status, playbook};
+    let fx = Fixture::demo();
+    let (_, id) = compromised(&fx);
+    let session = fx.session();
+    let store = Incidents::new(&session.project);
+    let pb = playbook::load(&session.project, "compromised").unwrap();
+    let mut incident = store.load(&id).unwrap();
+    // Development holds production's key too: step 3 will rotate it.
+    let prod = fx.read("deploy/production/.env");
+    let key_line = prod.lines().find(|l| l.starts_with("SECRET_KEY")).unwrap();
+    fx.write(".env", &format!("{key_line}\n"));
+    for s in ["revoke", "generate"] {
+        store
+            .record(&mut incident, &pb, s, Status::Done, None, None)
+            .unwrap();
+    }
+    let mut app = fx.app();
+    app.update(keywarden::tui::Action::ClosePopup);
+    app.update(keywarden::tui::Action::OpenIncident(id));
+    let s = screen(&app, 120, 40);
+    assert!(!s.contains("`rotate-sharing`"), "{s}");
+    press(&mut app, KeyCode::Char('r'));
+    let s = screen(&app, 120, 40);
+    let title = pb.step("update-all").unwrap().title.clone();
+    assert!(s.contains(&format!("{title} on production?")), "{s}");
+    assert!(
+        !s.contains("(rotate-sharing)") && !s.contains("Run `"),
+        "{s}"
+    );
+    assert!(s.contains("It rotates development"), "{s}");
+}
+
+#[test]
+fn a_step_that_ran_but_stays_pending_is_shown_open_with_its_result() {
+    use keywarden::incident::{Incidents, Status, playbook};
+    let fx = Fixture::demo();
+    let (_, id) = compromised(&fx);
+    let session = fx.session();
+    let store = Incidents::new(&session.project);
+    let pb = playbook::load(&session.project, "compromised").unwrap();
+    let mut incident = store.load(&id).unwrap();
+    for s in [
+        "revoke",
+        "generate",
+        "update-all",
+        "restart-all",
+        "audit-logs",
+    ] {
+        store
+            .record(&mut incident, &pb, s, Status::Done, None, None)
+            .unwrap();
+    }
+    store
+        .record(
+            &mut incident,
+            &pb,
+            "notify",
+            Status::Pending,
+            Some("draft written; no notify command: send it to the security team yourself".into()),
+            None,
+        )
+        .unwrap();
+    let mut app = fx.app();
+    app.update(keywarden::tui::Action::ClosePopup);
+    app.update(keywarden::tui::Action::OpenIncident(id));
+    let w = app.wizard().unwrap();
+    assert_eq!(w.step_id(), Some("notify"), "the open step is on screen");
+    let s = screen(&app, 120, 40);
+    let notify_title = pb.step("notify").unwrap().title.clone();
+    let row = s
+        .lines()
+        .find(|l| l.contains(&notify_title))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(!row.contains("[x]"), "not marked done: {row}");
+    assert!(s.contains("open: ran"), "{s}");
+    assert!(s.contains("send it to the security team yourself"), "{s}");
+    assert!(!s.contains("notify: done"), "{s}");
+}
