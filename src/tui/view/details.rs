@@ -72,7 +72,7 @@ fn render_empty(app: &App, area: Rect, buf: &mut Buffer) {
     let block = super::pane(theme, false, " No environment ".into());
     let inner = block.inner(area).inner(ratatui::layout::Margin::new(1, 0));
     block.render(area, buf);
-    let text = "keywarden found no keywarden.toml here and no file that holds a SECRET_KEY (.env, .env.<name>, .streamlit/secrets.toml, <env>/.env).\n\nQuit (q), then run one of:\n  keywarden init\n    write keywarden.toml, listing your environments\n  keywarden --project DIR\n    open another folder\n  keywarden demo\n    try keywarden on a demo project";
+    let text = "keywarden found no keywarden.toml here and no file that holds a SECRET_KEY (.env, .env.<name>, .streamlit/secrets.toml, <env>/.env).\n\nQuit (q), then either:\n  keywarden demo\n    try keywarden on a demo project\n  keywarden --project DIR\n    open another folder\nor write keywarden.toml here, one block per environment:\n  version = 1\n  [[environments]]\n  name = \"production\"\n  targets = [{ path = \".env\", format = \"dotenv\" }]";
     let lines: Vec<Line> = text::wrap(text, usize::from(inner.width))
         .into_iter()
         .map(Line::from)
