@@ -13,6 +13,7 @@ mod commands;
 mod flow_screens;
 mod flows;
 mod leaks;
+mod legible;
 mod passphrase;
 mod screens;
 mod tmux;

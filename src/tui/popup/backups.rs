@@ -134,7 +134,7 @@ impl Backups {
             ),
         ]);
         if selected {
-            line.patch_style(theme.selected)
+            theme.highlight(line)
         } else {
             line
         }

@@ -51,8 +51,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let [first, second] = rows(env, theme, width);
         let (first, second) = if selected {
             (
-                first.patch_style(theme.selected),
-                second.patch_style(theme.selected),
+                theme.highlight(first),
+                theme.highlight(second),
             )
         } else {
             (first, second)

@@ -84,6 +84,8 @@ pub fn render_toast(app: &App, body: Rect, buf: &mut Buffer) {
         width,
         1,
     );
+    // Cleared first: the border's grey under it would be grey on the grey selection.
+    ratatui::widgets::Clear.render(area, buf);
     Line::from(Span::styled(text, theme.selected)).render(area, buf);
 }
 

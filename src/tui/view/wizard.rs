@@ -96,7 +96,7 @@ fn render_steps(w: &Wizard, theme: &Theme, focused: bool, area: Rect, buf: &mut 
             Span::styled(right, theme.dim),
         ]);
         lines.push(if n == w.cursor {
-            line.patch_style(theme.selected)
+            theme.highlight(line)
         } else {
             line
         });
