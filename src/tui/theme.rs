@@ -4,8 +4,8 @@
 //! and every badge still says what it means in letters (`CRIT`, `HIGH`, `OK`).
 
 use crate::finding::Severity;
-use ratatui::text::Line;
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
 
 #[derive(Debug, Clone)]
 pub struct Theme {

@@ -22,6 +22,13 @@ const ACTIVITY_KEPT: usize = 200;
 
 impl App {
     pub fn update(&mut self, action: Action) {
+        // A note is about what was just done: moving on clears it.
+        if matches!(
+            action,
+            Action::Move(_) | Action::Jump { .. } | Action::Select(_) | Action::SwitchPane
+        ) {
+            self.toast = None;
+        }
         match action {
             Action::Quit => self.quit(),
             Action::Tick(now) => self.tick(now),

@@ -50,10 +50,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let selected = i == app.selected;
         let [first, second] = rows(env, theme, width);
         let (first, second) = if selected {
-            (
-                theme.highlight(first),
-                theme.highlight(second),
-            )
+            (theme.highlight(first), theme.highlight(second))
         } else {
             (first, second)
         };
