@@ -105,6 +105,9 @@ pub struct App {
     pub(crate) regions: Regions,
     /// A job panicked: the panic hook restored the terminal, the loop must take it back.
     pub(crate) terminal_lost: bool,
+    /// What to print once the screen is restored: how a job that ended after quit was
+    /// asked ended (nobody saw it on screen).
+    pub(crate) parting: Vec<String>,
 }
 
 impl App {
@@ -129,6 +132,7 @@ impl App {
             now: Instant::now(),
             regions: Regions::default(),
             terminal_lost: false,
+            parting: Vec::new(),
         };
         app.offer_at_start();
         Ok(app)
@@ -170,8 +174,13 @@ impl App {
         self.jobs.running().is_some()
     }
 
-    /// Runs until the user quits.
-    pub fn run(mut self, terminal: &mut DefaultTerminal) -> std::io::Result<()> {
+    /// What to print after the screen is restored (see [`App::run`]).
+    pub fn parting(&self) -> &[String] {
+        &self.parting
+    }
+
+    /// Runs until the user quits; returns the lines to print once the screen is restored.
+    pub fn run(mut self, terminal: &mut DefaultTerminal) -> std::io::Result<Vec<String>> {
         while self.is_running() {
             terminal.draw(|frame| frame.render_widget(&self, frame.area()))?;
             // Short while something moves on screen; long otherwise, to stay idle.
@@ -191,7 +200,7 @@ impl App {
             self.update(Action::Tick(Instant::now()));
         }
         self.forget_clipboard();
-        Ok(())
+        Ok(self.parting)
     }
 
     /// Waits until the running job (if any) reports its end, applying every event; for

@@ -64,6 +64,20 @@ impl Job {
         }
     }
 
+    /// The environment it works on, if one.
+    pub fn env(&self) -> Option<&str> {
+        match self {
+            Job::SetKey { env }
+            | Job::FixPermissions { env }
+            | Job::Rotate { env }
+            | Job::Revoke { env, .. }
+            | Job::Resume { env }
+            | Job::Rollback { env }
+            | Job::Restore { env, .. } => Some(env),
+            Job::Refresh | Job::Step { .. } => None,
+        }
+    }
+
     /// Whether quitting must wait for it: a job that writes files is never cut short.
     pub fn changes_files(&self) -> bool {
         !matches!(self, Job::Refresh)

@@ -339,10 +339,37 @@ impl App {
 }
 
 fn unfinished(j: &Journal, stopped: Option<(String, CommandRun)>) -> Unfinished {
+    let just_now = stopped.is_some();
+    // Why it stopped, from the journal: the last command's outcome, if one failed.
+    let stopped = stopped.or_else(|| {
+        [("verify", &j.verify), ("restart", &j.restart)]
+            .into_iter()
+            .find_map(|(step, run)| {
+                run.as_ref()
+                    .filter(|r| !r.succeeded())
+                    .map(|r| (step.to_string(), r.clone()))
+            })
+    });
+    let why = if stopped.is_some() {
+        None
+    } else {
+        let next = match j.step {
+            Step::Created => "writing the new key",
+            Step::Set => "the restart",
+            Step::Restarted => "the verification",
+            Step::Verified => "the last bookkeeping",
+        };
+        Some(format!(
+            "It stopped after step `{}`, before {next}, with no failed command recorded: keywarden was interrupted there (quit, killed, or the machine stopped).",
+            j.step.as_str()
+        ))
+    };
     Unfinished {
         env: j.environment.clone(),
         description: j.describe(),
         written: j.step >= Step::Set,
         stopped,
+        just_now,
+        why,
     }
 }

@@ -507,6 +507,8 @@ impl App {
 
     fn finished(&mut self, report: JobReport) {
         self.terminal_lost |= report.panicked;
+        let activity_before = self.activity.len();
+        let job_env = report.job.env().map(str::to_string);
         match report.status {
             Some(Ok(status)) => self.replace_status(status),
             Some(Err(e)) => self.error("Could not read the files again", e),
@@ -533,6 +535,22 @@ impl App {
             self.follow_up(next);
         }
         if self.mode == Mode::Quitting {
+            // Nobody will see the screen again: say how it ended on the terminal.
+            let shown: Vec<String> = self
+                .activity
+                .iter()
+                .skip(activity_before)
+                .map(|(_, text)| text.clone())
+                .collect();
+            self.parting = shown;
+            if let Ok(state) = self.session.project.load_state()
+                && let Some(j) = state.rotations.get(job_env.as_deref().unwrap_or_default())
+            {
+                self.parting.push(format!(
+                    "unfinished rotation of {}; run keywarden again to resume it or roll it back",
+                    j.describe()
+                ));
+            }
             self.mode = Mode::Quit;
         }
     }

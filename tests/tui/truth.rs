@@ -191,3 +191,37 @@ fn a_step_that_ran_but_stays_pending_is_shown_open_with_its_result() {
     assert!(s.contains("send it to the security team yourself"), "{s}");
     assert!(!s.contains("notify: done"), "{s}");
 }
+
+#[test]
+fn quitting_during_a_rotation_that_fails_says_so_and_the_next_start_says_why_it_stopped() {
+    let fx = Fixture::demo();
+    fx.write(
+        "scripts/restart.sh",
+        "echo the service will not start\nexit 1\n",
+    );
+    let mut app = fx.app();
+    select(&mut app, "staging");
+    press(&mut app, KeyCode::Char('R'));
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.busy(), "{}", screen(&app, 80, 24));
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.is_running(), "waits for the job");
+    app.settle(JOB_TIMEOUT);
+    assert!(!app.is_running());
+    let parting = app.parting().join("\n");
+    assert!(parting.contains("restart failed"), "{parting}");
+    assert!(
+        parting.contains("unfinished rotation of staging"),
+        "{parting}"
+    );
+
+    // The next start: the unfinished rotation says which step failed and how.
+    let app = fx.app();
+    assert_eq!(app.scope(), Scope::Unfinished);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = screen(&app, w, h);
+        assert!(s.contains("restart failed"), "{s}");
+        assert!(s.contains("exit 1"), "{s}");
+        assert!(s.contains("the service will not start"), "{s}");
+    }
+}
