@@ -98,6 +98,7 @@ impl App {
         match self.incidents().open(&pb, env, fingerprint) {
             Ok(incident) => {
                 self.toast(format!("opened {}", incident.id));
+                self.read_incidents();
                 self.wizard = Some(Wizard::new(incident, pb));
             }
             Err(e) => self.error("Cannot open the incident", super::words::error(&e)),
@@ -231,6 +232,7 @@ impl App {
                 let closed = incident.closed.is_some();
                 let id = incident.id.clone();
                 w.replace(incident);
+                self.read_incidents();
                 if closed {
                     self.toast(format!(
                         "{id} is closed; the report: keywarden incident report {id}"

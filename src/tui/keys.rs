@@ -43,6 +43,8 @@ pub enum Command {
     StepDone,
     StepSkip,
     StepNote,
+    /// `/`: type to filter the environments and findings.
+    Filter,
 }
 
 impl Command {
@@ -67,6 +69,8 @@ impl Command {
     pub fn footer_rank(self) -> u8 {
         match self {
             Command::Help | Command::Quit => u8::MAX,
+            // The first to go: the help lists it, the footer shows a filter once typed.
+            Command::Filter => 0,
             Command::SwitchPane
             | Command::Refresh
             | Command::FixPermissions
@@ -100,11 +104,14 @@ pub enum Scope {
     Menu,
     /// The incident wizard.
     Wizard,
+    /// Typing the filter of the environment list (`/`).
+    Filter,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::Main,
+        Scope::Filter,
         Scope::Wizard,
         Scope::Help,
         Scope::Confirm,
@@ -130,6 +137,7 @@ impl Scope {
             Scope::Audit => "Audit trail",
             Scope::Menu => "Choice",
             Scope::Wizard => "Incident wizard",
+            Scope::Filter => "Filtering (after /)",
         }
     }
 }
@@ -170,8 +178,8 @@ pub struct Binding {
 }
 
 use Scope::{
-    Audit as A, Backups as B, Confirm as C, Help as H, Main as M, Menu as N, Message as G,
-    Reveal as R, Typing as T, Unfinished as U, Wizard as W,
+    Audit as A, Backups as B, Confirm as C, Filter as F, Help as H, Main as M, Menu as N,
+    Message as G, Reveal as R, Typing as T, Unfinished as U, Wizard as W,
 };
 
 pub const BINDINGS: &[Binding] = &[
@@ -432,12 +440,44 @@ pub const BINDINGS: &[Binding] = &[
         scopes: &[T],
     },
     Binding {
+        keys: &[key(KeyCode::Enter)],
+        shown: "Enter",
+        command: Command::Confirm,
+        footer: Some("keep filter"),
+        help: "keep the filter and go back to the list",
+        scopes: &[F],
+    },
+    Binding {
         keys: &[key(KeyCode::Backspace)],
         shown: "Backspace",
         command: Command::Erase,
         footer: None,
         help: "erase a character",
-        scopes: &[T],
+        scopes: &[T, F],
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        shown: "Esc",
+        command: Command::Close,
+        footer: Some("clear filter"),
+        help: "clear the filter",
+        scopes: &[F],
+    },
+    Binding {
+        keys: &[ch('/')],
+        shown: "/",
+        command: Command::Filter,
+        footer: Some("filter"),
+        help: "filter the environments and their findings: type, Enter keeps it, Esc clears it",
+        scopes: &[M],
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        shown: "Esc",
+        command: Command::Close,
+        footer: None,
+        help: "clear a kept filter",
+        scopes: &[M],
     },
     Binding {
         keys: &[key(KeyCode::Esc), ch('n')],
@@ -493,7 +533,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Quit,
         footer: None,
         help: "quit from anywhere, even while typing",
-        scopes: &[M, H, C, T, R, G, W, U, B, A, N],
+        scopes: &[M, H, C, T, R, G, W, U, B, A, N, F],
     },
 ];
 
@@ -559,6 +599,7 @@ mod tests {
         for c in 'a'..='z' {
             let ev = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
             assert_eq!(lookup(Scope::Typing, &ev), None, "{c}");
+            assert_eq!(lookup(Scope::Filter, &ev), None, "{c}");
         }
     }
 

@@ -66,6 +66,12 @@ impl App {
             Action::OpenIncident(id) => self.open_incident(&id),
             Action::CloseWizard => self.wizard = None,
             Action::Step(step) => self.step(step),
+            Action::Filter => {
+                self.focus = Focus::Environments;
+                let text = self.filter.take().map(|f| f.text).unwrap_or_default();
+                self.filter = Some(super::app::Filter { text, typing: true });
+            }
+            Action::ClearFilter => self.filter = None,
             Action::Run(job) => {
                 // A key in a popup (resume, roll back) answers it.
                 self.popup = None;
@@ -146,9 +152,16 @@ impl App {
         }
         match self.focus {
             Focus::Environments => {
-                let last = self.status.environments.len().saturating_sub(1);
-                let to = (self.selected as i64 + i64::from(by)).clamp(0, last as i64);
-                self.select(to as usize);
+                let shown = self.shown_envs();
+                let Some(at) = shown.iter().position(|&i| i == self.selected) else {
+                    if let Some(&first) = shown.first() {
+                        self.select(first);
+                    }
+                    return;
+                };
+                let last = shown.len().saturating_sub(1);
+                let to = (at as i64 + i64::from(by)).clamp(0, last as i64);
+                self.select(shown[to as usize]);
             }
             Focus::Details => self.scroll_details(by),
         }
@@ -161,8 +174,11 @@ impl App {
         }
         match self.focus {
             Focus::Environments => {
-                let last = self.status.environments.len().saturating_sub(1);
-                self.select(if end { last } else { 0 });
+                let shown = self.shown_envs();
+                let to = if end { shown.last() } else { shown.first() };
+                if let Some(&to) = to {
+                    self.select(to);
+                }
             }
             Focus::Details => {
                 self.details_scroll = if end {
@@ -193,6 +209,18 @@ impl App {
         if let Some(Popup::Passphrase(p)) = &mut self.popup {
             return p.type_char(c);
         }
+        if self.popup.is_none()
+            && let Some(f) = self.filter.as_mut().filter(|f| f.typing)
+        {
+            match c {
+                Some(c) if !c.is_control() => f.text.push(c),
+                Some(_) => {}
+                None => {
+                    f.text.pop();
+                }
+            }
+            return self.keep_selection_shown();
+        }
         let field = match &mut self.popup {
             Some(Popup::Confirm(Confirm { typed: Some(t), .. })) => {
                 t.mismatch = false;
@@ -213,8 +241,30 @@ impl App {
         }
     }
 
+    /// After the filter changed: the selection moves to the first environment shown if
+    /// it is filtered out.
+    fn keep_selection_shown(&mut self) {
+        let shown = self.shown_envs();
+        if !shown.contains(&self.selected)
+            && let Some(&first) = shown.first()
+        {
+            self.selected = first;
+            self.details_scroll = 0;
+        }
+    }
+
     /// `y` or Enter: whatever the popup in front asks to confirm or choose.
     fn confirm(&mut self) {
+        if self.popup.is_none()
+            && let Some(f) = &mut self.filter
+            && f.typing
+        {
+            f.typing = false;
+            if f.text.is_empty() {
+                self.filter = None;
+            }
+            return;
+        }
         match self.popup.take() {
             Some(Popup::Confirm(mut c)) => {
                 if let Some(t) = &mut c.typed
@@ -508,6 +558,7 @@ impl App {
     fn finished(&mut self, report: JobReport) {
         self.terminal_lost |= report.panicked;
         let activity_before = self.activity.len();
+        self.read_incidents();
         let job_env = report.job.env().map(str::to_string);
         match report.status {
             Some(Ok(status)) => self.replace_status(status),

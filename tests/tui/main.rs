@@ -10,6 +10,7 @@ mod actions;
 mod audit;
 mod clipboard;
 mod commands;
+mod filter;
 mod flow_screens;
 mod flows;
 mod leaks;

@@ -42,7 +42,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     lines.push(Line::default());
     lines.extend(targets(env, theme, width));
     lines.push(Line::default());
-    lines.extend(findings(env, theme, width));
+    lines.extend(findings(app, env, theme, width));
     if let (Some(items), false) = (&checklist, wide) {
         lines.push(Line::default());
         lines.extend(checklist_lines(items, theme, width));
@@ -186,15 +186,27 @@ fn target_row<'a>(t: &'a TargetStatus, theme: &Theme, path_width: usize) -> Line
     ])
 }
 
-fn findings<'a>(env: &'a EnvStatus, theme: &Theme, width: usize) -> Vec<Line<'a>> {
-    let mut out = vec![Line::from(Span::styled(
-        format!("Findings ({})", env.findings.len()),
-        theme.heading,
-    ))];
+fn findings<'a>(app: &App, env: &'a EnvStatus, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    let shown: Vec<&crate::finding::Finding> = env
+        .findings
+        .iter()
+        .filter(|f| app.finding_shown(env, f))
+        .collect();
+    let heading = if shown.len() == env.findings.len() {
+        format!("Findings ({})", env.findings.len())
+    } else {
+        format!(
+            "Findings ({} of {}, filtered by /{})",
+            shown.len(),
+            env.findings.len(),
+            app.filter().unwrap_or_default()
+        )
+    };
+    let mut out = vec![Line::from(Span::styled(heading, theme.heading))];
     if env.findings.is_empty() {
         out.push(Line::from(Span::styled("  none", theme.ok)));
     }
-    for f in &env.findings {
+    for f in shown {
         let mut place = String::new();
         if let Some(t) = &f.target {
             place = match f.line {

@@ -105,9 +105,17 @@ pub fn render_keys(app: &App, area: Rect, buf: &mut Buffer) {
     let mut shown: Vec<&keys::Binding> = keys::footer(app.scope())
         .filter(|b| applies(app, b.command))
         .collect();
+    // The active filter comes first, whole.
+    let filter = app.filter.as_ref().map(|f| {
+        let cursor = if f.typing { "█" } else { "" };
+        format!(" /{}{cursor} ", f.text)
+    });
+    let filter_width = filter.as_deref().map_or(0, text::width);
     // Too narrow: drop the least needed entries first (the leftmost among equals), never
     // the way to the help or out.
-    while 1 + shown.iter().map(|b| entry_width(b)).sum::<usize>() > usize::from(area.width) {
+    while 1 + filter_width + shown.iter().map(|b| entry_width(b)).sum::<usize>()
+        > usize::from(area.width)
+    {
         let Some((i, _)) = shown
             .iter()
             .enumerate()
@@ -119,6 +127,10 @@ pub fn render_keys(app: &App, area: Rect, buf: &mut Buffer) {
         shown.remove(i);
     }
     let mut spans = vec![Span::raw(" ")];
+    if let Some(f) = filter {
+        spans.push(Span::styled(f, theme.input));
+        spans.push(Span::raw(" "));
+    }
     for b in shown {
         spans.push(Span::styled(b.shown, theme.key));
         let what = b.footer.unwrap_or_default();
