@@ -319,6 +319,7 @@ impl App {
             Command::Close if self.popup.is_none() && self.filter.is_some() => Action::ClearFilter,
             Command::Close if self.popup.is_none() => return None,
             Command::Filter => Action::Filter,
+            Command::Pager => Action::ShowPager,
             Command::Close => Action::ClosePopup,
             Command::Confirm | Command::Yes => Action::Confirm,
             Command::Erase => Action::Erase,

@@ -45,6 +45,8 @@ pub enum Command {
     StepNote,
     /// `/`: type to filter the environments and findings.
     Filter,
+    /// `o`: the activity, targets and findings whole, in a pager.
+    Pager,
 }
 
 impl Command {
@@ -69,8 +71,8 @@ impl Command {
     pub fn footer_rank(self) -> u8 {
         match self {
             Command::Help | Command::Quit => u8::MAX,
-            // The first to go: the help lists it, the footer shows a filter once typed.
-            Command::Filter => 0,
+            // The first to go: the help lists them, the footer shows a filter once typed.
+            Command::Filter | Command::Pager => 0,
             Command::SwitchPane
             | Command::Refresh
             | Command::FixPermissions
@@ -462,6 +464,14 @@ pub const BINDINGS: &[Binding] = &[
         footer: Some("clear filter"),
         help: "clear the filter",
         scopes: &[F],
+    },
+    Binding {
+        keys: &[ch('o')],
+        shown: "o",
+        command: Command::Pager,
+        footer: Some("whole text"),
+        help: "open the activity, the targets and findings (and the step's result) whole, in a pager",
+        scopes: &[M, W],
     },
     Binding {
         keys: &[ch('/')],

@@ -66,6 +66,7 @@ impl App {
             Action::OpenIncident(id) => self.open_incident(&id),
             Action::CloseWizard => self.wizard = None,
             Action::Step(step) => self.step(step),
+            Action::ShowPager => self.show_pager(),
             Action::Filter => {
                 self.focus = Focus::Environments;
                 let text = self.filter.take().map(|f| f.text).unwrap_or_default();
@@ -141,6 +142,10 @@ impl App {
             }
             Some(Popup::Audit(a)) => {
                 a.scroll = step(a.scroll, by, a.max_scroll.get());
+                return;
+            }
+            Some(Popup::Pager(p)) => {
+                p.scroll = step(p.scroll, by, p.max_scroll.get());
                 return;
             }
             Some(Popup::Backups(b)) => return b.move_by(by),
@@ -239,6 +244,79 @@ impl App {
                 field.pop();
             }
         }
+    }
+
+    /// `o`: the pager, with the whole text of what the panes may cut.
+    fn show_pager(&mut self) {
+        let activity: Vec<String> = self.activity().map(str::to_string).collect();
+        let mut sections = vec![("Activity, oldest first".to_string(), activity)];
+        if let Some(w) = &self.wizard
+            && let Some(rec) = w.incident.steps.get(w.cursor)
+        {
+            let title = w
+                .playbook
+                .step(&rec.id)
+                .map_or(rec.id.clone(), |d| d.title.clone());
+            let mut entries: Vec<String> = rec
+                .result
+                .iter()
+                .flat_map(|r| r.lines().map(str::to_string))
+                .collect();
+            entries.extend(
+                rec.notes
+                    .iter()
+                    .map(|n| format!("{} {}: {}", n.at.strftime("%m-%d %H:%M"), n.by, n.text)),
+            );
+            sections.push((format!("Step: {title}"), entries));
+        }
+        if let Some(env) = self.selected_env() {
+            let targets = env
+                .targets
+                .iter()
+                .map(|t| {
+                    let name = match (&t.path, &t.env) {
+                        (Some(p), _) => p.clone(),
+                        (None, Some(v)) => format!("${v}"),
+                        (None, None) => "?".into(),
+                    };
+                    let state = t
+                        .fingerprint
+                        .as_ref()
+                        .map_or(t.state.to_string(), ToString::to_string);
+                    format!(
+                        "{name} · {} · {} · {state}",
+                        t.format.unwrap_or("env"),
+                        t.mode.as_deref().unwrap_or("–")
+                    )
+                })
+                .collect();
+            sections.push((format!("{}: targets", env.name), targets));
+            let findings = env
+                .findings
+                .iter()
+                .map(|f| {
+                    let place = f.target.as_deref().map_or(String::new(), |t| match f.line {
+                        Some(l) => format!("{t}:{l}: "),
+                        None => format!("{t}: "),
+                    });
+                    let fix = f
+                        .fix
+                        .as_deref()
+                        .map_or(String::new(), |x| format!(" — fix: {x}"));
+                    format!(
+                        "{} {} {place}{}{fix}",
+                        f.severity.as_str(),
+                        f.code.as_str(),
+                        f.message
+                    )
+                })
+                .collect();
+            sections.push((format!("{}: findings", env.name), findings));
+        }
+        self.popup = Some(Popup::Pager(super::popup::Pager {
+            sections,
+            ..Default::default()
+        }));
     }
 
     /// After the filter changed: the selection moves to the first environment shown if

@@ -100,3 +100,69 @@ fn backup_table_headers_sit_over_their_columns() {
         assert_eq!(key, data_key, "KEY over the fingerprints:\n{header}\n{row}");
     }
 }
+
+/// `s` with every space, border and cut mark removed: text wrapped over lines compares
+/// equal to the same text on one line.
+fn squeezed(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && !"│╭╮╰╯─\"".contains(*c))
+        .collect()
+}
+
+/// Every target path, finding and activity entry of every environment, at 80×24 and
+/// 120×40: on screen whole, or whole in the pager (`o`).
+#[test]
+fn nothing_is_cut_without_a_way_to_read_it_whole() {
+    let fx = Fixture::demo();
+    let mut app = fx.app();
+    // Activity with long lines: a rotation's steps, backups and command output.
+    select(&mut app, "staging");
+    press(&mut app, KeyCode::Char('R'));
+    press(&mut app, KeyCode::Char('y'));
+    app.settle(JOB_TIMEOUT);
+    press(&mut app, KeyCode::Esc);
+    let activity: Vec<String> = app.activity().map(str::to_string).collect();
+    assert!(!activity.is_empty());
+    let names: Vec<String> = app
+        .status()
+        .environments
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    let mut cut_somewhere = 0;
+    for name in &names {
+        select(&mut app, name);
+        let env = app.selected_env().unwrap();
+        let mut wanted: Vec<String> = env.targets.iter().filter_map(|t| t.path.clone()).collect();
+        wanted.extend(env.findings.iter().map(|f| f.message.clone()));
+        wanted.extend(env.findings.iter().filter_map(|f| f.fix.clone()));
+        wanted.extend(activity.iter().cloned());
+        for (w, h) in [(80, 24), (120, 40)] {
+            let main = squeezed(&screen(&app, w, h));
+            press(&mut app, KeyCode::Char('o'));
+            let pager = screen(&app, w, h);
+            assert!(pager.contains("Whole text"), "{pager}");
+            // The pager scrolls: read it page by page.
+            let mut seen = squeezed(&pager);
+            for _ in 0..40 {
+                press(&mut app, KeyCode::PageDown);
+                seen.push_str(&squeezed(&screen(&app, w, h)));
+            }
+            press(&mut app, KeyCode::Esc);
+            for text in &wanted {
+                let t = squeezed(text);
+                if !main.contains(&t) {
+                    cut_somewhere += 1;
+                    assert!(
+                        seen.contains(&t),
+                        "{name} at {w}x{h}: `{text}` is cut on screen and not whole in the pager"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        cut_somewhere > 0,
+        "the test saw something cut (e.g. deploy/pro…ction/.env)"
+    );
+}

@@ -31,7 +31,8 @@ pub fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
         .borders(Borders::TOP)
         .border_type(BorderType::Plain)
         .border_style(theme.border)
-        .title(Span::styled(" Activity ", theme.heading));
+        .title(Span::styled(" Activity ", theme.heading))
+        .title(Span::styled(" o: whole text ", theme.dim));
     let inner = block.inner(area);
     block.render(area, buf);
     let mut lines: Vec<Line> = app

@@ -212,7 +212,7 @@ fn render_step(w: &Wizard, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if lines.len() > room && room > 0 {
         lines.truncate(room - 1);
         lines.push(Line::from(Span::styled(
-            "… (the rest: keywarden incident report)",
+            "… (the rest: press o, or keywarden incident report)",
             theme.dim,
         )));
     }
