@@ -166,3 +166,36 @@ fn nothing_is_cut_without_a_way_to_read_it_whole() {
         "the test saw something cut (e.g. deploy/pro…ction/.env)"
     );
 }
+
+#[test]
+fn popups_leave_a_blank_column_beside_their_frame() {
+    let fx = Fixture::demo();
+    let mut app = fx.app();
+    select(&mut app, "staging");
+    press(&mut app, KeyCode::Char('R'));
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = screen(&app, w, h);
+        // Every row of the popup: blank beside its borders.
+        let rows: Vec<Vec<char>> = s
+            .lines()
+            .map(|l| l.trim_matches('"').chars().collect())
+            .collect();
+        let top = rows
+            .iter()
+            .position(|r| r.iter().collect::<String>().contains("Rotate staging"))
+            .unwrap();
+        let left = rows[top].iter().position(|&c| c == '╭').unwrap();
+        let right = rows[top].iter().position(|&c| c == '╮').unwrap();
+        for row in &rows[top..] {
+            if left > 0 {
+                assert_eq!(row[left - 1], ' ', "{w}x{h}\n{s}");
+            }
+            if right + 1 < row.len() {
+                assert_eq!(row[right + 1], ' ', "{w}x{h}\n{s}");
+            }
+            if row[left] == '╰' {
+                break;
+            }
+        }
+    }
+}

@@ -95,6 +95,14 @@ pub(crate) fn frame(
         Constraint::Length(width.min(area.width)),
         Constraint::Length(height.min(area.height)),
     );
+    // A blank column either side: what is behind does not run into the frame as cut
+    // fragments of words.
+    let margin = Rect {
+        x: outer.x.saturating_sub(1).max(area.x),
+        width: (outer.width + 2).min(area.width),
+        ..outer
+    };
+    Clear.render(margin.intersection(area), buf);
     Clear.render(outer, buf);
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
