@@ -199,3 +199,33 @@ fn popups_leave_a_blank_column_beside_their_frame() {
         }
     }
 }
+
+#[test]
+fn the_checklist_is_never_cut_at_120x40() {
+    let fx = Fixture::demo();
+    let mut app = fx.app();
+    let names: Vec<String> = app
+        .status()
+        .environments
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    for name in names {
+        select(&mut app, &name);
+        let session = fx.session();
+        let env = app.selected_env().unwrap();
+        let m = session.project.manifest.environment(&name).unwrap();
+        let items = keywarden::ops::checklist::compute(env, m);
+        let s = screen(&app, 120, 40);
+        let seen = squeezed(&s);
+        for i in &items {
+            let t = squeezed(&format!("{}: {}", i.label, i.why));
+            assert!(
+                seen.contains(&t),
+                "{name}: `{}: {}` cut\n{s}",
+                i.label,
+                i.why
+            );
+        }
+    }
+}

@@ -37,7 +37,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let mut lines = summary(env, theme, width);
     if let (Some(items), true) = (&checklist, wide) {
         lines.push(Line::default());
-        lines.extend(checklist_grid(items, theme, width));
+        // Two columns only when every item fits its column whole; else one a line.
+        let column = (width - 2) / 2 - 4;
+        let fits = items
+            .iter()
+            .all(|i| text::width(&format!("{}: {}", i.label, i.why)) <= column);
+        lines.extend(if fits {
+            checklist_grid(items, theme, width)
+        } else {
+            checklist_lines(items, theme, width)
+        });
     }
     lines.push(Line::default());
     lines.extend(targets(env, theme, width));
