@@ -273,6 +273,28 @@ fn a_revocation_and_an_incident_step_that_run_commands_ask_too() {
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.scope(), Scope::Main);
     assert!(!app.busy());
+
+    // The compromised playbook's first step (revoke) on staging: asked before it runs.
+    let before = fx.read("deploy/staging/.env");
+    press(&mut app, KeyCode::Char('i'));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.wizard().is_some(), "{}", screen(&app, 120, 40));
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.scope(), Scope::Typing, "{}", screen(&app, 120, 40));
+    assert!(screen(&app, 120, 40).contains("retired and revoked keys"));
+    press(&mut app, KeyCode::Esc);
+    app.settle(std::time::Duration::from_millis(200));
+    assert!(!app.busy());
+    assert_eq!(
+        fx.read("deploy/staging/.env"),
+        before,
+        "the step did not run"
+    );
+    assert_eq!(
+        app.wizard().unwrap().incident.steps[0].status,
+        keywarden::incident::Status::Pending
+    );
 }
 
 #[test]
@@ -287,10 +309,9 @@ fn a_rotation_without_commands_to_run_does_not_ask() {
         })
         .map(|l| format!("{l}\n"))
         .collect();
-    let mut app = with_a_retired_key(&fx);
+    drop(with_a_retired_key(&fx));
     fx.write("keywarden.toml", &stripped);
-    let mut app2 = asking_app(&fx);
-    std::mem::swap(&mut app, &mut app2);
+    let mut app = asking_app(&fx);
     select(&mut app, "development");
     press(&mut app, KeyCode::Char('R'));
     press(&mut app, KeyCode::Char('y'));
