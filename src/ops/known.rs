@@ -205,6 +205,17 @@ fn live(project: &Project, pepper: &Pepper, also: &[(Secret, String)]) -> Vec<(S
     out
 }
 
+/// The ids of the key backups whose retired or revoked keys [`hidden`] reads to hide
+/// them from command output (those not already hidden without a backup): what a face
+/// opens the backups for before running commands (see [`prepare`]).
+pub fn backups_to_hide(project: &Project, pepper: &Pepper) -> Vec<String> {
+    let store = BackupStore::of(project);
+    wanted_backups(&store, &live(project, pepper, &[]))
+        .into_iter()
+        .map(|m| m.id)
+        .collect()
+}
+
 /// The key backups whose key is not among `have` (by fingerprint).
 fn wanted_backups(
     store: &BackupStore,

@@ -69,6 +69,12 @@ pub enum Action {
     CloseWizard,
     /// Act on the wizard's viewed step.
     Step(StepAction),
+    /// `o`: the pager, with everything the panes may cut.
+    ShowPager,
+    /// `/`: start typing the filter of the environment list.
+    Filter,
+    /// Clear the filter (Esc).
+    ClearFilter,
     /// Start a background job (after any confirmation).
     Run(Job),
     /// A job reported progress or finished.

@@ -105,6 +105,21 @@ pub struct App {
     pub(crate) regions: Regions,
     /// A job panicked: the panic hook restored the terminal, the loop must take it back.
     pub(crate) terminal_lost: bool,
+    /// What to print once the screen is restored: how a job that ended after quit was
+    /// asked ended (nobody saw it on screen).
+    pub(crate) parting: Vec<String>,
+    /// The environment list's filter (`/`), if any.
+    pub(crate) filter: Option<Filter>,
+    /// Environments with an open incident (marked in the list).
+    pub(crate) incidents: Vec<String>,
+}
+
+/// What `/` typed: environments whose name, or one of whose findings, contains it.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub text: String,
+    /// Still typing (Enter keeps it, Esc clears it).
+    pub typing: bool,
 }
 
 impl App {
@@ -129,7 +144,11 @@ impl App {
             now: Instant::now(),
             regions: Regions::default(),
             terminal_lost: false,
+            parting: Vec::new(),
+            filter: None,
+            incidents: Vec::new(),
         };
+        app.read_incidents();
         app.offer_at_start();
         Ok(app)
     }
@@ -151,8 +170,58 @@ impl App {
         match (&self.popup, &self.wizard) {
             (Some(p), _) => p.scope(),
             (None, Some(_)) => Scope::Wizard,
+            (None, None) if self.filter.as_ref().is_some_and(|f| f.typing) => Scope::Filter,
             (None, None) => Scope::Main,
         }
+    }
+
+    /// The filter typed with `/`, if any.
+    pub fn filter(&self) -> Option<&str> {
+        self.filter.as_ref().map(|f| f.text.as_str())
+    }
+
+    /// Whether environment `env` shows with the filter (its name or a finding has it).
+    pub fn env_matches(&self, env: &EnvStatus) -> bool {
+        let Some(f) = self.filter().filter(|f| !f.is_empty()) else {
+            return true;
+        };
+        let f = f.to_lowercase();
+        env.name.to_lowercase().contains(&f) || env.findings.iter().any(|x| finding_matches(x, &f))
+    }
+
+    /// The indices of the environments shown (all, without a filter).
+    pub fn shown_envs(&self) -> Vec<usize> {
+        self.status
+            .environments
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| self.env_matches(e))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Whether a finding of the selected environment shows with the filter: all of them
+    /// when the environment's name has it, else those that have it.
+    pub fn finding_shown(&self, env: &EnvStatus, finding: &crate::finding::Finding) -> bool {
+        match self.filter().filter(|f| !f.is_empty()) {
+            None => true,
+            Some(f) => {
+                let f = f.to_lowercase();
+                env.name.to_lowercase().contains(&f) || finding_matches(finding, &f)
+            }
+        }
+    }
+
+    /// Reads which environments have an open incident.
+    pub(crate) fn read_incidents(&mut self) {
+        let store = crate::incident::Incidents::new(&self.session.project);
+        self.incidents = store
+            .list()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.closed.is_none())
+            .map(|i| i.environment)
+            .collect();
     }
 
     /// The activity pane's lines, oldest first (job output and results).
@@ -170,8 +239,13 @@ impl App {
         self.jobs.running().is_some()
     }
 
-    /// Runs until the user quits.
-    pub fn run(mut self, terminal: &mut DefaultTerminal) -> std::io::Result<()> {
+    /// What to print after the screen is restored (see [`App::run`]).
+    pub fn parting(&self) -> &[String] {
+        &self.parting
+    }
+
+    /// Runs until the user quits; returns the lines to print once the screen is restored.
+    pub fn run(mut self, terminal: &mut DefaultTerminal) -> std::io::Result<Vec<String>> {
         while self.is_running() {
             terminal.draw(|frame| frame.render_widget(&self, frame.area()))?;
             // Short while something moves on screen; long otherwise, to stay idle.
@@ -191,7 +265,7 @@ impl App {
             self.update(Action::Tick(Instant::now()));
         }
         self.forget_clipboard();
-        Ok(())
+        Ok(self.parting)
     }
 
     /// Waits until the running job (if any) reports its end, applying every event; for
@@ -220,7 +294,7 @@ impl App {
         let scope = self.scope();
         match keys::lookup(scope, key) {
             Some(command) => self.action_for(command),
-            None if scope == Scope::Typing => match key.code {
+            None if scope == Scope::Typing || scope == Scope::Filter => match key.code {
                 event::KeyCode::Char(c) => Some(Action::Type(c)),
                 _ => None,
             },
@@ -242,6 +316,10 @@ impl App {
             Command::SwitchPane => Action::SwitchPane,
             Command::Help => Action::ShowHelp,
             Command::Close if self.popup.is_none() && self.wizard.is_some() => Action::CloseWizard,
+            Command::Close if self.popup.is_none() && self.filter.is_some() => Action::ClearFilter,
+            Command::Close if self.popup.is_none() => return None,
+            Command::Filter => Action::Filter,
+            Command::Pager => Action::ShowPager,
             Command::Close => Action::ClosePopup,
             Command::Confirm | Command::Yes => Action::Confirm,
             Command::Erase => Action::Erase,
@@ -289,8 +367,10 @@ impl App {
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) if list.contains(at) => {
                 let row = usize::from(at.y - list.y);
-                let index = self.regions.list_offset.get() + row / ROWS_PER_ENV;
-                (index < self.status.environments.len()).then_some(Action::Select(index))
+                let shown = self.regions.list_offset.get() + row / ROWS_PER_ENV;
+                self.shown_envs()
+                    .get(shown)
+                    .map(|&index| Action::Select(index))
             }
             MouseEventKind::Down(MouseButton::Left) if details.contains(at) => {
                 (self.focus != Focus::Details).then_some(Action::SwitchPane)
@@ -308,4 +388,12 @@ impl App {
         let copied = self.copied.take()?;
         Some(copied.held.clear_if_ours().map_err(|e| e.to_string()))
     }
+}
+
+fn finding_matches(f: &crate::finding::Finding, lower: &str) -> bool {
+    f.message.to_lowercase().contains(lower)
+        || f.code.as_str().to_lowercase().contains(lower)
+        || f.target
+            .as_ref()
+            .is_some_and(|t| t.to_lowercase().contains(lower))
 }

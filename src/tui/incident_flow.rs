@@ -7,7 +7,7 @@ use super::app::App;
 use super::jobs::Job;
 use super::popup::{Confirm, Input, Menu, MenuItem, Popup};
 use super::wizard::Wizard;
-use crate::incident::playbook;
+use crate::incident::playbook::{self, Action as StepKind};
 use crate::incident::{Incident, Incidents, Status};
 use crate::project::manifest::is_production;
 
@@ -98,6 +98,7 @@ impl App {
         match self.incidents().open(&pb, env, fingerprint) {
             Ok(incident) => {
                 self.toast(format!("opened {}", incident.id));
+                self.read_incidents();
                 self.wizard = Some(Wizard::new(incident, pb));
             }
             Err(e) => self.error("Cannot open the incident", super::words::error(&e)),
@@ -122,13 +123,17 @@ impl App {
             return;
         };
         let id = w.incident.id.clone();
+        let title = w
+            .playbook
+            .step(&step)
+            .map_or(step.clone(), |d| d.title.clone());
         match what {
             StepAction::Run => self.run_step(step),
             StepAction::Done => self.record(&step, Status::Done, None),
             StepAction::AskSkip => {
                 self.popup = Some(Popup::Input(
                     Input::new(
-                        format!("Skip `{step}`?"),
+                        format!("Skip “{title}”?"),
                         "Why is this step skipped? The note is kept with the step and in the report.",
                         |note| Action::Step(StepAction::Skip(note)),
                     )
@@ -139,7 +144,7 @@ impl App {
             StepAction::AskNote => {
                 self.popup = Some(Popup::Input(
                     Input::new(
-                        format!("Note on `{step}`"),
+                        format!("Note on “{title}”"),
                         "What you did, what you found, who you told. Saved at once.",
                         |note| Action::Step(StepAction::Note(note)),
                     )
@@ -150,7 +155,7 @@ impl App {
                 let store = Incidents::new(&self.session.project);
                 let Some(w) = &mut self.wizard else { return };
                 match store.note(&mut w.incident, &step, &text) {
-                    Ok(()) => self.toast(format!("{id}: note saved on `{step}`")),
+                    Ok(()) => self.toast(format!("{id}: note saved on “{title}”")),
                     Err(e) => self.error("Cannot save the note", super::words::error(&e)),
                 }
             }
@@ -176,18 +181,41 @@ impl App {
         if !action.changes_keys() {
             return self.start(job);
         }
-        let what = w
+        let (title, what) = w
             .playbook
             .step(&step)
-            .map_or(String::new(), |d| d.what.clone());
-        let confirm = Confirm::new(
-            format!("Run `{step}` ({}) on {env}?", action.as_str()),
-            vec![
-                what,
-                "It changes keys: every file is backed up first and each step is journaled.".into(),
-            ],
-            job,
+            .map_or((step.clone(), String::new()), |d| {
+                (d.title.clone(), d.what.clone())
+            });
+        let fp = w.incident.fingerprint.clone();
+        let mut body = vec![what];
+        let shown = fp
+            .as_ref()
+            .map_or("the incident's key".to_string(), ToString::to_string);
+        match action {
+            StepKind::RotateSharing => {
+                let others = match &fp {
+                    Some(fp) => self.session.project.environments_holding(
+                        &self.session.pepper,
+                        std::slice::from_ref(fp),
+                        &env,
+                    ),
+                    None => Vec::new(),
+                };
+                body.push(if others.is_empty() {
+                    format!("No other environment holds {shown} now: nothing to rotate.")
+                } else {
+                    format!("It rotates {} (they hold {shown}).", others.join(", "))
+                });
+            }
+            StepKind::Revoke => body.push(format!("It revokes {shown} in {env}.")),
+            StepKind::Rotate => body.push(format!("It rotates {env}'s key.")),
+            _ => {}
+        }
+        body.push(
+            "It changes keys: every file is backed up first and each step is journaled.".into(),
         );
+        let confirm = Confirm::new(format!("{title} on {env}?"), body, job);
         self.popup = Some(Popup::Confirm(if is_production(&env) {
             confirm.typing(env)
         } else {
@@ -204,6 +232,7 @@ impl App {
                 let closed = incident.closed.is_some();
                 let id = incident.id.clone();
                 w.replace(incident);
+                self.read_incidents();
                 if closed {
                     self.toast(format!(
                         "{id} is closed; the report: keywarden incident report {id}"

@@ -64,6 +64,20 @@ impl Job {
         }
     }
 
+    /// The environment it works on, if one.
+    pub fn env(&self) -> Option<&str> {
+        match self {
+            Job::SetKey { env }
+            | Job::FixPermissions { env }
+            | Job::Rotate { env }
+            | Job::Revoke { env, .. }
+            | Job::Resume { env }
+            | Job::Rollback { env }
+            | Job::Restore { env, .. } => Some(env),
+            Job::Refresh | Job::Step { .. } => None,
+        }
+    }
+
     /// Whether quitting must wait for it: a job that writes files is never cut short.
     pub fn changes_files(&self) -> bool {
         !matches!(self, Job::Refresh)
@@ -403,7 +417,11 @@ fn run_step(
     *next = store.load(id).ok().map(|i| Next::Incident(Box::new(i)));
     let ran = ran.map_err(err)?;
     let (status, result) = (ran.status, ran.result);
-    let mut lines = vec![format!("{step}: {}", status.as_str())];
+    let title = def.title.clone();
+    let mut lines = vec![match status {
+        Status::Pending => format!("{title}: still open, for a person to finish"),
+        s => format!("{title}: {}", s.as_str()),
+    }];
     lines.extend(result.lines().map(str::to_string));
     if status == Status::Failed {
         return Err(lines.join("\n"));

@@ -43,6 +43,10 @@ pub enum Command {
     StepDone,
     StepSkip,
     StepNote,
+    /// `/`: type to filter the environments and findings.
+    Filter,
+    /// `o`: the activity, targets and findings whole, in a pager.
+    Pager,
 }
 
 impl Command {
@@ -67,6 +71,8 @@ impl Command {
     pub fn footer_rank(self) -> u8 {
         match self {
             Command::Help | Command::Quit => u8::MAX,
+            // The first to go: the help lists them, the footer shows a filter once typed.
+            Command::Filter | Command::Pager => 0,
             Command::SwitchPane
             | Command::Refresh
             | Command::FixPermissions
@@ -100,11 +106,14 @@ pub enum Scope {
     Menu,
     /// The incident wizard.
     Wizard,
+    /// Typing the filter of the environment list (`/`).
+    Filter,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::Main,
+        Scope::Filter,
         Scope::Wizard,
         Scope::Help,
         Scope::Confirm,
@@ -130,6 +139,7 @@ impl Scope {
             Scope::Audit => "Audit trail",
             Scope::Menu => "Choice",
             Scope::Wizard => "Incident wizard",
+            Scope::Filter => "Filtering (after /)",
         }
     }
 }
@@ -170,8 +180,8 @@ pub struct Binding {
 }
 
 use Scope::{
-    Audit as A, Backups as B, Confirm as C, Help as H, Main as M, Menu as N, Message as G,
-    Reveal as R, Typing as T, Unfinished as U, Wizard as W,
+    Audit as A, Backups as B, Confirm as C, Filter as F, Help as H, Main as M, Menu as N,
+    Message as G, Reveal as R, Typing as T, Unfinished as U, Wizard as W,
 };
 
 pub const BINDINGS: &[Binding] = &[
@@ -432,12 +442,52 @@ pub const BINDINGS: &[Binding] = &[
         scopes: &[T],
     },
     Binding {
+        keys: &[key(KeyCode::Enter)],
+        shown: "Enter",
+        command: Command::Confirm,
+        footer: Some("keep filter"),
+        help: "keep the filter and go back to the list",
+        scopes: &[F],
+    },
+    Binding {
         keys: &[key(KeyCode::Backspace)],
         shown: "Backspace",
         command: Command::Erase,
         footer: None,
         help: "erase a character",
-        scopes: &[T],
+        scopes: &[T, F],
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        shown: "Esc",
+        command: Command::Close,
+        footer: Some("clear filter"),
+        help: "clear the filter",
+        scopes: &[F],
+    },
+    Binding {
+        keys: &[ch('o')],
+        shown: "o",
+        command: Command::Pager,
+        footer: Some("whole text"),
+        help: "open the activity, the targets and findings (and the step's result) whole, in a pager",
+        scopes: &[M, W],
+    },
+    Binding {
+        keys: &[ch('/')],
+        shown: "/",
+        command: Command::Filter,
+        footer: Some("filter"),
+        help: "filter the environments and their findings: type, Enter keeps it, Esc clears it",
+        scopes: &[M],
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        shown: "Esc",
+        command: Command::Close,
+        footer: None,
+        help: "clear a kept filter",
+        scopes: &[M],
     },
     Binding {
         keys: &[key(KeyCode::Esc), ch('n')],
@@ -493,7 +543,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Quit,
         footer: None,
         help: "quit from anywhere, even while typing",
-        scopes: &[M, H, C, T, R, G, W, U, B, A, N],
+        scopes: &[M, H, C, T, R, G, W, U, B, A, N, F],
     },
 ];
 
@@ -559,6 +609,7 @@ mod tests {
         for c in 'a'..='z' {
             let ev = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
             assert_eq!(lookup(Scope::Typing, &ev), None, "{c}");
+            assert_eq!(lookup(Scope::Filter, &ev), None, "{c}");
         }
     }
 

@@ -54,7 +54,11 @@ pub fn run(session: Session, settings: Settings) -> Result<()> {
         execute!(std::io::stdout(), EnableMouseCapture).and_then(|()| app.run(&mut terminal));
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
-    result.map_err(|e| Error::Failed(format!("the terminal failed: {e}")))
+    let parting = result.map_err(|e| Error::Failed(format!("the terminal failed: {e}")))?;
+    for line in parting {
+        eprintln!("keywarden: {line}");
+    }
+    Ok(())
 }
 
 /// After a panic on a job thread the hook has restored the terminal: enter the TUI's

@@ -249,7 +249,7 @@ impl App {
             .fingerprint
             .as_ref()
             .map_or("no key".to_string(), ToString::to_string);
-        let body = match meta.kind {
+        let mut body = match meta.kind {
             crate::records::backup::Kind::Key => vec![
                 format!(
                     "Key {fp} (backed up {}, {}) goes back into every file of {env}, through the journaled rotation: backed up, written, restarted, verified.",
@@ -268,6 +268,18 @@ impl App {
                 "Its current content is backed up first.".into(),
             ],
         };
+        match self.backup_is_published(env, &meta) {
+            Some(true) => body.insert(
+                0,
+                format!(
+                    "Warning: this backup holds a published key ({fp}, KW001): anyone who read it can sign sessions. Restore it only to undo a mistake, then rotate at once."
+                ),
+            ),
+            Some(false) => {}
+            None => body.push(
+                "Whether it holds a published key (KW001) is not known: the backups are locked until the restore asks for their passphrase.".into(),
+            ),
+        }
         let confirm = Confirm::new(
             format!("Restore a backup into {env}?"),
             body,
@@ -283,6 +295,42 @@ impl App {
         }));
     }
 
+    /// Whether backup `meta` holds a published key (strength finding KW001); `None` when
+    /// it cannot be read without asking for the backups' passphrase.
+    fn backup_is_published(
+        &self,
+        env: &str,
+        meta: &crate::records::backup::BackupMeta,
+    ) -> Option<bool> {
+        use crate::keys::strength;
+        let project = &self.session.project;
+        let store = BackupStore::of(project);
+        if store.would_ask([&meta.id]) {
+            return None;
+        }
+        let keys: Vec<crate::keys::secret::Secret> = match meta.kind {
+            crate::records::backup::Kind::Key => store.key(&meta.id).ok().into_iter().collect(),
+            crate::records::backup::Kind::File => {
+                let content = store.content(&meta.id).ok()?;
+                let text = std::str::from_utf8(&content).ok()?;
+                let environment = apply::environment(project, env).ok()?;
+                environment
+                    .targets
+                    .iter()
+                    .chain(environment.fallback.iter())
+                    .filter(|t| t.label() == meta.target)
+                    .filter_map(|t| crate::targets::key_in_text(t, text))
+                    .collect()
+            }
+        };
+        Some(keys.iter().any(|k| {
+            strength::analyze(k, &strength::Context::new(None, &[]))
+                .findings
+                .iter()
+                .any(|f| f.code == crate::finding::Code::KnownKey)
+        }))
+    }
+
     /// `a`: the audit trail and its verification.
     pub(crate) fn show_audit_trail(&mut self) {
         let log = self.session.project.audit();
@@ -291,10 +339,37 @@ impl App {
 }
 
 fn unfinished(j: &Journal, stopped: Option<(String, CommandRun)>) -> Unfinished {
+    let just_now = stopped.is_some();
+    // Why it stopped, from the journal: the last command's outcome, if one failed.
+    let stopped = stopped.or_else(|| {
+        [("verify", &j.verify), ("restart", &j.restart)]
+            .into_iter()
+            .find_map(|(step, run)| {
+                run.as_ref()
+                    .filter(|r| !r.succeeded())
+                    .map(|r| (step.to_string(), r.clone()))
+            })
+    });
+    let why = if stopped.is_some() {
+        None
+    } else {
+        let next = match j.step {
+            Step::Created => "writing the new key",
+            Step::Set => "the restart",
+            Step::Restarted => "the verification",
+            Step::Verified => "the last bookkeeping",
+        };
+        Some(format!(
+            "It stopped after step `{}`, before {next}, with no failed command recorded: keywarden was interrupted there (quit, killed, or the machine stopped).",
+            j.step.as_str()
+        ))
+    };
     Unfinished {
         env: j.environment.clone(),
         description: j.describe(),
         written: j.step >= Step::Set,
         stopped,
+        just_now,
+        why,
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::finding::Severity;
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
 
 #[derive(Debug, Clone)]
 pub struct Theme {
@@ -39,6 +40,19 @@ impl Theme {
         } else {
             Theme::colored()
         }
+    }
+
+    /// `line` drawn as the selected row: on the selection's background, with any span
+    /// whose colour is that background (dim text) made light, so it stays readable.
+    pub fn highlight<'a>(&self, line: Line<'a>) -> Line<'a> {
+        let bg = self.selected.bg;
+        let mut line = line;
+        for span in &mut line.spans {
+            if bg.is_some() && span.style.fg == bg {
+                span.style.fg = Some(Color::White);
+            }
+        }
+        line.patch_style(self.selected)
     }
 
     pub fn colored() -> Theme {

@@ -22,6 +22,13 @@ const ACTIVITY_KEPT: usize = 200;
 
 impl App {
     pub fn update(&mut self, action: Action) {
+        // A note is about what was just done: moving on clears it.
+        if matches!(
+            action,
+            Action::Move(_) | Action::Jump { .. } | Action::Select(_) | Action::SwitchPane
+        ) {
+            self.toast = None;
+        }
         match action {
             Action::Quit => self.quit(),
             Action::Tick(now) => self.tick(now),
@@ -59,6 +66,13 @@ impl App {
             Action::OpenIncident(id) => self.open_incident(&id),
             Action::CloseWizard => self.wizard = None,
             Action::Step(step) => self.step(step),
+            Action::ShowPager => self.show_pager(),
+            Action::Filter => {
+                self.focus = Focus::Environments;
+                let text = self.filter.take().map(|f| f.text).unwrap_or_default();
+                self.filter = Some(super::app::Filter { text, typing: true });
+            }
+            Action::ClearFilter => self.filter = None,
             Action::Run(job) => {
                 // A key in a popup (resume, roll back) answers it.
                 self.popup = None;
@@ -130,6 +144,10 @@ impl App {
                 a.scroll = step(a.scroll, by, a.max_scroll.get());
                 return;
             }
+            Some(Popup::Pager(p)) => {
+                p.scroll = step(p.scroll, by, p.max_scroll.get());
+                return;
+            }
             Some(Popup::Backups(b)) => return b.move_by(by),
             Some(Popup::Menu(m)) => return m.move_by(by),
             _ => {}
@@ -139,9 +157,16 @@ impl App {
         }
         match self.focus {
             Focus::Environments => {
-                let last = self.status.environments.len().saturating_sub(1);
-                let to = (self.selected as i64 + i64::from(by)).clamp(0, last as i64);
-                self.select(to as usize);
+                let shown = self.shown_envs();
+                let Some(at) = shown.iter().position(|&i| i == self.selected) else {
+                    if let Some(&first) = shown.first() {
+                        self.select(first);
+                    }
+                    return;
+                };
+                let last = shown.len().saturating_sub(1);
+                let to = (at as i64 + i64::from(by)).clamp(0, last as i64);
+                self.select(shown[to as usize]);
             }
             Focus::Details => self.scroll_details(by),
         }
@@ -154,8 +179,11 @@ impl App {
         }
         match self.focus {
             Focus::Environments => {
-                let last = self.status.environments.len().saturating_sub(1);
-                self.select(if end { last } else { 0 });
+                let shown = self.shown_envs();
+                let to = if end { shown.last() } else { shown.first() };
+                if let Some(&to) = to {
+                    self.select(to);
+                }
             }
             Focus::Details => {
                 self.details_scroll = if end {
@@ -186,6 +214,18 @@ impl App {
         if let Some(Popup::Passphrase(p)) = &mut self.popup {
             return p.type_char(c);
         }
+        if self.popup.is_none()
+            && let Some(f) = self.filter.as_mut().filter(|f| f.typing)
+        {
+            match c {
+                Some(c) if !c.is_control() => f.text.push(c),
+                Some(_) => {}
+                None => {
+                    f.text.pop();
+                }
+            }
+            return self.keep_selection_shown();
+        }
         let field = match &mut self.popup {
             Some(Popup::Confirm(Confirm { typed: Some(t), .. })) => {
                 t.mismatch = false;
@@ -206,8 +246,103 @@ impl App {
         }
     }
 
+    /// `o`: the pager, with the whole text of what the panes may cut.
+    fn show_pager(&mut self) {
+        let activity: Vec<String> = self.activity().map(str::to_string).collect();
+        let mut sections = vec![("Activity, oldest first".to_string(), activity)];
+        if let Some(w) = &self.wizard
+            && let Some(rec) = w.incident.steps.get(w.cursor)
+        {
+            let title = w
+                .playbook
+                .step(&rec.id)
+                .map_or(rec.id.clone(), |d| d.title.clone());
+            let mut entries: Vec<String> = rec
+                .result
+                .iter()
+                .flat_map(|r| r.lines().map(str::to_string))
+                .collect();
+            entries.extend(
+                rec.notes
+                    .iter()
+                    .map(|n| format!("{} {}: {}", n.at.strftime("%m-%d %H:%M"), n.by, n.text)),
+            );
+            sections.push((format!("Step: {title}"), entries));
+        }
+        if let Some(env) = self.selected_env() {
+            let targets = env
+                .targets
+                .iter()
+                .map(|t| {
+                    let name = match (&t.path, &t.env) {
+                        (Some(p), _) => p.clone(),
+                        (None, Some(v)) => format!("${v}"),
+                        (None, None) => "?".into(),
+                    };
+                    let state = t
+                        .fingerprint
+                        .as_ref()
+                        .map_or(t.state.to_string(), ToString::to_string);
+                    format!(
+                        "{name} · {} · {} · {state}",
+                        t.format.unwrap_or("env"),
+                        t.mode.as_deref().unwrap_or("–")
+                    )
+                })
+                .collect();
+            sections.push((format!("{}: targets", env.name), targets));
+            let findings = env
+                .findings
+                .iter()
+                .map(|f| {
+                    let place = f.target.as_deref().map_or(String::new(), |t| match f.line {
+                        Some(l) => format!("{t}:{l}: "),
+                        None => format!("{t}: "),
+                    });
+                    let fix = f
+                        .fix
+                        .as_deref()
+                        .map_or(String::new(), |x| format!(" — fix: {x}"));
+                    format!(
+                        "{} {} {place}{}{fix}",
+                        f.severity.as_str(),
+                        f.code.as_str(),
+                        f.message
+                    )
+                })
+                .collect();
+            sections.push((format!("{}: findings", env.name), findings));
+        }
+        self.popup = Some(Popup::Pager(super::popup::Pager {
+            sections,
+            ..Default::default()
+        }));
+    }
+
+    /// After the filter changed: the selection moves to the first environment shown if
+    /// it is filtered out.
+    fn keep_selection_shown(&mut self) {
+        let shown = self.shown_envs();
+        if !shown.contains(&self.selected)
+            && let Some(&first) = shown.first()
+        {
+            self.selected = first;
+            self.details_scroll = 0;
+        }
+    }
+
     /// `y` or Enter: whatever the popup in front asks to confirm or choose.
     fn confirm(&mut self) {
+        if self.popup.is_none()
+            && let Some(f) = &mut self.filter
+            && f.typing
+        {
+            f.typing = false;
+            if f.text.is_empty() {
+                self.filter = None;
+            }
+            return;
+        }
         match self.popup.take() {
             Some(Popup::Confirm(mut c)) => {
                 if let Some(t) = &mut c.typed
@@ -261,7 +396,16 @@ impl App {
         let spec = apply::default_spec(project)
             .map(|s| apply::describe(&s))
             .unwrap_or_else(|_| "the manifest's defaults".into());
-        let mut body = vec![format!("A new random key ({spec}) will be written to:")];
+        let tracked = apply::tracked_by_git(project, env);
+        let mut body = Vec::new();
+        if !tracked.is_empty() {
+            body.push(format!(
+                "Warning: git tracks {}: the next commit would publish the new key. Untrack it first (`git rm --cached {}` and add it to .gitignore), or type the name below to write it anyway.",
+                tracked.join(", "),
+                tracked[0]
+            ));
+        }
+        body.push(format!("A new random key ({spec}) will be written to:"));
         body.extend(files.iter().map(|t| format!("  • {}", t.label())));
         body.push("Each file is backed up first.".into());
         if !vars.is_empty() {
@@ -275,18 +419,26 @@ impl App {
             "Once the application restarts, sessions and tokens signed with the old key stop working."
                 .into(),
         );
+        let title = if tracked.is_empty() {
+            format!("Generate a new key for {env_name}?")
+        } else {
+            format!("Git tracks {env_name}'s file: write a key there?")
+        };
         let confirm = Confirm::new(
-            format!("Generate a new key for {env_name}?"),
+            title,
             body,
             Job::SetKey {
                 env: env_name.to_string(),
             },
         );
-        self.popup = Some(Popup::Confirm(if is_production(env_name) {
-            confirm.typing(env_name)
-        } else {
-            confirm
-        }));
+        // Into a file git tracks, a reflex `y` is not enough: type the name.
+        self.popup = Some(Popup::Confirm(
+            if is_production(env_name) || !tracked.is_empty() {
+                confirm.typing(env_name)
+            } else {
+                confirm
+            },
+        ));
     }
 
     fn copy(&mut self, env: &str) {
@@ -343,8 +495,13 @@ impl App {
     /// Starts `job` — after asking for the backups' passphrase when it reads backups and
     /// their identity cannot be opened without it.
     pub(crate) fn start(&mut self, job: Job) {
-        if let Some(file) = self.passphrase_needed(&job) {
-            self.popup = Some(Popup::Passphrase(Passphrase::new(file, job)));
+        if let Some((file, hiding)) = self.passphrase_needed(&job) {
+            let popup = Passphrase::new(file, job);
+            self.popup = Some(Popup::Passphrase(if hiding {
+                popup.for_hiding()
+            } else {
+                popup
+            }));
             return;
         }
         if let Err(e) = self.jobs.start(job, self.session.clone(), self.now) {
@@ -353,8 +510,10 @@ impl App {
     }
 
     /// The identity file to ask the passphrase of, if `job` reads backups and nothing
-    /// else opens it (no keyring, no `KEYWARDEN_PASSPHRASE_FILE`, not open).
-    fn passphrase_needed(&self, job: &Job) -> Option<std::path::PathBuf> {
+    /// else opens it (no keyring, no `KEYWARDEN_PASSPHRASE_FILE`, not open); `true` when
+    /// it is asked only so that the retired and revoked keys of the backups are hidden
+    /// from the output of the commands the job runs (as the command line does).
+    fn passphrase_needed(&self, job: &Job) -> Option<(std::path::PathBuf, bool)> {
         let project = &self.session.project;
         let store = BackupStore::of(project);
         let journal = |env: &str| {
@@ -381,12 +540,59 @@ impl App {
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
-        if !store.would_ask(&ids) {
+        let reads = store.would_ask(&ids);
+        let hiding = !reads
+            && self.runs_commands(job)
+            && store.would_ask(&crate::ops::known::backups_to_hide(
+                project,
+                &self.session.pepper,
+            ));
+        if !reads && !hiding {
             return None;
         }
         match store.crypt().place() {
-            Place::File(file) => Some(file),
+            Place::File(file) => Some((file, hiding)),
             _ => None,
+        }
+    }
+
+    /// Whether `job` may run restart, verify or notify commands of the manifest (whose
+    /// output must not show a key keywarden knows, retired and revoked ones included).
+    fn runs_commands(&self, job: &Job) -> bool {
+        use crate::incident::playbook::Action as Step;
+        let any = self
+            .session
+            .project
+            .manifest
+            .environments
+            .iter()
+            .any(|e| e.restart.is_some() || e.verify.is_some() || e.notify.is_some());
+        any && match job {
+            Job::Rotate { .. }
+            | Job::Revoke { .. }
+            | Job::Resume { .. }
+            | Job::Rollback { .. }
+            | Job::Restore { .. } => true,
+            Job::Step { incident, step } => {
+                let action = match &self.wizard {
+                    Some(w) if w.incident.id == *incident => {
+                        w.playbook.step(step).and_then(|d| d.action)
+                    }
+                    _ => None,
+                };
+                // Unknown here: ask, as the command line does before any step runs.
+                action.is_none_or(|a| {
+                    matches!(
+                        a,
+                        Step::Revoke
+                            | Step::Rotate
+                            | Step::RotateSharing
+                            | Step::RestartAll
+                            | Step::Notify
+                    )
+                })
+            }
+            Job::SetKey { .. } | Job::FixPermissions { .. } | Job::Refresh => false,
         }
     }
 
@@ -429,6 +635,9 @@ impl App {
 
     fn finished(&mut self, report: JobReport) {
         self.terminal_lost |= report.panicked;
+        let activity_before = self.activity.len();
+        self.read_incidents();
+        let job_env = report.job.env().map(str::to_string);
         match report.status {
             Some(Ok(status)) => self.replace_status(status),
             Some(Err(e)) => self.error("Could not read the files again", e),
@@ -455,6 +664,22 @@ impl App {
             self.follow_up(next);
         }
         if self.mode == Mode::Quitting {
+            // Nobody will see the screen again: say how it ended on the terminal.
+            let shown: Vec<String> = self
+                .activity
+                .iter()
+                .skip(activity_before)
+                .map(|(_, text)| text.clone())
+                .collect();
+            self.parting = shown;
+            if let Ok(state) = self.session.project.load_state()
+                && let Some(j) = state.rotations.get(job_env.as_deref().unwrap_or_default())
+            {
+                self.parting.push(format!(
+                    "unfinished rotation of {}; run keywarden again to resume it or roll it back",
+                    j.describe()
+                ));
+            }
             self.mode = Mode::Quit;
         }
     }

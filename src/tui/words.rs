@@ -32,3 +32,21 @@ pub fn error(err: &Error) -> String {
 pub fn step_needs(step: &str, requires: &str) -> String {
     format!("step `{step}` needs `{requires}` first (done, or skipped with a note)")
 }
+
+/// What a playbook step's action does, in words (the screen never shows its internal name).
+pub fn step_action(action: crate::incident::playbook::Action) -> &'static str {
+    use crate::incident::playbook::Action;
+    match action {
+        Action::Revoke => "revokes the environment's key (no grace period)",
+        Action::CheckNewKey => "checks that the environment holds a fresh, strong, unrevoked key",
+        Action::RotateSharing => "rotates every other environment that holds the key",
+        Action::RestartAll => "runs the restart command of every affected environment",
+        Action::AuditLogs => "searches the logs for the key and for signature errors",
+        Action::Notify => {
+            "drafts the message to the security team (and sends it with the manifest's notify)"
+        }
+        Action::CheckBackups => "lists the key backups and whether the lost key is among them",
+        Action::Rotate => "rotates the environment to a new key",
+        Action::CheckTargets => "checks that every target holds one key with mode 0600",
+    }
+}

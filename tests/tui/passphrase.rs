@@ -193,3 +193,128 @@ fn the_passphrase_buffer_has_a_fixed_size_and_says_when_it_is_full() {
     press(&mut app, KeyCode::Backspace);
     assert!(!screen(&app, 120, 40).contains("at most 1024 bytes"));
 }
+
+/// Staging rotated by the binary (its retired key is now in an encrypted backup this
+/// process did not write), then an app that must ask.
+fn with_a_retired_key(fx: &Fixture) -> App {
+    let out = keywarden(fx, &["rotate", "staging", "--yes"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    asking_app(fx)
+}
+
+fn rotations(fx: &Fixture) -> usize {
+    audit_events(fx)
+        .iter()
+        .filter(|e| {
+            e["action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("rotate"))
+        })
+        .count()
+}
+
+#[test]
+fn a_rotation_that_runs_commands_asks_for_the_passphrase_first_so_retired_keys_are_hidden() {
+    let fx = Fixture::demo();
+    let mut app = with_a_retired_key(&fx);
+    select(&mut app, "staging");
+    let before_file = fx.read("deploy/staging/.env");
+    let before = rotations(&fx);
+    press(&mut app, KeyCode::Char('R'));
+    assert_eq!(app.scope(), Scope::Confirm, "{}", screen(&app, 120, 40));
+    press(&mut app, KeyCode::Char('y'));
+    // Asked before anything runs: the restart and verify output must not show the
+    // retired key kept in the backups.
+    assert_eq!(app.scope(), Scope::Typing, "{}", screen(&app, 120, 40));
+    assert!(!app.busy(), "nothing runs before the backups are open");
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("Backups' passphrase"), "{s}");
+    assert!(s.contains("retired and revoked keys"), "{s}");
+    assert_snapshot!("passphrase_before_commands_120x40", fixed(&fx, &s));
+    assert_snapshot!(
+        "passphrase_before_commands_80x24",
+        fixed(&fx, &screen(&app, 80, 24))
+    );
+
+    // Esc cancels the rotation: nothing changes.
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.scope(), Scope::Main);
+    app.settle(Duration::from_millis(200));
+    assert!(!app.busy());
+    assert_eq!(fx.read("deploy/staging/.env"), before_file);
+    assert_eq!(rotations(&fx), before);
+
+    // The right passphrase: the rotation runs, with the identity open.
+    press(&mut app, KeyCode::Char('R'));
+    press(&mut app, KeyCode::Char('y'));
+    type_text(&mut app, RIGHT);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.busy(), "{}", screen(&app, 80, 24));
+    app.settle(JOB_TIMEOUT);
+    assert_ne!(fx.read("deploy/staging/.env"), before_file);
+}
+
+#[test]
+fn a_revocation_and_an_incident_step_that_run_commands_ask_too() {
+    let fx = Fixture::demo();
+    let mut app = with_a_retired_key(&fx);
+    select(&mut app, "staging");
+    press(&mut app, KeyCode::Char('X'));
+    type_text(&mut app, "TICKET-1");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.scope(), Scope::Typing, "{}", screen(&app, 120, 40));
+    assert!(screen(&app, 120, 40).contains("retired and revoked keys"));
+    assert!(!app.busy());
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.scope(), Scope::Main);
+    assert!(!app.busy());
+
+    // The compromised playbook's first step (revoke) on staging: asked before it runs.
+    let before = fx.read("deploy/staging/.env");
+    press(&mut app, KeyCode::Char('i'));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.wizard().is_some(), "{}", screen(&app, 120, 40));
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.scope(), Scope::Typing, "{}", screen(&app, 120, 40));
+    assert!(screen(&app, 120, 40).contains("retired and revoked keys"));
+    press(&mut app, KeyCode::Esc);
+    app.settle(std::time::Duration::from_millis(200));
+    assert!(!app.busy());
+    assert_eq!(
+        fx.read("deploy/staging/.env"),
+        before,
+        "the step did not run"
+    );
+    assert_eq!(
+        app.wizard().unwrap().incident.steps[0].status,
+        keywarden::incident::Status::Pending
+    );
+}
+
+#[test]
+fn a_rotation_without_commands_to_run_does_not_ask() {
+    let fx = Fixture::demo();
+    // No restart, verify or notify anywhere: nothing's output to hide keys from.
+    let manifest = fx.read("keywarden.toml");
+    let stripped: String = manifest
+        .lines()
+        .filter(|l| {
+            !l.starts_with("restart") && !l.starts_with("verify") && !l.starts_with("notify")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    drop(with_a_retired_key(&fx));
+    fx.write("keywarden.toml", &stripped);
+    let mut app = asking_app(&fx);
+    select(&mut app, "development");
+    press(&mut app, KeyCode::Char('R'));
+    press(&mut app, KeyCode::Char('y'));
+    assert_ne!(app.scope(), Scope::Typing, "{}", screen(&app, 120, 40));
+    app.settle(JOB_TIMEOUT);
+}

@@ -92,6 +92,16 @@ fn an_error_is_a_readable_popup() {
 fn empty_project_says_what_to_do() {
     let fx = Fixture::empty();
     let app = fx.app();
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = screen(&app, w, h);
+        // `init` writes nothing in a folder with no key file: suggest what works.
+        assert!(!s.contains("keywarden init"), "{s}");
+        assert!(s.contains("keywarden demo"), "{s}");
+        assert!(
+            s.contains("[[environments]]") && s.contains("format = \"dotenv\""),
+            "{s}"
+        );
+    }
     both("empty", &app);
 }
 

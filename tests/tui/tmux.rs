@@ -264,3 +264,66 @@ fn compromised_wizard_in_tmux() {
         "{revoke}"
     );
 }
+
+/// Quitting while a rotation runs: the view waits for it and, once the terminal is
+/// restored, prints how it ended (here: its restart failed, so the rotation is left
+/// unfinished).
+#[test]
+fn quitting_during_a_rotation_that_fails_prints_how_it_ended() {
+    if !require("tmux", "the TUI end to end in a real terminal") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let home = tmp.path().join("home");
+    let out = Command::new(bin())
+        .args(["demo", "--no-tui"])
+        .arg(&dir)
+        .env("KEYWARDEN_HOME", &home)
+        .envs(backup_env(&home))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        dir.join("scripts/restart.sh"),
+        "sleep 1\necho the service will not start\nexit 1\n",
+    )
+    .unwrap();
+    let script = format!(
+        "'{}' --project '{}'; echo KEYWARDEN-EXITED; sleep 30",
+        bin().display(),
+        dir.display()
+    );
+    let tmux = Tmux::start(
+        100,
+        30,
+        &tmux_env(&home)
+            .iter()
+            .map(|(k, v)| (*k, v.as_path()))
+            .collect::<Vec<_>>(),
+        &["sh", "-c", &script],
+    );
+    tmux.wait_for("the main view", 20, |s| {
+        s.contains("Environments") && s.contains("? help")
+    });
+    tmux.keys(&["j"]);
+    tmux.wait_for("staging selected", 10, |s| s.contains("╭ staging"));
+    tmux.keys(&["R"]);
+    tmux.wait_for("the confirmation", 10, |s| {
+        s.contains("Rotate staging's key?")
+    });
+    tmux.keys(&["y"]);
+    tmux.wait_for("the rotation running", 10, |s| {
+        s.contains("rotating the key")
+    });
+    tmux.keys(&["q"]);
+    let s = tmux.wait_for("the view gone, the outcome printed", 30, |s| {
+        s.contains("KEYWARDEN-EXITED")
+    });
+    assert!(s.contains("restart failed"), "{s}");
+    assert!(s.contains("unfinished rotation of staging"), "{s}");
+}

@@ -62,7 +62,10 @@ impl Backups {
                 theme.dim,
             )),
             Line::from(Span::styled(
-                text::fit_end("WHEN (UTC)        KIND KEY          WHAT", w),
+                text::fit_end(
+                    &format!("{:<17}{:<5}{:<13}WHAT", "WHEN (UTC)", "KIND", "KEY"),
+                    w,
+                ),
                 theme.heading,
             )),
         ];
@@ -134,7 +137,7 @@ impl Backups {
             ),
         ]);
         if selected {
-            line.patch_style(theme.selected)
+            theme.highlight(line)
         } else {
             line
         }

@@ -49,7 +49,7 @@ impl Menu {
                 Span::raw(text::fit_end(&item.label, w.saturating_sub(2))),
             ]);
             lines.push(if selected {
-                first.patch_style(theme.selected)
+                theme.highlight(first)
             } else {
                 first
             });

@@ -8,6 +8,7 @@ mod help;
 mod input;
 mod menu;
 mod message;
+mod pager;
 mod passphrase;
 mod reveal;
 mod unfinished;
@@ -19,6 +20,7 @@ pub use help::Help;
 pub use input::Input;
 pub use menu::{Menu, MenuItem};
 pub use message::Message;
+pub use pager::Pager;
 pub use passphrase::{MAX_PASSPHRASE, Passphrase};
 pub use reveal::{REVEAL_FOR, Reveal};
 pub use unfinished::Unfinished;
@@ -42,6 +44,7 @@ pub enum Popup {
     Audit(AuditTrail),
     Menu(Menu),
     Passphrase(Passphrase),
+    Pager(Pager),
 }
 
 impl Popup {
@@ -57,6 +60,7 @@ impl Popup {
             Popup::Audit(_) => Scope::Audit,
             Popup::Menu(_) => Scope::Menu,
             Popup::Passphrase(_) => Scope::Typing,
+            Popup::Pager(_) => Scope::Help,
         }
     }
 
@@ -72,6 +76,7 @@ impl Popup {
             Popup::Audit(p) => p.render(theme, area, buf),
             Popup::Menu(p) => p.render(theme, area, buf),
             Popup::Passphrase(p) => p.render(theme, area, buf),
+            Popup::Pager(p) => p.render(theme, area, buf),
         }
     }
 }
@@ -90,6 +95,14 @@ pub(crate) fn frame(
         Constraint::Length(width.min(area.width)),
         Constraint::Length(height.min(area.height)),
     );
+    // A blank column either side: what is behind does not run into the frame as cut
+    // fragments of words.
+    let margin = Rect {
+        x: outer.x.saturating_sub(1).max(area.x),
+        width: (outer.width + 2).min(area.width),
+        ..outer
+    };
+    Clear.render(margin.intersection(area), buf);
     Clear.render(outer, buf);
     let block = Block::bordered()
         .border_type(BorderType::Rounded)

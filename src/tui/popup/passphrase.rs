@@ -36,6 +36,9 @@ pub struct Passphrase {
     pub full: bool,
     /// What runs once the identity is open.
     pub then: Job,
+    /// Asked only to hide the backups' retired and revoked keys from the output of the
+    /// commands `then` runs (it reads no backup itself).
+    pub hiding: bool,
 }
 
 impl std::fmt::Debug for Passphrase {
@@ -57,7 +60,15 @@ impl Passphrase {
             empty: false,
             full: false,
             then,
+            hiding: false,
         }
+    }
+
+    /// Asked so that the backups' retired and revoked keys are hidden from the output of
+    /// the restart, verify or notify commands the job runs.
+    pub fn for_hiding(mut self) -> Passphrase {
+        self.hiding = true;
+        self
     }
 
     /// A typed character (`None`: backspace). Never reallocates.
@@ -90,10 +101,17 @@ impl Passphrase {
         let width = area.width.saturating_sub(4).min(70);
         let text_width = usize::from(width.saturating_sub(4));
         let what = self.then.describe();
-        let prompt = format!(
-            "{what} reads the backups, and their identity, {}, is locked by a passphrase. Type it to unlock it for this action:",
-            self.identity_file.display()
-        );
+        let prompt = if self.hiding {
+            format!(
+                "{what} runs restart, verify or notify commands. To hide the retired and revoked keys kept in the encrypted backups from their output, keywarden opens the backups, and their identity, {}, is locked by a passphrase. Type it to unlock it for this action (Esc cancels; nothing changes):",
+                self.identity_file.display()
+            )
+        } else {
+            format!(
+                "{what} reads the backups, and their identity, {}, is locked by a passphrase. Type it to unlock it for this action:",
+                self.identity_file.display()
+            )
+        };
         let mut lines: Vec<Line> = text::wrap(&prompt, text_width)
             .into_iter()
             .map(Line::from)

@@ -23,6 +23,10 @@ pub struct Unfinished {
     pub written: bool,
     /// The command that failed just now, if this follows a failure.
     pub stopped: Option<(String, CommandRun)>,
+    /// `stopped` happened just now (not read from the journal at start).
+    pub just_now: bool,
+    /// Why it stopped when no command failed (an interruption), from the journal's step.
+    pub why: Option<String>,
 }
 
 /// `exit 3`, `killed after the timeout`: the outcome without the duration.
@@ -60,6 +64,9 @@ impl Unfinished {
                 .into_iter()
                 .map(Line::from),
         );
+        if let Some(why) = &self.why {
+            lines.extend(text::wrap(why, text_width).into_iter().map(Line::from));
+        }
         let state = if self.written {
             "The new key is in the files but not confirmed; the old one is in the backups."
         } else {
@@ -73,7 +80,7 @@ impl Unfinished {
             lines.extend(text::hanging(first, b.help, theme.base, text_width, 6));
         }
         let height = (lines.len() as u16).saturating_add(2);
-        let title = if self.stopped.is_some() {
+        let title = if self.just_now {
             format!(" {}: the rotation stopped ", self.env)
         } else {
             format!(" {}: unfinished rotation ", self.env)

@@ -37,12 +37,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let mut lines = summary(env, theme, width);
     if let (Some(items), true) = (&checklist, wide) {
         lines.push(Line::default());
-        lines.extend(checklist_grid(items, theme, width));
+        // Two columns only when every item fits its column whole; else one a line.
+        let column = (width - 2) / 2 - 4;
+        let fits = items
+            .iter()
+            .all(|i| text::width(&format!("{}: {}", i.label, i.why)) <= column);
+        lines.extend(if fits {
+            checklist_grid(items, theme, width)
+        } else {
+            checklist_lines(items, theme, width)
+        });
     }
     lines.push(Line::default());
     lines.extend(targets(env, theme, width));
     lines.push(Line::default());
-    lines.extend(findings(env, theme, width));
+    lines.extend(findings(app, env, theme, width));
     if let (Some(items), false) = (&checklist, wide) {
         lines.push(Line::default());
         lines.extend(checklist_lines(items, theme, width));
@@ -72,7 +81,7 @@ fn render_empty(app: &App, area: Rect, buf: &mut Buffer) {
     let block = super::pane(theme, false, " No environment ".into());
     let inner = block.inner(area).inner(ratatui::layout::Margin::new(1, 0));
     block.render(area, buf);
-    let text = "keywarden found no keywarden.toml here and no file that holds a SECRET_KEY (.env, .env.<name>, .streamlit/secrets.toml, <env>/.env).\n\nQuit (q), then run one of:\n  keywarden init\n    write keywarden.toml, listing your environments\n  keywarden --project DIR\n    open another folder\n  keywarden demo\n    try keywarden on a demo project";
+    let text = "keywarden found no keywarden.toml here and no file that holds a SECRET_KEY (.env, .env.<name>, .streamlit/secrets.toml, <env>/.env).\n\nQuit (q), then either:\n  keywarden demo\n    try keywarden on a demo project\n  keywarden --project DIR\n    open another folder\nor write keywarden.toml here, one block per environment:\n  version = 1\n  [[environments]]\n  name = \"production\"\n  targets = [{ path = \".env\", format = \"dotenv\" }]";
     let lines: Vec<Line> = text::wrap(text, usize::from(inner.width))
         .into_iter()
         .map(Line::from)
@@ -186,15 +195,27 @@ fn target_row<'a>(t: &'a TargetStatus, theme: &Theme, path_width: usize) -> Line
     ])
 }
 
-fn findings<'a>(env: &'a EnvStatus, theme: &Theme, width: usize) -> Vec<Line<'a>> {
-    let mut out = vec![Line::from(Span::styled(
-        format!("Findings ({})", env.findings.len()),
-        theme.heading,
-    ))];
+fn findings<'a>(app: &App, env: &'a EnvStatus, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    let shown: Vec<&crate::finding::Finding> = env
+        .findings
+        .iter()
+        .filter(|f| app.finding_shown(env, f))
+        .collect();
+    let heading = if shown.len() == env.findings.len() {
+        format!("Findings ({})", env.findings.len())
+    } else {
+        format!(
+            "Findings ({} of {}, filtered by /{})",
+            shown.len(),
+            env.findings.len(),
+            app.filter().unwrap_or_default()
+        )
+    };
+    let mut out = vec![Line::from(Span::styled(heading, theme.heading))];
     if env.findings.is_empty() {
         out.push(Line::from(Span::styled("  none", theme.ok)));
     }
-    for f in &env.findings {
+    for f in shown {
         let mut place = String::new();
         if let Some(t) = &f.target {
             place = match f.line {

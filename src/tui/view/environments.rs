@@ -18,14 +18,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let focused = app.focus == Focus::Environments && app.popup.is_none();
     let envs = &app.status.environments;
     let block = super::pane(theme, focused, " Environments ".into());
+    let shown = app.shown_envs();
     let block = if envs.len() > 1 {
-        block.title_bottom(
-            Line::from(Span::styled(
-                format!(" {}/{} ", app.selected + 1, envs.len()),
-                theme.dim,
-            ))
-            .right_aligned(),
-        )
+        let counter = match shown.iter().position(|&i| i == app.selected) {
+            _ if app.filter().is_some_and(|f| !f.is_empty()) => {
+                format!(" {} of {} shown ", shown.len(), envs.len())
+            }
+            Some(at) if shown.len() == envs.len() => format!(" {}/{} ", at + 1, envs.len()),
+            _ => format!(" {}/{} ", app.selected + 1, envs.len()),
+        };
+        block.title_bottom(Line::from(Span::styled(counter, theme.dim)).right_aligned())
     } else {
         block
     };
@@ -41,19 +43,30 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
 
+    if shown.is_empty() {
+        Paragraph::new(vec![
+            Line::from(format!(
+                "Nothing has /{}.",
+                app.filter().unwrap_or_default()
+            )),
+            Line::from(Span::styled("Esc clears the filter.", theme.dim)),
+        ])
+        .render(inner, buf);
+        return;
+    }
     let visible = (usize::from(inner.height) / ROWS_PER_ENV).max(1);
-    let offset = scrolled(app.regions.list_offset.get(), app.selected, visible);
+    let at = shown.iter().position(|&i| i == app.selected).unwrap_or(0);
+    let offset = scrolled(app.regions.list_offset.get(), at, visible);
     app.regions.list_offset.set(offset);
     let width = usize::from(inner.width);
     let mut lines = Vec::with_capacity(visible * ROWS_PER_ENV);
-    for (i, env) in envs.iter().enumerate().skip(offset).take(visible) {
+    for &i in shown.iter().skip(offset).take(visible) {
+        let env = &envs[i];
         let selected = i == app.selected;
-        let [first, second] = rows(env, theme, width);
+        let incident = app.incidents.contains(&env.name);
+        let [first, second] = rows(env, incident, theme, width);
         let (first, second) = if selected {
-            (
-                first.patch_style(theme.selected),
-                second.patch_style(theme.selected),
-            )
+            (theme.highlight(first), theme.highlight(second))
         } else {
             (first, second)
         };
@@ -74,13 +87,16 @@ fn scrolled(offset: usize, selected: usize, visible: usize) -> usize {
     }
 }
 
-fn rows<'a>(env: &'a EnvStatus, theme: &Theme, width: usize) -> [Line<'a>; 2] {
+fn rows<'a>(env: &'a EnvStatus, incident: bool, theme: &Theme, width: usize) -> [Line<'a>; 2] {
     let worst = env.worst();
-    let name_width = width.saturating_sub(6);
+    // An open incident is marked after the name (in letters, for NO_COLOR too).
+    let mark = if incident { " INCIDENT" } else { "" };
+    let name_width = width.saturating_sub(6 + mark.len());
     let first = Line::from(vec![
         Span::styled(theme::badge(worst), theme.severity(worst)),
         Span::raw(" "),
         Span::raw(text::fit(&env.name, name_width)),
+        Span::styled(mark, theme.bad),
         Span::raw(" "),
     ]);
     let drift = env.fingerprint.is_none() && env.targets.iter().any(|t| t.fingerprint.is_some());

@@ -31,7 +31,8 @@ pub fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
         .borders(Borders::TOP)
         .border_type(BorderType::Plain)
         .border_style(theme.border)
-        .title(Span::styled(" Activity ", theme.heading));
+        .title(Span::styled(" Activity ", theme.heading))
+        .title(Span::styled(" o: whole text ", theme.dim));
     let inner = block.inner(area);
     block.render(area, buf);
     let mut lines: Vec<Line> = app
@@ -84,6 +85,8 @@ pub fn render_toast(app: &App, body: Rect, buf: &mut Buffer) {
         width,
         1,
     );
+    // Cleared first: the border's grey under it would be grey on the grey selection.
+    ratatui::widgets::Clear.render(area, buf);
     Line::from(Span::styled(text, theme.selected)).render(area, buf);
 }
 
@@ -103,9 +106,17 @@ pub fn render_keys(app: &App, area: Rect, buf: &mut Buffer) {
     let mut shown: Vec<&keys::Binding> = keys::footer(app.scope())
         .filter(|b| applies(app, b.command))
         .collect();
+    // The active filter comes first, whole.
+    let filter = app.filter.as_ref().map(|f| {
+        let cursor = if f.typing { "█" } else { "" };
+        format!(" /{}{cursor} ", f.text)
+    });
+    let filter_width = filter.as_deref().map_or(0, text::width);
     // Too narrow: drop the least needed entries first (the leftmost among equals), never
     // the way to the help or out.
-    while 1 + shown.iter().map(|b| entry_width(b)).sum::<usize>() > usize::from(area.width) {
+    while 1 + filter_width + shown.iter().map(|b| entry_width(b)).sum::<usize>()
+        > usize::from(area.width)
+    {
         let Some((i, _)) = shown
             .iter()
             .enumerate()
@@ -117,6 +128,10 @@ pub fn render_keys(app: &App, area: Rect, buf: &mut Buffer) {
         shown.remove(i);
     }
     let mut spans = vec![Span::raw(" ")];
+    if let Some(f) = filter {
+        spans.push(Span::styled(f, theme.input));
+        spans.push(Span::raw(" "));
+    }
     for b in shown {
         spans.push(Span::styled(b.shown, theme.key));
         let what = b.footer.unwrap_or_default();

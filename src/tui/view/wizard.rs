@@ -96,7 +96,7 @@ fn render_steps(w: &Wizard, theme: &Theme, focused: bool, area: Rect, buf: &mut 
             Span::styled(right, theme.dim),
         ]);
         lines.push(if n == w.cursor {
-            line.patch_style(theme.selected)
+            theme.highlight(line)
         } else {
             line
         });
@@ -122,6 +122,11 @@ fn render_step(w: &Wizard, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let label = |s: &'static str| Span::styled(format!("{s:<8}"), theme.dim);
 
     let status = match rec.status {
+        // Ran, and left open for a person (nobody told, environments not restarted).
+        Status::Pending if rec.result.is_some() => format!(
+            "open: ran {}, not done; what is left is in the result",
+            when(rec.at, rec.by.as_deref()).trim_end()
+        ),
         Status::Pending if w.on_current() => "pending · the current step".to_string(),
         Status::Pending => "pending".to_string(),
         s => format!("{} {}", s.as_str(), when(rec.at, rec.by.as_deref())),
@@ -159,7 +164,10 @@ fn render_step(w: &Wizard, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .find(|b| b.command == Command::StepRun)
         .map_or("r", |b| b.shown);
     let action = match w.action() {
-        Some(a) => format!("keywarden runs `{}` ({run_key})", a.as_str()),
+        Some(a) => format!(
+            "keywarden {} (press {run_key})",
+            super::super::words::step_action(a)
+        ),
         None => "none: do it yourself, then mark it done (d) or skip it with a note (s)".into(),
     };
     lines.extend(text::hanging(
@@ -204,7 +212,7 @@ fn render_step(w: &Wizard, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if lines.len() > room && room > 0 {
         lines.truncate(room - 1);
         lines.push(Line::from(Span::styled(
-            "… (the rest: keywarden incident report)",
+            "… (the rest: press o, or keywarden incident report)",
             theme.dim,
         )));
     }
