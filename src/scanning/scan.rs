@@ -350,11 +350,7 @@ pub(super) fn hard_coded(
 ) -> Vec<(Finding, Fingerprint)> {
     let file_name = shown.rsplit('/').next().unwrap_or(shown);
     let dotenv_file = file_name.starts_with(".env") || file_name.ends_with(".env");
-    // An example file is where a placeholder belongs (a real key in one still counts).
-    let lower_name = file_name.to_ascii_lowercase();
-    let example = ["example", "sample", "template", ".dist"]
-        .iter()
-        .any(|m| lower_name.contains(m));
+    let example = is_example(file_name);
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
@@ -428,6 +424,15 @@ pub(super) fn hard_coded(
         out.push((finding.at_target(shown.to_string()).at_line(i + 1), fp));
     }
     out
+}
+
+/// An example file (`.env.example`, `secrets.toml.sample`, `*.template`) is where a
+/// placeholder belongs; a real key in one still counts.
+pub(super) fn is_example(file_name: &str) -> bool {
+    let lower = file_name.to_ascii_lowercase();
+    ["example", "sample", "template", ".dist"]
+        .iter()
+        .any(|m| lower.contains(m))
 }
 
 fn names_a_key(line: &str) -> bool {

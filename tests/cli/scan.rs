@@ -214,10 +214,14 @@ fn history_covers_every_ref_merges_binaries_encodings_and_loose_objects() {
     bin.extend_from_slice(KEY.as_bytes());
     bin.extend_from_slice(&[0, 0xff]);
     std::fs::write(sb.root().join("assets.bin"), &bin).unwrap();
-    // A literal committed, then removed.
+    // A literal committed, then removed; and a placeholder where it belongs.
     sb.write(
         "app/settings.py",
         "SECRET_KEY = \"django-insecure-8x!q2w#e4r%t6y&u8i*o0p\"\n",
+    );
+    sb.write(
+        "config/settings.example.py",
+        "SECRET_KEY = \"changethis\"\n",
     );
     git(&sb, &["add", "-A"]);
     git(&sb, &["commit", "-q", "-m", "assets and settings"]);
@@ -268,6 +272,10 @@ fn history_covers_every_ref_merges_binaries_encodings_and_loose_objects() {
             .iter()
             .any(|f| f["commit"] == feature.as_str()),
         "the commit is a field of its own: {v}"
+    );
+    assert!(
+        !m.iter().any(|l| l.contains("settings.example.py")),
+        "a placeholder in an example file is no finding, in history either: {m:#?}"
     );
     let cov = &v["history"];
     assert!(cov["blobs"].as_u64().unwrap() >= 8, "{cov}");
