@@ -54,6 +54,10 @@ struct Hit {
     literals: Vec<(Finding, Fingerprint)>,
 }
 
+/// Where a matching blob came in: (its place in the walk, larger is older; the blob; the
+/// commit and path, or none for an object no ref reaches; what it holds).
+type Place<'a> = (u64, &'a String, Option<(&'a String, &'a String)>, &'a Hit);
+
 pub struct History {
     pub findings: Vec<Finding>,
     pub coverage: Coverage,
@@ -118,6 +122,13 @@ pub fn scan_history(
     {
         coverage.incomplete.get_or_insert(e);
     }
+    // A shallow clone (CI's usual checkout) holds only the newest commits: what came
+    // before is not here, and its oldest commit looks as if it added every file.
+    if is_shallow(root) {
+        coverage.incomplete.get_or_insert(
+            "this clone is shallow: the commits before its oldest ones are not here, and that one is taken for the one that added every file (fetch the whole history: `git fetch --unshallow`)".to_string(),
+        );
+    }
     if hits.is_empty() {
         return Ok(History {
             findings: Vec::new(),
@@ -126,11 +137,15 @@ pub fn scan_history(
     }
 
     // 2. Where each matching blob came in: the oldest commit that added it, and its path.
-    let mut introduced: HashMap<String, (String, String)> = HashMap::new();
-    if let Err(e) = walk_commits(root, since, &mut coverage, |commit, blob, path| {
+    // Per blob and path, the oldest commit that added it there (newest come first: the
+    // last one seen), with its place in the walk (larger: older).
+    let mut introduced: HashMap<String, BTreeMap<String, (String, u64)>> = HashMap::new();
+    if let Err(e) = walk_commits(root, since, &mut coverage, |commit, blob, path, age| {
         if hits.contains_key(blob) {
-            // Newest first: the last one seen is the oldest.
-            introduced.insert(blob.to_string(), (commit.to_string(), path.to_string()));
+            introduced
+                .entry(blob.to_string())
+                .or_default()
+                .insert(path.to_string(), (commit.to_string(), age));
         }
     }) {
         coverage.incomplete.get_or_insert(e);
@@ -138,19 +153,31 @@ pub fn scan_history(
 
     // 3. A ref that reaches each introducing commit.
     let mut reach: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for (commit, _) in introduced.values() {
+    for (commit, _) in introduced.values().flat_map(|paths| paths.values()) {
         reach
             .entry(commit.clone())
             .or_insert_with(|| ref_containing(root, commit));
     }
 
+    // Every (blob, path, commit) a key or literal came in with, oldest first, so the first
+    // one kept for a path and key is the commit that brought it there.
+    let mut places: Vec<Place<'_>> = Vec::new();
+    for (oid, hit) in &hits {
+        match introduced.get(oid) {
+            Some(paths) => {
+                for (path, (commit, age)) in paths {
+                    places.push((*age, oid, Some((commit, path)), hit));
+                }
+            }
+            None => places.push((0, oid, None, hit)),
+        }
+    }
+    places.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     let mut findings = Vec::new();
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut ordered: Vec<(&String, &Hit)> = hits.iter().collect();
-    ordered.sort_by(|a, b| a.0.cmp(b.0));
-    for (oid, hit) in ordered {
-        let commit_of = introduced.get(oid).map(|(c, _)| c.clone());
-        let (place, path) = match introduced.get(oid) {
+    for (_, oid, at, hit) in places {
+        let commit_of = at.map(|(c, _)| c.clone());
+        let (place, path) = match at {
             Some((commit, path)) => {
                 let short = &commit[..commit.len().min(12)];
                 let via = match reach.get(commit).cloned().flatten() {
@@ -235,6 +262,16 @@ fn connected(root: &Path) -> std::result::Result<(), String> {
     finish(child, "rev-list")
 }
 
+fn is_shallow(root: &Path) -> bool {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--is-shallow-repository"])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"true"))
+}
+
 fn count_refs(root: &Path) -> u64 {
     Command::new("git")
         .arg("-C")
@@ -246,27 +283,44 @@ fn count_refs(root: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Starts git with stderr collected (its first lines name a failure).
-fn spawn(root: &Path, args: &[&str], stdin: Stdio) -> Result<Child> {
-    Command::new("git")
+/// A running git, its stderr going to a file of its own: a git that warns a lot never
+/// blocks on a full pipe while this process reads its stdout.
+struct Git {
+    child: Child,
+    err: std::fs::File,
+}
+
+/// Starts git with stderr collected (its first lines name a failure). Paths are printed
+/// as they are (`core.quotePath=false`) and a root commit's files count as added.
+fn spawn(root: &Path, args: &[&str], stdin: Stdio) -> Result<Git> {
+    let err = tempfile::tempfile()
+        .map_err(|e| Error::Failed(format!("cannot make a file for git's messages: {e}")))?;
+    let child = Command::new("git")
         .arg("-C")
         .arg(root)
+        .args(["-c", "core.quotePath=false", "-c", "log.showRoot=true"])
         .args(args)
         .stdin(stdin)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::from(
+            err.try_clone()
+                .map_err(|e| Error::Failed(format!("cannot run git: {e}")))?,
+        ))
         .spawn()
-        .map_err(|e| Error::Failed(format!("cannot run git: {e}")))
+        .map_err(|e| Error::Failed(format!("cannot run git: {e}")))?;
+    Ok(Git { child, err })
 }
 
 /// Waits for git; an error names what it printed.
-fn finish(mut child: Child, what: &str) -> std::result::Result<(), String> {
-    let mut err = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.by_ref().take(8192).read_to_string(&mut err);
-        let _ = std::io::copy(&mut e, &mut std::io::sink());
-    }
-    match child.wait() {
+fn finish(git: Git, what: &str) -> std::result::Result<(), String> {
+    use std::io::Seek;
+    let Git { mut child, mut err } = git;
+    let status = child.wait();
+    let mut text = String::new();
+    let _ = err.seek(std::io::SeekFrom::Start(0));
+    let _ = err.take(8192).read_to_string(&mut text);
+    let err = text;
+    match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(format!(
             "git {what} failed ({s}): {}",
@@ -299,10 +353,10 @@ fn read_objects(
                 Stdio::null(),
             )
             .map_err(|e| e.to_string())?;
-            let out = list.stdout.take().expect("piped");
+            let out = list.child.stdout.take().expect("piped");
             let cat = spawn(root, &["cat-file", "--batch"], Stdio::piped());
             if let Ok(mut cat) = cat {
-                let mut input = cat.stdin.take().expect("piped");
+                let mut input = cat.child.stdin.take().expect("piped");
                 // rev-list prints `oid path`; cat-file wants the oid.
                 let feeder = std::thread::spawn(move || {
                     for line in BufReader::new(out).lines() {
@@ -321,7 +375,7 @@ fn read_objects(
         }
     }
     .map_err(|e| e.to_string())?;
-    let stdout = cat.stdout.take().expect("piped");
+    let stdout = cat.child.stdout.take().expect("piped");
     let mut reader = BufReader::with_capacity(1 << 20, stdout);
     let mut header = Vec::new();
     let mut buf: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
@@ -340,7 +394,8 @@ fn read_objects(
         let mut parts = line.trim_end().split(' ');
         let (oid, kind, size) = (parts.next(), parts.next(), parts.next());
         let (Some(oid), Some(kind)) = (oid, kind) else {
-            continue;
+            problem = Some("git cat-file printed a line it should not have".to_string());
+            break;
         };
         if kind == "missing" || kind == "ambiguous" {
             problem.get_or_insert(format!("object {oid} is {kind} from the object store"));
@@ -396,7 +451,7 @@ fn walk_commits(
     root: &Path,
     since: Option<&str>,
     coverage: &mut Coverage,
-    mut each: impl FnMut(&str, &str, &str),
+    mut each: impl FnMut(&str, &str, &str, u64),
 ) -> std::result::Result<(), String> {
     let not = since.map(|r| format!("^{r}"));
     let mut args = vec![
@@ -415,7 +470,7 @@ fn walk_commits(
     }
     args.push("--");
     let mut log = spawn(root, &args, Stdio::null()).map_err(|e| e.to_string())?;
-    let out = log.stdout.take().expect("piped");
+    let out = log.child.stdout.take().expect("piped");
     let mut commit = String::new();
     for line in BufReader::new(out).split(b'\n') {
         let Ok(line) = line else { break };
@@ -433,13 +488,64 @@ fn walk_commits(
                 continue;
             };
             let meta = String::from_utf8_lossy(&line[..tab]);
-            let path = String::from_utf8_lossy(&line[tab + 1..]);
+            let path = unquote(&line[tab + 1..]);
             if let Some(new) = meta.split(' ').nth(3) {
-                each(&commit, new, &path);
+                each(&commit, new, &path, coverage.commits);
             }
         }
     }
     finish(log, "log")
+}
+
+/// A path as `git log --raw` prints it: as is (`core.quotePath=false`), or C-quoted when
+/// it holds `"`, `\\` or a control character.
+fn unquote(raw: &[u8]) -> String {
+    let Some(inner) = raw.strip_prefix(b"\"").and_then(|r| r.strip_suffix(b"\"")) else {
+        return String::from_utf8_lossy(raw).into_owned();
+    };
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        if inner[i] != b'\\' || i + 1 >= inner.len() {
+            out.push(inner[i]);
+            i += 1;
+            continue;
+        }
+        let next = inner[i + 1];
+        let simple = match next {
+            b'n' => Some(b'\n'),
+            b't' => Some(b'\t'),
+            b'r' => Some(b'\r'),
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'a' => Some(0x07),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0c),
+            b'v' => Some(0x0b),
+            _ => None,
+        };
+        if let Some(c) = simple {
+            out.push(c);
+            i += 2;
+            continue;
+        }
+        // Three octal digits: a byte of a name that is not printable ASCII.
+        let octal = inner
+            .get(i + 1..i + 4)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .and_then(|d| u8::from_str_radix(d, 8).ok());
+        match octal {
+            Some(byte) => {
+                out.push(byte);
+                i += 4;
+            }
+            None => {
+                out.push(b'\\');
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A ref whose history holds `commit`, preferring branches, then tags, then the rest.
@@ -457,4 +563,17 @@ fn ref_containing(root: &Path, commit: &str) -> Option<String> {
         .iter()
         .find_map(|p| refs.iter().find(|r| r.starts_with(p)))
         .map(|r| r.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unquote;
+
+    #[test]
+    fn quoted_paths_are_read_back() {
+        assert_eq!(unquote(b"plain/caf\xc3\xa9.env"), "plain/caf\u{e9}.env");
+        assert_eq!(unquote(b"\"a\\\"b.txt\""), "a\"b.txt");
+        assert_eq!(unquote(b"\"caf\\303\\251.env\""), "caf\u{e9}.env");
+        assert_eq!(unquote(b"\"tab\\there\""), "tab\there");
+    }
 }

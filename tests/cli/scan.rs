@@ -442,3 +442,57 @@ fn staged_scan_is_the_pre_commit_gate() {
         "{v}"
     );
 }
+
+/// The commit that brought a key in, whatever later commits did to the file; paths as
+/// they are, not as git quotes them; and a shallow clone is not a whole history.
+#[test]
+fn history_names_the_commit_that_added_it_and_knows_a_shallow_clone() {
+    if !crate::common::require("git", "scan --history attribution") {
+        return;
+    }
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q", "-b", "main"]);
+    sb.write(".gitignore", ".env\n");
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write("café notes.txt", &format!("one\nkey {KEY}\n"));
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "add"]);
+    let added = git_out(&sb, &["rev-parse", "HEAD"]);
+    for i in 0..4 {
+        sb.write("café notes.txt", &format!("edit {i}\nkey {KEY}\n"));
+        git(&sb, &["commit", "-q", "-a", "-m", "edit"]);
+    }
+    let (code, v) = scan(&sb, &["--history"]);
+    assert_eq!(code, Some(0), "{v}");
+    let hist: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "KW203")
+        .collect();
+    assert_eq!(hist.len(), 1, "one finding for one path and key: {hist:?}");
+    assert_eq!(hist[0]["target"], "café notes.txt");
+    assert_eq!(hist[0]["commit"], added.as_str(), "{hist:?}");
+
+    // A depth-1 clone of it.
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", sb.root().display());
+    let ok = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url])
+        .arg(clone.path().join("c"))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    std::fs::write(clone.path().join("c/.env"), format!("SECRET_KEY='{KEY}'\n")).unwrap();
+    let out = sb
+        .kw()
+        .args(["--project"])
+        .arg(clone.path().join("c"))
+        .args(["scan", "--history"])
+        .output()
+        .unwrap();
+    assert_no_key("stderr", &out.stderr, KEY);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("shallow"), "{}", stderr(&out));
+}
