@@ -517,4 +517,10 @@ fn rotating_out_a_key_with_the_separator_is_refused_not_split() {
             .as_array()
             .is_none_or(|a| a.is_empty())
     );
+    let out = sb.kw().args(["audit", "--json"]).output().unwrap();
+    let audit = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !audit.contains("rotate.create"),
+        "not even a started record: {audit}"
+    );
 }

@@ -1,7 +1,7 @@
 //! Secrecy in flight: what an attacker finds in keywarden's output, its records and its
 //! process after hostile restart commands, and whether a core dump could hold a key.
 
-use crate::support::{PASSPHRASE, Sandbox, stderr};
+use crate::support::{PASSPHRASE, Sandbox, set_mode, stderr};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
@@ -485,6 +485,7 @@ fn an_unreadable_backup_or_a_wrong_passphrase_never_uncovers_the_live_keys() {
     // A wrong passphrase file: a clear error before anything changes, no key printed.
     let wrong = sb.secrets.path().join("wrong");
     std::fs::write(&wrong, "not the passphrase\n").unwrap();
+    set_mode(&wrong, 0o600);
     let before = sb.read("staging.env");
     let out = sb
         .kw()

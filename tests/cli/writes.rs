@@ -957,9 +957,10 @@ fn a_device_target_is_refused_and_never_replaced() {
     {
         Err(e) => failures.push(e),
         Ok((out, peak_kib)) => {
-            // A status of two small environments needs ~16 MiB; a read of /dev/zero to the
-            // end runs into the 2 GB cap.
-            if peak_kib > 256 * 1024 {
+            // A status of two small environments needs ~16 MiB (more on a loaded machine,
+            // where one run measured ~300 MiB); a read of /dev/zero to the end runs into
+            // the 2 GB cap, so 1 GiB tells the two apart.
+            if peak_kib > 1024 * 1024 {
                 failures.push(format!(
                     "status read a device without bound: peak memory {} MiB",
                     peak_kib / 1024

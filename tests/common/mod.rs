@@ -272,6 +272,12 @@ fn run_shard(
     let secrets = tempfile::tempdir().expect("tempdir");
     let pass = secrets.path().join("passphrase");
     std::fs::write(&pass, "corpus passphrase, not a key\n").expect("passphrase");
+    // keywarden refuses a passphrase file others can read.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600))
+            .expect("passphrase mode");
+    }
     let root = project.path();
     std::fs::create_dir_all(root.join("c")).expect("mkdir");
     for &i in mine {

@@ -253,6 +253,20 @@ pub fn start(
         )));
     }
     let old: Vec<Fingerprint> = old_keys.iter().map(|(f, _)| f.clone()).collect();
+    // A retiring key the fallback list cannot hold stops the rotation before the audit
+    // trail, the backups or a file is touched (the list is built again below).
+    if kind == Kind::Rotate && env.grace_days > 0 && env.fallback.is_some() {
+        fallback_list(
+            ctx,
+            env,
+            kind,
+            &state,
+            Some(ctx.project.context.now()),
+            &old_keys,
+            &held_fallbacks,
+            &new,
+        )?;
+    }
 
     // Fail closed: no side effect before the audit trail has the attempt.
     let mut rec = Record::new(format!("{}.create", kind.as_str()), audit::Outcome::Started)
