@@ -64,6 +64,15 @@ pub fn tracked_by_git(project: &Project, env: &Environment) -> Vec<String> {
         })
         .collect();
     let git = crate::scanning::git::GitView::query(&project.root, &files);
+    if let (true, Some(why)) = (git.in_repo, &git.failure) {
+        // Git could not answer: each file may be tracked, and is named as such, so the
+        // write is still confirmed rather than waved through.
+        return files
+            .iter()
+            .filter(|f| project.root.join(f).exists())
+            .map(|f| format!("{} (perhaps: {why})", f.display()))
+            .collect();
+    }
     files
         .iter()
         .filter(|f| git.answered() && git.is_tracked(f))

@@ -387,4 +387,15 @@ fn production_and_git_tracked_files_need_a_confirmation() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_ne!(sb.read(".streamlit/secrets.toml"), before);
+    // A git that cannot answer is no answer: the write is still confirmed.
+    std::fs::write(sb.root().join(".git/index"), b"DIRC garbage").unwrap();
+    let before = sb.read(".streamlit/secrets.toml");
+    let out = sb
+        .kw()
+        .args(["set", "development", "--generate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("perhaps"), "{}", stderr(&out));
+    assert_eq!(sb.read(".streamlit/secrets.toml"), before);
 }
