@@ -39,9 +39,20 @@ pub fn report(st: &ProjectStatus, manifest_text: Option<&str>) -> Value {
     build(&findings, manifest.as_ref().map(|(p, t)| (p.as_str(), *t)))
 }
 
-/// `scan`: findings in the repository's own files.
-pub fn report_findings(findings: &[&Finding]) -> Value {
-    build(findings, None)
+/// `scan`: findings in the repository's own files. `incomplete` says what was not
+/// searched: the run is then marked unsuccessful, so a service does not close alerts for
+/// findings it never reached.
+pub fn report_findings(findings: &[&Finding], incomplete: &[String]) -> Value {
+    let mut v = build(findings, None);
+    let notes: Vec<Value> = incomplete
+        .iter()
+        .map(|m| json!({ "level": "error", "message": { "text": m } }))
+        .collect();
+    v["runs"][0]["invocations"] = json!([{
+        "executionSuccessful": incomplete.is_empty(),
+        "toolExecutionNotifications": notes,
+    }]);
+    v
 }
 
 fn help_uri() -> String {
@@ -149,12 +160,22 @@ fn partial_fingerprint(f: &Finding) -> String {
         .filter(|w| !w.contains("kw:") && !w.chars().any(|c| c.is_ascii_digit()))
         .collect();
     words.dedup();
+    // Findings in the repository's files: two in one file differ by line (and commit).
+    let place = match f.code {
+        Code::HardCoded | Code::KeyInFile | Code::KeyInHistory => format!(
+            "{}:{}",
+            f.line.unwrap_or(0),
+            f.commit.as_deref().unwrap_or("")
+        ),
+        _ => String::new(),
+    };
     let mut h = Sha256::new();
     for part in [
         f.code.as_str(),
         f.environment.as_deref().unwrap_or(""),
         f.target.as_deref().unwrap_or(""),
         &words.join(" "),
+        &place,
     ] {
         h.update(part.as_bytes());
         h.update([0]);

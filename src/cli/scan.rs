@@ -63,7 +63,14 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     let incomplete = report.history.as_ref().and_then(|c| c.incomplete.clone());
     if args.sarif {
         let refs: Vec<&Finding> = findings.iter().collect();
-        output::print_json(&sarif::report_findings(&refs))?;
+        let mut gaps: Vec<String> = incomplete
+            .iter()
+            .map(|why| format!("the git history was not fully searched: {why}"))
+            .collect();
+        if let Some(n) = &report.not_searched {
+            gaps.push(n.message());
+        }
+        output::print_json(&sarif::report_findings(&refs, &gaps))?;
     } else if args.json {
         output::print_json(&serde_json::json!({
             "findings": findings,

@@ -151,8 +151,9 @@ impl Needles {
         out
     }
 
-    /// The texts (fingerprints) of the keys found anywhere in `bytes`, in any form, each
-    /// once.
+    /// The texts (fingerprints) of the keys found anywhere in `bytes`, in any of their
+    /// exact forms (as is, JSON, base64, percent, hex), each once. Forms wrapped over lines
+    /// or spaced out are what the output redactor also catches; a search of files does not.
     pub fn found_in(&self, bytes: &[u8]) -> Vec<&str> {
         let Some(ac) = &self.automaton else {
             return Vec::new();

@@ -84,55 +84,59 @@ impl GitView {
     }
 }
 
-/// The files staged for the next commit (added, copied, modified, renamed, type changed)
-/// with their staged content (what the commit will hold, not the work tree's), each at
-/// most 4 MiB.
+/// The files staged for the next commit under `root` (added, copied, modified, renamed,
+/// type changed), relative to it, with their staged content (what the commit will hold,
+/// not the work tree's). A file git cannot hand over is an error, never a skip: the gate
+/// must not pass what it did not read.
 pub fn staged(root: &Path) -> crate::error::Result<Vec<(String, Vec<u8>)>> {
     use crate::error::Error;
-    let args: Vec<OsString> = [
-        "diff",
-        "--cached",
-        "--name-only",
-        "-z",
-        "--diff-filter=ACMRT",
-    ]
-    .map(OsString::from)
-    .into();
-    let names = git_list(root, "diff --cached", &args, None, &[0])
-        .map_err(|e| Error::Failed(format!("{e}: --staged needs a git repository")))?;
-    let mut names: Vec<PathBuf> = names.into_iter().collect();
-    names.sort();
+    use std::os::unix::ffi::OsStrExt;
+    let listed = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "diff",
+            "--cached",
+            "--name-only",
+            "-z",
+            "--relative",
+            "--diff-filter=ACMRT",
+        ])
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| Error::Failed(format!("git diff could not start: {e}")))?;
+    if !listed.status.success() {
+        let why = String::from_utf8_lossy(&listed.stderr);
+        return Err(Error::Failed(format!(
+            "git diff --cached failed: {} (--staged needs a git repository)",
+            why.lines().next().unwrap_or("").trim()
+        )));
+    }
     let mut out = Vec::new();
-    for name in names {
-        let spec = format!(":{}", name.display());
-        let shown = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["cat-file", "-s", &spec])
-            .stderr(Stdio::null())
-            .output()
-            .map_err(|e| Error::Failed(format!("git cat-file could not start: {e}")))?;
-        let size: u64 = String::from_utf8_lossy(&shown.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(0);
-        if !shown.status.success() || size > 4 * 1024 * 1024 {
-            continue;
-        }
+    for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        // `:./path`: the index entry of this path (a name like `1:x` is not a stage).
+        let mut spec = std::ffi::OsString::from(":./");
+        spec.push(std::ffi::OsStr::from_bytes(name));
+        let shown = String::from_utf8_lossy(name).into_owned();
         let blob = Command::new("git")
             .arg("-C")
             .arg(root)
-            .args(["cat-file", "blob", &spec])
-            .stderr(Stdio::null())
+            .args(["cat-file", "blob"])
+            .arg(&spec)
+            .stderr(Stdio::piped())
             .output()
             .map_err(|e| Error::Failed(format!("git cat-file could not start: {e}")))?;
         if !blob.status.success() {
             return Err(Error::Failed(format!(
-                "git could not read the staged {}",
-                name.display()
+                "git could not read the staged {shown}: {}",
+                String::from_utf8_lossy(&blob.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
             )));
         }
-        out.push((name.display().to_string(), blob.stdout));
+        out.push((shown, blob.stdout));
     }
     Ok(out)
 }

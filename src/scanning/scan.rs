@@ -23,6 +23,7 @@ use crate::project::Project;
 use crate::project::manifest::Target;
 use crate::records::backup::{BackupStore, Kind as BackupKind};
 use std::collections::BTreeSet;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -298,7 +299,7 @@ fn project_files(root: &Path) -> Vec<PathBuf> {
             .stdout
             .split(|&b| b == 0)
             .filter(|s| !s.is_empty())
-            .map(|s| PathBuf::from(String::from_utf8_lossy(s).into_owned()))
+            .map(|s| PathBuf::from(std::ffi::OsStr::from_bytes(s)))
             .collect();
         files.sort();
         files.dedup();

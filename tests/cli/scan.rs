@@ -324,6 +324,21 @@ fn history_with_a_missing_object_fails_and_says_what_was_covered() {
     let err = stderr(&out);
     assert!(err.contains("not fully searched"), "{err}");
     assert!(err.contains("git"), "{err}");
+    // SARIF says so too: a partial run is no run that found nothing.
+    let out = sb
+        .kw()
+        .args(["scan", "--history", "--sarif"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inv = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false, "{inv}");
+    assert!(
+        inv["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("not fully searched")
+    );
 }
 
 /// Placeholders are told from keys, and a placeholder in a target is not a leak wherever
@@ -495,4 +510,52 @@ fn history_names_the_commit_that_added_it_and_knows_a_shallow_clone() {
     assert_no_key("stderr", &out.stderr, KEY);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("shallow"), "{}", stderr(&out));
+}
+
+/// A project in a subfolder of its repository: what is staged elsewhere in the repository
+/// is not this project's, paths are the project's own, and odd names are read, not skipped.
+#[test]
+fn staged_scan_of_a_project_in_a_subfolder() {
+    if !crate::common::require("git", "scan --staged in a subfolder") {
+        return;
+    }
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q"]);
+    sb.write("app/.gitignore", ".env\n");
+    sb.write("app/.env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write(
+        "app/keywarden.toml",
+        "version = 1\n[[environments]]\nname = \"development\"\ntargets = [{ path = \".env\" }]\n",
+    );
+    sb.write("app/1:notes.txt", &format!("{KEY}\n"));
+    sb.write("other/leak.txt", &format!("{KEY}\n"));
+    git(
+        &sb,
+        &[
+            "add",
+            "app/.gitignore",
+            "app/keywarden.toml",
+            "app/1:notes.txt",
+            "other/leak.txt",
+        ],
+    );
+    let out = sb
+        .kw()
+        .args(["--project"])
+        .arg(sb.root().join("app"))
+        .args(["scan", "--staged", "--json"])
+        .output()
+        .unwrap();
+    assert_no_key("stdout", &out.stdout, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = found(&v);
+    assert!(
+        f.contains(&("KW202".into(), "1:notes.txt".into(), Some(1))),
+        "{v}"
+    );
+    assert!(!f.iter().any(|(_, t, _)| t.starts_with("app/")), "{v}");
+    assert!(
+        !f.iter().any(|(_, t, _)| t.contains("leak.txt")),
+        "not this project's: {v}"
+    );
 }
