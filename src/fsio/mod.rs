@@ -293,10 +293,27 @@ pub fn resolve_inside_with(
                 Ok(real_parent) => Ok(real_parent.join(full.file_name().unwrap_or_default())),
                 // A folder that does not exist yet: the file is missing, not unreadable,
                 // as long as the nearest folder that does exist is inside the project.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound
+                        && !parent
+                            .components()
+                            .any(|c| matches!(c, std::path::Component::ParentDir)) =>
+                {
                     let mut existing = parent;
                     let mut rest = Vec::new();
                     loop {
+                        // A link to nowhere is not a missing folder: where it leads is
+                        // unknown, so nothing is said to be inside the project.
+                        if fs::symlink_metadata(existing).is_ok_and(|m| m.file_type().is_symlink())
+                        {
+                            return Err(Error::input(
+                                existing,
+                                None,
+                                None,
+                                "is a symlink to a folder that does not exist",
+                                Some("point the target at a real folder inside the project".into()),
+                            ));
+                        }
                         rest.push(existing.file_name().unwrap_or_default().to_owned());
                         existing = parent_of(existing);
                         if let Ok(real) = fs::canonicalize(existing) {
@@ -423,6 +440,20 @@ fn holder_pid(file: &mut File) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_folder_is_a_missing_file_unless_a_link_leads_nowhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let got = resolve_inside(&root, Path::new("deploy/prod/.env")).unwrap();
+        assert_eq!(got, root.join("deploy/prod/.env"));
+        std::os::unix::fs::symlink("../nowhere-at-all", root.join("deploy")).unwrap();
+        let err = resolve_inside(&root, Path::new("deploy/prod/.env")).unwrap_err();
+        assert!(err.to_string().contains("symlink"), "{err}");
+        // `..` through a missing folder is never dropped into another path.
+        let dotdot = resolve_inside(&root, Path::new("x/../.env"));
+        assert_ne!(dotdot.ok(), Some(root.join("x/.env")));
+    }
 
     #[test]
     fn atomic_write_replaces_and_sets_mode() {
