@@ -13,7 +13,7 @@
 //! per reader, file names, never a value) goes to stderr.
 
 use crate::common;
-use crate::interop::{have_all, tools};
+use crate::interop::{Rng, have_all, tools};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,27 +64,6 @@ fn real_files() -> Vec<Case> {
         }
     }
     out
-}
-
-/// SplitMix64: the synthetic files are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
 }
 
 /// Lines as people write them (three lines in four), and in [`LINES`] the odd ones the
