@@ -15,6 +15,7 @@ pub(super) fn target_findings(
     let key_name = match &read.target {
         Target::File { key, .. } => key.as_str(),
         Target::Env { var } => var.as_str(),
+        Target::Vault { field, .. } => field.as_str(),
     };
     match &read.value {
         Ok(Value::FileMissing) => out.push(at(Finding::new(
