@@ -18,6 +18,12 @@ pub(super) fn target_findings(
         Target::Vault { field, .. } => field.as_str(),
     };
     match &read.value {
+        Ok(Value::FileMissing) if read.remote.is_some() => out.push(at(Finding::new(
+            Code::KeyMissing,
+            Severity::High,
+            "the secret store path has no live version".to_string(),
+        )
+        .with_fix(format!("keywarden set {} --generate", env.name)))),
         Ok(Value::FileMissing) => out.push(at(Finding::new(
             Code::KeyMissing,
             Severity::High,
@@ -27,7 +33,11 @@ pub(super) fn target_findings(
         Ok(Value::KeyAbsent) => out.push(at(Finding::new(
             Code::KeyMissing,
             Severity::High,
-            format!("the file does not set {key_name}"),
+            if read.remote.is_some() {
+                format!("the secret has no field {key_name}")
+            } else {
+                format!("the file does not set {key_name}")
+            },
         )
         .with_fix(format!("keywarden set {} --generate", env.name)))),
         Ok(Value::Unset) => out.push(at(Finding::new(

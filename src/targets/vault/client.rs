@@ -243,7 +243,14 @@ impl Connection {
             .map(|a| {
                 a.iter()
                     .filter_map(Json::as_str)
-                    .map(|s| s.lines().next().unwrap_or(s).to_string())
+                    .map(|s| {
+                        // `1 error occurred:\n\t* permission denied\n\n` → the causes.
+                        s.lines()
+                            .map(|l| l.trim().trim_start_matches("* "))
+                            .filter(|l| !l.is_empty() && !l.ends_with("occurred:"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
                     .collect::<Vec<_>>()
                     .join("; ")
             })
@@ -388,7 +395,7 @@ impl Connection {
             400 if Self::server_errors(&json).contains("did not match the current version") => {
                 let won = self.current_version(mount, path).unwrap_or(0);
                 Err(Error::Failed(format!(
-                    "{CAS_LOST} write to {mount}/{path} on {} lost a race: version {won} was written by someone else after keywarden read version {cas}; this step was aborted and nothing else was changed\n  hint: check who wrote version {won} (`bao kv metadata get {mount}/{path}`), then `keywarden rotate ENV --rollback` (undo) or `--resume` (write on top of version {won})",
+                    "{CAS_LOST} write to {mount}/{path} on {} lost a race: version {won} was written by someone else after keywarden read version {cas}; this step was aborted and nothing else was changed\n  hint: check who wrote version {won} and what it holds (`bao kv metadata get {mount}/{path}`); the key keywarden drew is kept in its backups",
                     self.addr
                 )))
             }
