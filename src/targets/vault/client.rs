@@ -168,6 +168,7 @@ impl Connection {
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
             .timeout_connect(Some(Duration::from_secs(5)))
+            .max_redirects(0)
             .user_agent(concat!("keywarden/", env!("CARGO_PKG_VERSION")));
         if scheme == "https" {
             config = config.tls_config(tls_config(&var("BAO_CACERT").or(var("VAULT_CACERT")))?);
@@ -189,13 +190,25 @@ impl Connection {
 
     /// Sends a request; the status and the JSON body (`Null` when empty).
     fn send(&self, method: &str, url: &str, body: Option<&Json>) -> Result<(u16, Json)> {
-        let unreachable = |e: ureq::Error| {
-            Error::Failed(format!(
-                "cannot reach OpenBao/Vault at {} ({}): {e}\n  hint: check BAO_ADDR/VAULT_ADDR and that the server runs and is reachable from here; nothing was changed",
-                self.host_port, self.addr
-            ))
-        };
-        let mut response = {
+        let bytes = Zeroizing::new(
+            body.map(|b| serde_json::to_vec(b).unwrap_or_default())
+                .unwrap_or_default(),
+        );
+        let mut url = url.to_string();
+        // A standby node answers 307 with the active node's address: followed here (a
+        // few hops at most), the body and the token sent again, as the `bao` CLI does.
+        let mut via: Option<String> = None;
+        for _ in 0..4 {
+            let unreachable = |e: ureq::Error| {
+                let at = host_port_of(&url).unwrap_or_else(|| self.host_port.clone());
+                Error::Failed(format!(
+                    "cannot reach OpenBao/Vault at {at} ({}{}): {e}\n  hint: check BAO_ADDR/VAULT_ADDR and that the server runs and is reachable from here; nothing was changed",
+                    self.addr,
+                    via.as_ref().map_or(String::new(), |v| format!(
+                        ", redirected by {v} to its active node"
+                    ))
+                ))
+            };
             let token = self.token.as_str();
             let ns = self.namespace.as_deref();
             macro_rules! headers {
@@ -207,33 +220,48 @@ impl Connection {
                     }
                 }};
             }
-            match (method, body) {
-                ("GET", _) => headers!(self.agent.get(url)).call(),
-                ("DELETE", _) => headers!(self.agent.delete(url)).call(),
-                ("PUT", b) => headers!(self.agent.put(url))
+            let mut response = match method {
+                "GET" => headers!(self.agent.get(&url)).call(),
+                "DELETE" => headers!(self.agent.delete(&url)).call(),
+                "PUT" => headers!(self.agent.put(&url))
                     .content_type("application/json")
-                    .send(serde_json::to_vec(b.unwrap_or(&Json::Null)).unwrap_or_default()),
-                (_, b) => headers!(self.agent.post(url))
+                    .send(&bytes[..]),
+                _ => headers!(self.agent.post(&url))
                     .content_type("application/json")
-                    .send(serde_json::to_vec(b.unwrap_or(&Json::Null)).unwrap_or_default()),
+                    .send(&bytes[..]),
             }
-            .map_err(unreachable)?
-        };
-        let status = response.status().as_u16();
-        let text = Zeroizing::new(
-            response
-                .body_mut()
-                .with_config()
-                .limit(4 << 20)
-                .read_to_string()
-                .map_err(unreachable)?,
-        );
-        let json = if text.trim().is_empty() {
-            Json::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Json::Null)
-        };
-        Ok((status, json))
+            .map_err(unreachable)?;
+            let status = response.status().as_u16();
+            if matches!(status, 301 | 302 | 307 | 308)
+                && let Some(next) = response
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+            {
+                via = host_port_of(&url);
+                url = next.to_string();
+                continue;
+            }
+            let text = Zeroizing::new(
+                response
+                    .body_mut()
+                    .with_config()
+                    .limit(4 << 20)
+                    .read_to_string()
+                    .map_err(unreachable)?,
+            );
+            let json = if text.trim().is_empty() {
+                Json::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Json::Null)
+            };
+            return Ok((status, json));
+        }
+        Err(Error::Failed(format!(
+            "OpenBao/Vault at {} ({}) redirected keywarden too many times; check the cluster's api_addr settings",
+            self.host_port, self.addr
+        )))
     }
 
     /// The server's own words for a failed request (never the data).
@@ -422,6 +450,22 @@ impl Connection {
             _ => Err(self.failure(status, &json, mount, path, "destroy versions of")),
         }
     }
+}
+
+/// `host:port` of an `http(s)://host:port/…` URL.
+fn host_port_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let hp = rest.split('/').next()?;
+    Some(
+        if hp
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            hp.to_string()
+        } else {
+            format!("{hp}:{}", if scheme == "https" { 443 } else { 80 })
+        },
+    )
 }
 
 /// The system roots, plus the PEM file `cacert` names (BAO_CACERT/VAULT_CACERT).
