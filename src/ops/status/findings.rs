@@ -58,6 +58,11 @@ pub(super) fn target_findings(
                     Code::SymlinkOutside,
                     "point the manifest at a file inside the project",
                 )
+            } else if matches!(&read.target, Target::Vault { .. }) {
+                (
+                    Code::Unreadable,
+                    "fix what the error names (BAO_ADDR, the token, the mount, a sealed server); keywarden writes nothing until the store answers",
+                )
             } else {
                 (
                     Code::Unreadable,

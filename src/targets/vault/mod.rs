@@ -335,6 +335,36 @@ mod tests {
     }
 
     #[test]
+    fn a_planned_store_write_shows_no_key_in_debug() {
+        let env = |n: &str| match n {
+            "BAO_ADDR" => Some("http://127.0.0.1:1".into()),
+            "BAO_TOKEN" => Some("hvs.tok3n-value".into()),
+            _ => None,
+        };
+        let conn = Connection::from_env(&env, Path::new("/"), None, None).unwrap();
+        let mut m = serde_json::Map::new();
+        m.insert("SECRET_KEY".into(), Json::String("n3w-s3cr3t".into()));
+        let w = VaultWrite {
+            conn,
+            mount: "secret".into(),
+            rest: "app".into(),
+            cas: 3,
+            old: None,
+            new: Data(m),
+            written: AtomicU64::new(0),
+        };
+        let plan = PlannedWrite::vault("vault:secret/app#SECRET_KEY".into(), w);
+        let shown = format!("{plan:?} {:?}", plan.store_write());
+        assert!(
+            !shown.contains("n3w-s3cr3t") && !shown.contains("tok3n"),
+            "{shown}"
+        );
+        assert!(plan.changes_anything());
+        // Undoing a write that never happened changes nothing and reaches no server.
+        plan.undo().unwrap();
+    }
+
+    #[test]
     fn bao_addr_comes_before_vault_addr_and_a_token_is_required() {
         let env = |n: &str| match n {
             "BAO_ADDR" => Some("https://bao.example".into()),
