@@ -725,3 +725,41 @@ fn a_rotation_whose_raft_leader_dies_resumes_against_the_new_leader() {
     assert!(st["environments"][0]["fingerprint"].is_string(), "{st}");
     assert!(st["environments"][0]["rotation"].is_null(), "{st}");
 }
+
+#[test]
+fn tls_trusts_the_system_roots_and_bao_cacert_only() {
+    let Some(bao) = Bao::start_tls("TLS to an OpenBao server with its own CA") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    sb.write(
+        "keywarden.toml",
+        &format!(
+            "version = 1\n[[environments]]\nname = \"production\"\ntargets = [{{ vault = \"{PATH}\" }}]\n"
+        ),
+    );
+    // Its CA is in no system store: refused, with what to do.
+    let out = bao
+        .kw(&sb)
+        .args(["set", "production", "--generate", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("certificate") && err.contains("BAO_CACERT"),
+        "{err}"
+    );
+    assert!(bao.get(PATH).is_none(), "nothing written");
+    // Trusted through BAO_CACERT (VAULT_CACERT works the same).
+    for var in ["BAO_CACERT", "VAULT_CACERT"] {
+        let out = bao
+            .kw(&sb)
+            .env(var, bao.cacert.as_ref().unwrap())
+            .args(["set", "production", "--generate", "--yes"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{var}: {}", stderr(&out));
+    }
+    assert_eq!(bao.current_version(PATH), 2);
+}

@@ -14,12 +14,23 @@ pub struct Bao {
     pub bin: PathBuf,
     pub addr: String,
     pub token: String,
+    /// The CA of a TLS dev server.
+    pub cacert: Option<PathBuf>,
     /// Its HOME (the dev server writes a token helper file there).
     pub home: tempfile::TempDir,
 }
 
 impl Bao {
     pub fn start(what: &str) -> Option<Bao> {
+        Bao::start_with(what, false)
+    }
+
+    /// A dev server over TLS (`-dev-tls`): its own CA is `cacert`, trusted by nothing else.
+    pub fn start_tls(what: &str) -> Option<Bao> {
+        Bao::start_with(what, true)
+    }
+
+    fn start_with(what: &str, tls: bool) -> Option<Bao> {
         let bin = venv_bin(what)?.join("bao");
         if !bin.is_file() {
             skip(
@@ -36,13 +47,20 @@ impl Bao {
             .port();
         let home = tempfile::tempdir().unwrap();
         let token = "kw-test-root-token".to_string();
+        let tls_dir = home.path().join("tls");
+        std::fs::create_dir_all(&tls_dir).unwrap();
+        let mut args = vec![
+            "server".to_string(),
+            "-dev".to_string(),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+            format!("-dev-root-token-id={token}"),
+        ];
+        if tls {
+            args.push("-dev-tls".into());
+            args.push(format!("-dev-tls-cert-dir={}", tls_dir.display()));
+        }
         let child = Command::new(&bin)
-            .args([
-                "server",
-                "-dev",
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-                &format!("-dev-root-token-id={token}"),
-            ])
+            .args(&args)
             .env("HOME", home.path())
             .env_remove("BAO_ADDR")
             .env_remove("VAULT_ADDR")
@@ -53,8 +71,9 @@ impl Bao {
         let bao = Bao {
             child,
             bin,
-            addr: format!("http://127.0.0.1:{port}"),
+            addr: format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" }),
             token,
+            cacert: tls.then(|| tls_dir.join("vault-ca.pem")),
             home,
         };
         let start = Instant::now();
@@ -74,6 +93,7 @@ impl Bao {
             .env("BAO_ADDR", &self.addr)
             .env("BAO_TOKEN", &self.token)
             .env("HOME", self.home.path())
+            .envs(self.cacert.iter().map(|c| ("BAO_CACERT", c)))
             .output()
             .unwrap()
     }

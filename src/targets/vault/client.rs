@@ -201,8 +201,14 @@ impl Connection {
         for _ in 0..4 {
             let unreachable = |e: ureq::Error| {
                 let at = host_port_of(&url).unwrap_or_else(|| self.host_port.clone());
+                let said = e.to_string();
+                let hint = if said.contains("certificate") {
+                    "the server's TLS certificate is not trusted: set BAO_CACERT (or VAULT_CACERT) to the PEM file of the CA that signed it, or add that CA to the system's store"
+                } else {
+                    "check BAO_ADDR/VAULT_ADDR and that the server runs and is reachable from here"
+                };
                 Error::Failed(format!(
-                    "cannot reach OpenBao/Vault at {at} ({}{}): {e}\n  hint: check BAO_ADDR/VAULT_ADDR and that the server runs and is reachable from here; nothing was changed",
+                    "cannot reach OpenBao/Vault at {at} ({}{}): {said}\n  hint: {hint}; nothing was changed",
                     self.addr,
                     via.as_ref().map_or(String::new(), |v| format!(
                         ", redirected by {v} to its active node"
