@@ -562,6 +562,21 @@ fn run_puts_the_stored_key_in_the_childs_environment_never_on_a_command_line() {
     unsafe_free_kill(child.id(), "TERM");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(143), "128 + SIGTERM");
+    // SIGINT and SIGHUP sent to keywarden are forwarded the same way.
+    for (sig, code) in [("INT", 130), ("HUP", 129)] {
+        std::fs::remove_file(&got).unwrap();
+        let mut child = bao.spawn(&sb, &["run", "production", "--", "sh", "-c", &script], &[]);
+        let start = Instant::now();
+        while std::fs::read(&got).map_or(true, |b| b.is_empty()) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the child never ran"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        unsafe_free_kill(child.id(), sig);
+        assert_eq!(child.wait().unwrap().code(), Some(code), "128 + SIG{sig}");
+    }
 
     // The exit code passes through.
     let out = bao
