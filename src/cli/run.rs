@@ -36,5 +36,11 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     let prepared = crate::ops::run::prepare(&opened.project, &opened.pepper, &args.env, args.var)?;
     drop(opened);
     let (program, rest) = args.command.split_first().expect("clap requires CMD");
-    crate::ops::run::exec(&prepared, program, rest, args.redact)
+    match crate::ops::run::exec(&prepared, program, rest, args.redact)? {
+        crate::ops::run::Ran::Exited(code) => Ok(code),
+        crate::ops::run::Ran::NotStarted { code, why } => {
+            eprintln!("keywarden: error: {why}");
+            Ok(code)
+        }
+    }
 }

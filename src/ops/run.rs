@@ -31,6 +31,15 @@ pub struct Prepared {
     pub hide: Vec<(Secret, String)>,
 }
 
+/// How the command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ran {
+    /// It ran: its exit code (128 + N when signal N killed it).
+    Exited(u8),
+    /// It could not be started: 127 (not found) or 126 (not executable), and why.
+    NotStarted { code: u8, why: String },
+}
+
 /// The variable an environment's app reads its key from: its first `env` target's name,
 /// else `defaults.key` when it is a variable name, else `SECRET_KEY`.
 pub fn variable(project: &Project, env_name: &str) -> Result<String> {
@@ -87,19 +96,31 @@ pub fn exec(
     program: &OsString,
     args: &[OsString],
     redact: bool,
-) -> Result<u8> {
+) -> Result<Ran> {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .env(&prepared.var, prepared.key.expose_secret());
     if redact {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
-    let mut child = cmd.spawn().map_err(|e| {
-        Error::Failed(format!(
-            "cannot start {}: {e}",
-            std::path::Path::new(program).display()
-        ))
-    })?;
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        // As shells say it: 127 for a command not found, 126 for one that cannot run.
+        Err(e) => {
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            return Ok(Ran::NotStarted {
+                code,
+                why: format!(
+                    "cannot start {}: {e}",
+                    std::path::Path::new(program).display()
+                ),
+            });
+        }
+    };
     crate::sys::forward_signals(child.id());
     let mut relays = Vec::new();
     if redact {
@@ -150,9 +171,9 @@ pub fn exec(
         let _ = r.join();
     }
     use std::os::unix::process::ExitStatusExt;
-    Ok(match (status.code(), status.signal()) {
+    Ok(Ran::Exited(match (status.code(), status.signal()) {
         (Some(c), _) => c as u8,
         (None, Some(sig)) => (128 + sig) as u8,
         (None, None) => 1,
-    })
+    }))
 }

@@ -585,6 +585,22 @@ fn run_puts_the_stored_key_in_the_childs_environment_never_on_a_command_line() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(7));
+    // A command that cannot start: 127 (not found) and 126 (not executable), as shells say.
+    let out = bao
+        .kw(&sb)
+        .args(["run", "production", "--", "no-such-command-kw"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no-such-command-kw"));
+    let plain = sb.write("not-executable", "#!/bin/sh\n");
+    let out = bao
+        .kw(&sb)
+        .args(["run", "production", "--"])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(126), "{}", stderr(&out));
     // The child's output is its own unless --redact.
     let echo = [
         "sh",
