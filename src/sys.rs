@@ -157,3 +157,39 @@ pub fn munlock(bytes: &[u8]) {
     // SAFETY: as for mlock: a live slice, and munlock never touches its content.
     unsafe { libc::munlock(bytes.as_ptr().cast(), bytes.len()) };
 }
+
+/// The child that [`forward_signals`] sends SIGTERM, SIGINT and SIGHUP to (0: none).
+static FORWARD_TO: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn forward_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel hands an SA_SIGINFO handler a valid siginfo (checked non-null).
+    let from_terminal = !info.is_null() && unsafe { (*info).si_code } == libc::SI_KERNEL;
+    let pid = FORWARD_TO.load(std::sync::atomic::Ordering::SeqCst);
+    // A signal from the terminal (Ctrl-C, a hang-up) already reached the child through
+    // its process group: sent once, not twice.
+    if pid > 0 && !from_terminal {
+        // SAFETY: kill is async-signal-safe and touches no memory of ours; `pid` is a
+        // child this process spawned and has not reaped yet.
+        unsafe {
+            libc::kill(pid, sig);
+        }
+    }
+}
+
+/// From now on SIGTERM, SIGINT and SIGHUP sent to this process are sent on to `pid` (a
+/// child it spawned) instead of ending it; `0` stops forwarding (the signals are then
+/// ignored until the process exits).
+pub fn forward_signals(pid: u32) {
+    FORWARD_TO.store(pid as i32, std::sync::atomic::Ordering::SeqCst);
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: `act` is a zeroed plain C struct then filled in; the handler only reads
+        // an atomic and calls kill, both async-signal-safe.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            act.sa_sigaction = forward_signal as *const () as usize;
+            act.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut act.sa_mask);
+            libc::sigaction(sig, &act, std::ptr::null_mut());
+        }
+    }
+}

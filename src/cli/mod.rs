@@ -15,6 +15,7 @@ mod interactive;
 mod output;
 mod passphrase;
 mod rotate;
+mod run;
 mod sarif;
 mod scan;
 mod set;
@@ -87,6 +88,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Follow the compromised-key or lost-key playbook step by step.
     Incident(incident::Args),
+    /// Start a command with an environment's key in its environment (never on argv).
+    Run(run::Args),
     /// Look for keys in source files and git history.
     Scan(scan::Args),
     /// Copy an environment's key to the clipboard, cleared after 30 s.
@@ -149,5 +152,6 @@ fn run_command(command: Command, project: Option<&std::path::Path>) -> Result<u8
         Command::Audit(args) => audit::run(args, project),
         Command::Incident(args) => incident::run(args, project),
         Command::Scan(args) => scan::run(args, project),
+        Command::Run(args) => run::run(args, project),
     }
 }

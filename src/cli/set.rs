@@ -116,7 +116,13 @@ pub fn run_set(args: SetArgs, project: Option<&Path>) -> Result<u8> {
         out.written.len()
     );
     for w in &out.written {
-        text.push_str(&format!("  wrote      {w} (mode 0600)\n"));
+        if w.starts_with("vault:") {
+            text.push_str(&format!(
+                "  wrote      {w} (one new version, check-and-set)\n"
+            ));
+        } else {
+            text.push_str(&format!("  wrote      {w} (mode 0600)\n"));
+        }
     }
     for u in &out.unchanged {
         text.push_str(&format!("  unchanged  {u} (already holds this key)\n"));

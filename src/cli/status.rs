@@ -250,13 +250,15 @@ pub fn render_status(st: &ProjectStatus, style: Style) -> String {
         }
         s.push('\n');
         for t in &e.targets {
-            let name = t
-                .path
-                .clone()
-                .unwrap_or_else(|| format!("${}", t.env.as_deref().unwrap_or("")));
+            let name = match (&t.path, &t.vault) {
+                (Some(p), _) => p.clone(),
+                (None, Some(v)) => format!("vault:{v}#{}", t.key.as_deref().unwrap_or("")),
+                (None, None) => format!("${}", t.env.as_deref().unwrap_or("")),
+            };
             let what = match (&t.fingerprint, t.state) {
                 (Some(fp), _) => fp.to_string(),
                 (None, "missing-file") => "file missing".into(),
+                (None, "missing-secret") => "no such secret".into(),
                 (None, "missing-key") => format!("no {}", t.key.as_deref().unwrap_or("key")),
                 (None, "unset") => "not set".into(),
                 (None, _) => "unreadable".into(),
@@ -264,8 +266,13 @@ pub fn render_status(st: &ProjectStatus, style: Style) -> String {
             s.push_str(&format!(
                 "  {:<44} {:<6} {:<4} {}\n",
                 truncate(&name, 44),
-                t.format.unwrap_or("env"),
-                t.mode.as_deref().unwrap_or("-"),
+                t.format
+                    .unwrap_or(if t.vault.is_some() { "kv2" } else { "env" }),
+                t.version
+                    .map(|v| format!("v{v}"))
+                    .or_else(|| t.mode.clone())
+                    .as_deref()
+                    .unwrap_or("-"),
                 what
             ));
         }

@@ -663,10 +663,11 @@ fn check_targets(ctx: &StepCtx, incident: &Incident) -> Result<ActionOutcome> {
     let e = env_status(ctx, &incident.environment)?;
     let mut problems = Vec::new();
     for t in &e.targets {
-        let name = t
-            .path
-            .clone()
-            .unwrap_or_else(|| format!("${}", t.env.as_deref().unwrap_or("")));
+        let name = match (&t.path, &t.vault) {
+            (Some(p), _) => p.clone(),
+            (None, Some(v)) => format!("vault:{v}#{}", t.key.as_deref().unwrap_or("")),
+            (None, None) => format!("${}", t.env.as_deref().unwrap_or("")),
+        };
         match (t.state, t.mode.as_deref()) {
             ("ok", Some(mode)) if mode != "0600" && t.path.is_some() => problems.push(format!(
                 "{name}: mode {mode} (run `keywarden fix {}`)",
@@ -676,6 +677,12 @@ fn check_targets(ctx: &StepCtx, incident: &Incident) -> Result<ActionOutcome> {
             (state, _) => problems.push(format!("{name}: {state}")),
         }
     }
+    let stores = ctx.project.manifest.environment(&e.name).map_or(0, |env| {
+        env.targets
+            .iter()
+            .filter(|t| matches!(t, Target::Vault { .. }))
+            .count()
+    });
     let files: Vec<&Target> = ctx
         .project
         .manifest
@@ -689,8 +696,13 @@ fn check_targets(ctx: &StepCtx, incident: &Incident) -> Result<ActionOutcome> {
         .unwrap_or_default();
     match (&e.fingerprint, problems.is_empty()) {
         (Some(fp), true) => Ok(ActionOutcome::ok(format!(
-            "{} file target(s) hold {fp} with mode 0600",
-            files.len()
+            "{} file target(s) hold {fp} with mode 0600{}",
+            files.len(),
+            if stores > 0 {
+                format!(", and {stores} secret store target(s) hold it too")
+            } else {
+                String::new()
+            }
         ))),
         (None, _) => {
             problems.push("the targets do not agree on one key".into());

@@ -60,7 +60,7 @@ pub fn tracked_by_git(project: &Project, env: &Environment) -> Vec<String> {
         .iter()
         .filter_map(|t| match t {
             Target::File { path, .. } => Some(fsio::normalize(path)),
-            Target::Env { .. } => None,
+            Target::Env { .. } | Target::Vault { .. } => None,
         })
         .collect();
     let git = crate::scanning::git::GitView::query(&project.root, &files);
@@ -132,7 +132,9 @@ pub fn set_key(
     let mut read_only = Vec::new();
     for t in &env.targets {
         let Target::File { path, format, key } = t else {
-            read_only.push(t.label());
+            if !matches!(t, Target::Vault { .. }) {
+                read_only.push(t.label());
+            }
             continue;
         };
         let real = fsio::resolve_inside(&project.root, path)?;
@@ -150,7 +152,18 @@ pub fn set_key(
             None => by_file.push((real, path, *format, vec![key])),
         }
     }
+    // A store target is written first (check-and-set on the version just read): a lost
+    // race stops the set before any file is touched.
     let mut plans = Vec::new();
+    for t in env
+        .targets
+        .iter()
+        .filter(|t| matches!(t, Target::Vault { .. }))
+    {
+        if let Some(plan) = targets::plan_set(&project.root, t, &key)? {
+            plans.push(plan);
+        }
+    }
     for (_, path, format, names) in &by_file {
         let edits: Vec<targets::Edit> = names
             .iter()
@@ -252,6 +265,13 @@ pub fn set_key(
                 && let Some((_, id)) = file_backups.iter().find(|(p, _)| *p == real)
             {
                 files.insert(path.display().to_string(), id.clone());
+            }
+            if let Target::Vault { .. } = t
+                && let Some((_, id)) = file_backups
+                    .iter()
+                    .find(|(p, _)| *p == std::path::Path::new(&t.label()))
+            {
+                files.insert(t.label(), id.clone());
             }
         }
         let old: Vec<Fingerprint> = old_keys.iter().map(|fp| (*fp).clone()).collect();

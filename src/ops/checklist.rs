@@ -137,6 +137,8 @@ mod tests {
                 .then(|| crate::keys::fingerprint::Fingerprint::parse("kw:0000abcd").unwrap()),
             line: None,
             error: None,
+            vault: None,
+            version: None,
         }
     }
 

@@ -66,6 +66,8 @@ pub enum Handout {
     Copy,
     /// On screen (the TUI's reveal popup).
     Reveal,
+    /// Into a command's environment (`keywarden run`).
+    Run,
 }
 
 impl Handout {
@@ -73,6 +75,7 @@ impl Handout {
         match self {
             Handout::Copy => "copy",
             Handout::Reveal => "reveal",
+            Handout::Run => "run",
         }
     }
 }

@@ -11,4 +11,5 @@ pub mod current_key;
 pub mod known;
 pub mod restore;
 pub mod rotation;
+pub mod run;
 pub mod status;

@@ -271,7 +271,7 @@ fn target_files(project: &Project) -> BTreeSet<PathBuf> {
         .flat_map(|e| e.targets.iter().chain(e.fallback.iter()))
         .filter_map(|t| match t {
             Target::File { path, .. } => Some(fsio::normalize(path)),
-            Target::Env { .. } => None,
+            Target::Env { .. } | Target::Vault { .. } => None,
         })
         .collect()
 }

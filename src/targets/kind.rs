@@ -45,6 +45,7 @@ pub fn of(target: &Target) -> Box<dyn TargetKind + '_> {
             key,
         }),
         Target::Env { var } => Box::new(EnvVar { target, var }),
+        Target::Vault { .. } => Box::new(super::vault::of(target).expect("a store target")),
     }
 }
 
@@ -98,6 +99,7 @@ impl TargetKind for File<'_> {
             meta,
             value,
             findings,
+            remote: None,
         }
     }
 
@@ -185,6 +187,7 @@ impl TargetKind for EnvVar<'_> {
             meta: None,
             value,
             findings: Vec::new(),
+            remote: None,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod dotenv;
 pub mod kind;
 pub mod text;
 pub mod toml;
+pub mod vault;
 
 use crate::error::{Error, Result};
 use crate::finding::Finding;
@@ -49,6 +50,8 @@ pub struct TargetRead {
     pub value: Result<Value>,
     /// What the reader noticed about the file itself: duplicates, readers that disagree.
     pub findings: Vec<Finding>,
+    /// A secret store's version and its write time; `None` for files and variables.
+    pub remote: Option<vault::Remote>,
 }
 
 impl TargetRead {
@@ -111,6 +114,8 @@ enum Destination {
         dir: fsio::PinnedDir,
         name: OsString,
     },
+    /// A secret in a store, written with check-and-set.
+    Vault(Box<vault::VaultWrite>),
 }
 
 impl std::fmt::Debug for PlannedWrite {
@@ -143,6 +148,25 @@ impl PlannedWrite {
         }
     }
 
+    /// A planned check-and-set write of a store secret.
+    pub(crate) fn vault(label: String, w: vault::VaultWrite) -> PlannedWrite {
+        PlannedWrite {
+            path: PathBuf::from(&label),
+            label,
+            old: w.old.as_ref().map(|d| d.to_bytes()),
+            new: w.new.to_bytes(),
+            destination: Destination::Vault(Box::new(w)),
+        }
+    }
+
+    /// The store write, for a plan of a store target.
+    pub fn store_write(&self) -> Option<&vault::VaultWrite> {
+        match &self.destination {
+            Destination::Vault(w) => Some(w),
+            Destination::File { .. } => None,
+        }
+    }
+
     pub fn changes_anything(&self) -> bool {
         self.old.as_ref().map(|o| &o[..]) != Some(&self.new[..])
     }
@@ -160,6 +184,7 @@ impl PlannedWrite {
                 &self.new,
                 fsio::PRIVATE_FILE,
             ),
+            Destination::Vault(w) => w.commit(),
         }
     }
 
@@ -169,7 +194,10 @@ impl PlannedWrite {
         if !self.changes_anything() {
             return Ok(());
         }
-        let Destination::File { dir, name } = &self.destination;
+        let (dir, name) = match &self.destination {
+            Destination::File { dir, name } => (dir, name),
+            Destination::Vault(w) => return w.undo(),
+        };
         match &self.old {
             Some(old) => dir.replace(name, Some(&self.new), old, fsio::PRIVATE_FILE),
             None => dir.remove_if(name, &self.new),
@@ -291,6 +319,7 @@ pub fn plan_set(root: &Path, target: &Target, key: &Secret) -> Result<Option<Pla
     let name = match target {
         Target::File { key, .. } => key.as_str(),
         Target::Env { var } => var.as_str(),
+        Target::Vault { field, .. } => field.as_str(),
     };
     kind::of(target).plan(
         root,

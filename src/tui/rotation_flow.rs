@@ -37,7 +37,11 @@ impl App {
                 return None;
             }
         };
-        if !env.targets.iter().any(|t| matches!(t, Target::File { .. })) {
+        if !env
+            .targets
+            .iter()
+            .any(|t| matches!(t, Target::File { .. } | Target::Vault { .. }))
+        {
             let vars: Vec<String> = env.targets.iter().map(Target::label).collect();
             self.error(
                 &format!("Cannot {what}"),
@@ -83,7 +87,7 @@ impl App {
         let files: Vec<String> = env
             .targets
             .iter()
-            .filter(|t| matches!(t, Target::File { .. }))
+            .filter(|t| matches!(t, Target::File { .. } | Target::Vault { .. }))
             .map(|t| format!("  • {}", t.label()))
             .collect();
         let spec = apply::default_spec(&self.session.project)
@@ -126,7 +130,7 @@ impl App {
         let vars: Vec<String> = env
             .targets
             .iter()
-            .filter(|t| !matches!(t, Target::File { .. }))
+            .filter(|t| !matches!(t, Target::File { .. } | Target::Vault { .. }))
             .map(Target::label)
             .collect();
         if !vars.is_empty() {

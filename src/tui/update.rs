@@ -274,10 +274,17 @@ impl App {
                 .targets
                 .iter()
                 .map(|t| {
-                    let name = match (&t.path, &t.env) {
-                        (Some(p), _) => p.clone(),
-                        (None, Some(v)) => format!("${v}"),
-                        (None, None) => "?".into(),
+                    let name = match (&t.path, &t.env, &t.vault) {
+                        (Some(p), _, _) => p.clone(),
+                        (None, Some(v), _) => format!("${v}"),
+                        (None, None, Some(v)) => {
+                            format!(
+                                "vault:{v}#{} v{}",
+                                t.key.as_deref().unwrap_or(""),
+                                t.version.unwrap_or(0)
+                            )
+                        }
+                        (None, None, None) => "?".into(),
                     };
                     let state = t
                         .fingerprint
@@ -383,7 +390,7 @@ impl App {
         let (files, vars): (Vec<&Target>, Vec<&Target>) = env
             .targets
             .iter()
-            .partition(|t| matches!(t, Target::File { .. }));
+            .partition(|t| matches!(t, Target::File { .. } | Target::Vault { .. }));
         if files.is_empty() {
             return self.error(
                 "Cannot generate a key",

@@ -16,6 +16,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod bao;
 pub mod tmux;
 
 use std::io::Write;

@@ -19,3 +19,4 @@ mod passphrase;
 mod screens;
 mod tmux;
 mod truth;
+mod vault;

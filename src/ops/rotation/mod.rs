@@ -43,6 +43,7 @@ use std::time::Duration;
 mod files;
 mod grace;
 mod rollback;
+mod store;
 pub use files::*;
 pub use grace::*;
 pub use rollback::*;
@@ -189,7 +190,7 @@ pub fn start(
         });
     }
     let files = file_targets(env);
-    if files.is_empty() {
+    if files.is_empty() && store::store_targets(env).is_empty() {
         return Err(Error::Usage(format!(
             "environment `{env_name}` has no file target to write; its keys live in environment variables only"
         )));
@@ -202,7 +203,7 @@ pub fn start(
     for t in env
         .targets
         .iter()
-        .filter(|t| matches!(t, Target::File { .. }))
+        .filter(|t| matches!(t, Target::File { .. } | Target::Vault { .. }))
     {
         let held = match targets::read(&project.root, t, &|_| None).value? {
             targets::Value::Present { key, .. } => key,
@@ -312,6 +313,7 @@ pub fn start(
         };
         file_backups.insert(label, id);
     }
+    file_backups.extend(store::backup(ctx, env, why, &held_by)?);
     failpoint("create:backed-up");
 
     let grace_until = match (kind, env.grace_days, &env.fallback, old_keys.len()) {
@@ -436,6 +438,8 @@ fn drive(
     let fallback_value = (!fallback_keys.is_empty()).then(|| join_fallbacks(&fallback_keys));
 
     if run.journal().step == Step::Created {
+        // The store first: a lost check-and-set race stops here, before any file.
+        store::write_new_key(ctx, env, &mut run, &new_key, progress)?;
         let groups = edits_by_file(env, kind, &new_key, fallback_value.as_ref());
         for (i, (path, format, edits)) in groups.iter().enumerate() {
             failpoint(&format!("set:{i}"));
@@ -558,6 +562,9 @@ fn finish(
             "{name}: the rotation's journal is missing; nothing to finish"
         )));
     };
+    if j.kind == Kind::Revoke {
+        store::destroy_revoked(ctx, env, &j, progress).map_err(|e| journaled(e, &name))?;
+    }
     let mut rec = Record::new(format!("{}.finish", j.kind.as_str()), audit::Outcome::Ok)
         .env(&name)
         .new_fp(j.new.clone());

@@ -35,7 +35,7 @@ pub fn rollback(
     failpoint("rollback");
     let store = ctx.store();
     let paths: BTreeMap<String, PathBuf> = file_paths(ctx.project, env)?.into_iter().collect();
-    let mut restored = Vec::new();
+    let mut restored = store::roll_back(ctx, env, &j, progress)?;
     for (label, backup) in &j.files {
         let Some(real) = paths.get(label) else {
             continue;

@@ -15,8 +15,15 @@ pub(super) fn target_findings(
     let key_name = match &read.target {
         Target::File { key, .. } => key.as_str(),
         Target::Env { var } => var.as_str(),
+        Target::Vault { field, .. } => field.as_str(),
     };
     match &read.value {
+        Ok(Value::FileMissing) if read.remote.is_some() => out.push(at(Finding::new(
+            Code::KeyMissing,
+            Severity::High,
+            "the secret store path has no live version".to_string(),
+        )
+        .with_fix(format!("keywarden set {} --generate", env.name)))),
         Ok(Value::FileMissing) => out.push(at(Finding::new(
             Code::KeyMissing,
             Severity::High,
@@ -26,7 +33,11 @@ pub(super) fn target_findings(
         Ok(Value::KeyAbsent) => out.push(at(Finding::new(
             Code::KeyMissing,
             Severity::High,
-            format!("the file does not set {key_name}"),
+            if read.remote.is_some() {
+                format!("the secret has no field {key_name}")
+            } else {
+                format!("the file does not set {key_name}")
+            },
         )
         .with_fix(format!("keywarden set {} --generate", env.name)))),
         Ok(Value::Unset) => out.push(at(Finding::new(
@@ -46,6 +57,11 @@ pub(super) fn target_findings(
                 (
                     Code::SymlinkOutside,
                     "point the manifest at a file inside the project",
+                )
+            } else if matches!(&read.target, Target::Vault { .. }) {
+                (
+                    Code::Unreadable,
+                    "fix what the error names (BAO_ADDR, the token, the mount, a sealed server); keywarden writes nothing until the store answers",
                 )
             } else {
                 (

@@ -98,7 +98,14 @@ pub struct TargetStatus {
     /// The key's name in the file (`SECRET_KEY`, `auth.secret_key`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// `ok`, `missing-file`, `missing-key`, `unset` or `error`.
+    /// A store target's path (`secret/app/production`); its field is `key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vault: Option<String>,
+    /// A store target's current version (0: never written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// `ok`, `missing-file`, `missing-key`, `missing-secret` (a store path with no live
+    /// version), `unset` or `error`.
     pub state: &'static str,
     pub mode: Option<String>,
     pub owner: Option<u32>,
@@ -125,7 +132,7 @@ pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<Proj
         .filter(|r| r.meta.is_some())
         .filter_map(|r| match &r.target {
             Target::File { path, .. } => Some(fsio::normalize(path)),
-            Target::Env { .. } => None,
+            Target::Env { .. } | Target::Vault { .. } => None,
         })
         .collect();
     let git = GitView::query(&project.root, &file_paths);
@@ -324,8 +331,15 @@ fn env_status(
         .environments
         .get(&env.name)
         .filter(|es| Some(&es.fingerprint) == fingerprint.as_ref());
+    // A store records when each version was written: that is the key's age too.
+    let stored = reads
+        .iter()
+        .filter(|r| r.key().is_some())
+        .filter_map(|r| r.remote.and_then(|m| m.created_time))
+        .min();
     let (created, source) = match (recorded, &fingerprint) {
         (Some(es), _) => (Some(es.created), AgeSource::Recorded),
+        (None, Some(_)) if stored.is_some() => (stored, AgeSource::Recorded),
         (None, Some(_)) => {
             let oldest = reads
                 .iter()
@@ -422,7 +436,7 @@ fn env_status(
                         .iter()
                         .find_map(|t| match t {
                             Target::File { key, .. } => Some(key.as_str()),
-                            Target::Env { .. } => None,
+                            Target::Env { .. } | Target::Vault { .. } => None,
                         })
                         .unwrap_or("SECRET_KEY")
                 )
@@ -515,10 +529,12 @@ fn target_status(read: &TargetRead, fingerprint: Option<Fingerprint>) -> TargetS
             Some(key.clone()),
         ),
         Target::Env { var } => (None, Some(var.clone()), None, None),
+        Target::Vault { field, .. } => (None, None, None, Some(field.clone())),
     };
     let (state, line, error) = match &read.value {
         Ok(Value::Present { line, .. }) => ("ok", *line, None),
         Ok(Value::KeyAbsent) => ("missing-key", None, None),
+        Ok(Value::FileMissing) if read.remote.is_some() => ("missing-secret", None, None),
         Ok(Value::FileMissing) => ("missing-file", None, None),
         Ok(Value::Unset) => ("unset", None, None),
         Err(e) => ("error", None, Some(e.to_string())),
@@ -534,5 +550,10 @@ fn target_status(read: &TargetRead, fingerprint: Option<Fingerprint>) -> TargetS
         fingerprint,
         line,
         error,
+        vault: match &read.target {
+            Target::Vault { path, .. } => Some(path.clone()),
+            _ => None,
+        },
+        version: read.remote.map(|r| r.version),
     }
 }

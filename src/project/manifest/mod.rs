@@ -45,6 +45,9 @@
 //!   `dotenv`. `key` defaults to `defaults.key`; a TOML key may be dotted (`auth.secret_key`,
 //!   quoted segments allowed: `"a.b".c`), a dotenv key or `env` is `[A-Za-z_][A-Za-z0-9_]*`.
 //!   Paths are relative to the project root (the manifest's directory) and stay inside it.
+//! - A store target: `vault = "MOUNT/PATH"` (OpenBao/Vault KV v2), optional `field`
+//!   (defaults to `defaults.key`), `mount` (when it is more than the first segment),
+//!   `namespace`, `token_file`. A `token` is refused: tokens never go in the manifest.
 //! - `fallback` is a file target; its `key` defaults to `<defaults.key>_FALLBACKS` (Django's
 //!   `SECRET_KEY_FALLBACKS`).
 //! - One file+key location belongs to one environment and appears once; one file has one
@@ -217,6 +220,19 @@ pub enum Target {
     Env {
         var: String,
     },
+    /// A secret in an OpenBao/Vault KV v2 store: `{ vault = "secret/app/production",
+    /// field = "SECRET_KEY" }` (see [`crate::targets::vault`]). Never a token here.
+    Vault {
+        /// `MOUNT/PATH`, as written.
+        path: String,
+        /// The secret's field; resolved: `field`, else `defaults.key`.
+        field: String,
+        /// A mount of more than one segment (the path starts with it).
+        mount: Option<String>,
+        namespace: Option<String>,
+        /// A file holding the token, relative to the project root or absolute.
+        token_file: Option<PathBuf>,
+    },
 }
 
 impl Target {
@@ -225,6 +241,7 @@ impl Target {
         match self {
             Target::File { path, .. } => path.display().to_string(),
             Target::Env { var } => format!("${var}"),
+            Target::Vault { path, field, .. } => format!("vault:{path}#{field}"),
         }
     }
 }

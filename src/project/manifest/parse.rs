@@ -26,7 +26,17 @@ pub(super) const ENV_FIELDS: &[&str] = &[
     "timeout_secs",
     "targets",
 ];
-pub(super) const TARGET_FIELDS: &[&str] = &["path", "format", "key", "env"];
+pub(super) const TARGET_FIELDS: &[&str] = &[
+    "path",
+    "format",
+    "key",
+    "env",
+    "vault",
+    "field",
+    "mount",
+    "namespace",
+    "token_file",
+];
 
 pub(super) struct Parser<'a> {
     pub(super) text: &'a str,
@@ -507,8 +517,29 @@ impl<'a> Parser<'a> {
         default_key_pos: Option<usize>,
         what: &str,
     ) -> Result<Target> {
-        self.check_fields(t, TARGET_FIELDS, &format!("in {what}"))?;
         let key_pos = |name: &str| t.key(name).and_then(|k| k.span()).map_or(pos, |s| s.start);
+        for secret in ["token", "vault_token", "secret_id"] {
+            if t.contains_key(secret) {
+                return Err(self.err(
+                    key_pos(secret),
+                    format!("{what} holds `{secret}`: a token never goes in the manifest, which is committed (value not shown)"),
+                    "remove it (and if it was committed, revoke the token); give the token as BAO_TOKEN/VAULT_TOKEN, in ~/.vault-token, or in a file named by `token_file`",
+                ));
+            }
+        }
+        if t.contains_key("vault") {
+            return self.vault_target(pos, t, default_key, what);
+        }
+        for field in ["field", "mount", "namespace", "token_file"] {
+            if t.contains_key(field) {
+                return Err(self.err(
+                    key_pos(field),
+                    format!("`{field}` applies to store targets (`vault = \"…\"`) only"),
+                    "remove it, or make the target a store target",
+                ));
+            }
+        }
+        self.check_fields(t, TARGET_FIELDS, &format!("in {what}"))?;
         let path = self.string(t, "path")?;
         let env = self.string(t, "env")?;
         match (path, env) {
@@ -583,6 +614,45 @@ impl<'a> Parser<'a> {
                 Ok(Target::File { path, format, key })
             }
         }
+    }
+
+    /// `{ vault = "MOUNT/PATH", field, mount, namespace, token_file }`.
+    fn vault_target(
+        &self,
+        _pos: usize,
+        t: &dyn TableLike,
+        default_key: &str,
+        what: &str,
+    ) -> Result<Target> {
+        const FIELDS: &[&str] = &["vault", "field", "mount", "namespace", "token_file"];
+        self.check_fields(t, FIELDS, &format!("in {what} (a store target)"))?;
+        let (path, path_pos) = self.string(t, "vault")?.expect("checked by the caller");
+        let mount = self.string(t, "mount")?.map(|(m, _)| m);
+        if let Err(m) = crate::targets::vault::split(&path, mount.as_deref()) {
+            return Err(self.err(
+                path_pos,
+                format!("{what}: {m}"),
+                "write the KV v2 path with its mount first, e.g. vault = \"secret/myapp/production\" (API path secret/data/myapp/production)",
+            ));
+        }
+        let field = match self.string(t, "field")? {
+            Some((f, fpos)) => {
+                if looks_like_a_key(&f) {
+                    return Err(self.pasted_key(fpos, "field"));
+                }
+                f
+            }
+            None => default_key.to_string(),
+        };
+        let namespace = self.string(t, "namespace")?.map(|(n, _)| n);
+        let token_file = self.string(t, "token_file")?.map(|(f, _)| PathBuf::from(f));
+        Ok(Target::Vault {
+            path: path.trim_matches('/').to_string(),
+            field,
+            mount,
+            namespace,
+            token_file,
+        })
     }
 
     /// A target path: relative, inside the project.

@@ -148,5 +148,27 @@ pub(super) fn target_toml(t: &Target, default_key: Option<&str>) -> String {
             s
         }
         Target::Env { var } => format!("{{ env = {} }}", quote(var)),
+        Target::Vault {
+            path,
+            field,
+            mount,
+            namespace,
+            token_file,
+        } => {
+            let mut s = format!("{{ vault = {}", quote(path));
+            if default_key != Some(field.as_str()) {
+                s.push_str(&format!(", field = {}", quote(field)));
+            }
+            for (name, v) in [("mount", mount.clone()), ("namespace", namespace.clone())] {
+                if let Some(v) = v {
+                    s.push_str(&format!(", {name} = {}", quote(&v)));
+                }
+            }
+            if let Some(f) = token_file {
+                s.push_str(&format!(", token_file = {}", quote(&f.to_string_lossy())));
+            }
+            s.push_str(" }");
+            s
+        }
     }
 }

@@ -167,13 +167,18 @@ fn targets<'a>(env: &'a EnvStatus, theme: &Theme, width: usize) -> Vec<Line<'a>>
 }
 
 fn target_row<'a>(t: &'a TargetStatus, theme: &Theme, path_width: usize) -> Line<'a> {
-    let name = match (&t.path, &t.env) {
-        (Some(p), _) => p.clone(),
-        (None, Some(v)) => format!("${v}"),
-        (None, None) => "?".into(),
+    let name = match (&t.path, &t.env, &t.vault) {
+        (Some(p), _, _) => p.clone(),
+        (None, Some(v), _) => format!("${v}"),
+        // A store target: its path and field; its version in the mode column.
+        (None, None, Some(v)) => format!("vault:{v}#{}", t.key.as_deref().unwrap_or("")),
+        (None, None, None) => "?".into(),
     };
-    let format = t.format.unwrap_or("env");
-    let mode = t.mode.as_deref().unwrap_or("–");
+    let format = t
+        .format
+        .unwrap_or(if t.vault.is_some() { "kv2" } else { "env" });
+    let version = t.version.map(|v| format!("v{v}"));
+    let mode = version.as_deref().or(t.mode.as_deref()).unwrap_or("–");
     let mode_style = match &t.mode {
         Some(m) if u32::from_str_radix(m, 8).is_ok_and(|m| m & 0o077 != 0) => theme.bad,
         _ => theme.base,

@@ -1,0 +1,179 @@
+//! `keywarden run ENV -- CMD ARGS…`: CMD started with the environment's key in its
+//! environment (the guide's "variables d'environnement en production"), read from any of
+//! its targets, the secret store included, like `doppler run` or `op run`.
+//!
+//! The key goes in the child's environment only, never on a command line. The child's
+//! exit code is passed through (128 + N for a child killed by signal N, as shells say);
+//! SIGTERM, SIGINT and SIGHUP sent to keywarden are forwarded to the child (a terminal's
+//! Ctrl-C already reaches it through the process group, so that one is not sent twice).
+//! The child's output is its own: inherited as it is, or relayed through the redactor
+//! when asked.
+
+use crate::error::{Error, Result};
+use crate::keys::fingerprint::{Fingerprint, Pepper};
+use crate::keys::redact::Needles;
+use crate::keys::secret::Secret;
+use crate::ops::current_key::{self, Handout};
+use crate::project::Project;
+use crate::project::manifest::Target;
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+/// What `run` starts the child with.
+pub struct Prepared {
+    /// The variable the key goes in.
+    pub var: String,
+    pub key: Secret,
+    pub fingerprint: Fingerprint,
+    pub source: String,
+    /// Every key keywarden knows, for `--redact`.
+    pub hide: Vec<(Secret, String)>,
+}
+
+/// How the command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ran {
+    /// It ran: its exit code (128 + N when signal N killed it).
+    Exited(u8),
+    /// It could not be started: 127 (not found) or 126 (not executable), and why.
+    NotStarted { code: u8, why: String },
+}
+
+/// The variable an environment's app reads its key from: its first `env` target's name,
+/// else `defaults.key` when it is a variable name, else `SECRET_KEY`.
+pub fn variable(project: &Project, env_name: &str) -> Result<String> {
+    let env = crate::ops::apply::environment(project, env_name)?;
+    if let Some(var) = env.targets.iter().find_map(|t| match t {
+        Target::Env { var } => Some(var.clone()),
+        _ => None,
+    }) {
+        return Ok(var);
+    }
+    let d = &project.manifest.defaults.key;
+    let is_var = !d.is_empty()
+        && !d.starts_with(|c: char| c.is_ascii_digit())
+        && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    Ok(if is_var {
+        d.clone()
+    } else {
+        crate::project::manifest::DEFAULT_KEY.to_string()
+    })
+}
+
+/// Reads the environment's key (every target must agree) and records the hand-out in
+/// the audit trail before it leaves memory.
+pub fn prepare(
+    project: &Project,
+    pepper: &Pepper,
+    env_name: &str,
+    var: Option<String>,
+) -> Result<Prepared> {
+    let var = match var {
+        Some(v) => v,
+        None => variable(project, env_name)?,
+    };
+    let key = current_key::hand_out(project, pepper, env_name, Handout::Run)?;
+    let hide = crate::ops::known::to_hide(
+        project,
+        pepper,
+        &[(key.key.duplicate(), key.fingerprint.to_string())],
+    );
+    Ok(Prepared {
+        var,
+        key: key.key,
+        fingerprint: key.fingerprint,
+        source: key.source,
+        hide,
+    })
+}
+
+/// Starts `program args` with `prepared.var` = the key in its environment, waits for it
+/// and returns the exit code to pass on. `redact`: its stdout and stderr go through the
+/// redactor (every key keywarden knows replaced by its fingerprint).
+pub fn exec(
+    prepared: &Prepared,
+    program: &OsString,
+    args: &[OsString],
+    redact: bool,
+) -> Result<Ran> {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env(&prepared.var, prepared.key.expose_secret());
+    if redact {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        // As shells say it: 127 for a command not found, 126 for one that cannot run.
+        Err(e) => {
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            return Ok(Ran::NotStarted {
+                code,
+                why: format!(
+                    "cannot start {}: {e}",
+                    std::path::Path::new(program).display()
+                ),
+            });
+        }
+    };
+    crate::sys::forward_signals(child.id());
+    let mut relays = Vec::new();
+    if redact {
+        let needles = std::sync::Arc::new(Needles::new(&prepared.hide));
+        let out = child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>);
+        let err = child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>);
+        for (stream, to_err) in [(out, false), (err, true)] {
+            let Some(mut stream) = stream else { continue };
+            let needles = needles.clone();
+            relays.push(std::thread::spawn(move || {
+                let mut r = needles.stream();
+                let mut buf = vec![0u8; 16 * 1024];
+                let write = |bytes: &[u8]| {
+                    let _ = if to_err {
+                        std::io::stderr().write_all(bytes)
+                    } else {
+                        let mut o = std::io::stdout();
+                        o.write_all(bytes).and_then(|_| o.flush())
+                    };
+                };
+                loop {
+                    match stream.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => write(&r.feed(&buf[..n])),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(_) => break,
+                    }
+                }
+                write(&r.finish());
+            }));
+        }
+    }
+    let status = loop {
+        match child.wait() {
+            Ok(s) => break s,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::Failed(format!("waiting for the command: {e}"))),
+        }
+    };
+    crate::sys::forward_signals(0);
+    for r in relays {
+        let _ = r.join();
+    }
+    use std::os::unix::process::ExitStatusExt;
+    Ok(Ran::Exited(match (status.code(), status.signal()) {
+        (Some(c), _) => c as u8,
+        (None, Some(sig)) => (128 + sig) as u8,
+        (None, None) => 1,
+    }))
+}
