@@ -627,6 +627,19 @@ mod tests {
     }
 
     #[test]
+    fn only_lines_naming_a_key_are_read_and_their_numbers_hold() {
+        let pepper = Pepper::fixed([7u8; 32]);
+        let text = "import os\r\n# nothing here\r\nApp.Secret_Key = 'Xk9#mQ2$vL7@pR4&zW8!'\r\nx = 1\r\nJWT_SECRET = \"changethis\"\r\n";
+        let found = hard_coded(text, "app.py", &pepper, &[]);
+        let lines: Vec<_> = found.iter().map(|(f, _)| (f.line, f.severity)).collect();
+        assert_eq!(
+            lines,
+            [(Some(3), Severity::High), (Some(5), Severity::Medium)]
+        );
+        assert!(hard_coded("no key names at all\n", "a.py", &pepper, &[]).is_empty());
+    }
+
+    #[test]
     fn calls_over_several_lines_are_joined() {
         let pepper = Pepper::fixed([7u8; 32]);
         let text = "SECRET_KEY = env(\n    \"DJANGO_SECRET_KEY\",\n    default=\"Xk9#mQ2$vL7@pR4&zW8!\",\n)\n";
