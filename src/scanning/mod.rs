@@ -5,3 +5,4 @@ pub mod git;
 pub mod history;
 pub mod logscan;
 pub mod scan;
+mod walk;

@@ -23,26 +23,12 @@ use crate::project::Project;
 use crate::project::manifest::Target;
 use crate::records::backup::{BackupStore, Kind as BackupKind};
 use std::collections::BTreeSet;
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 /// Files larger than this are not source code: skipped.
 const MAX_FILE: u64 = 4 * 1024 * 1024;
 /// Literals shorter than this are not keys (flags, names, empty defaults).
 pub(super) const MIN_LITERAL: usize = 8;
-/// Folders never searched when there is no git to say what is ignored.
-const SKIP_DIRS: &[&str] = &[
-    ".git",
-    "node_modules",
-    "target",
-    ".venv",
-    "venv",
-    "__pycache__",
-    "dist",
-    "build",
-    ".tox",
-];
 /// Names that hold an application's signing key.
 const KEY_NAMES: &[&str] = &[
     "secret_key",
@@ -162,63 +148,37 @@ pub fn scan(
         .collect();
     let needles = Needles::new(&keys);
     let mut in_tree: BTreeSet<Fingerprint> = BTreeSet::new();
-    let mut search = |shown: &str, bytes: &[u8], findings: &mut Vec<Finding>| {
-        // Binary files are searched for the known keys, not for source-code literals.
-        let binary = bytes.iter().take(8192).any(|&b| b == 0);
-        for (pos, fp) in needles.positions(bytes) {
-            let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) else {
-                continue;
-            };
-            let line = fsio::line_col(bytes, pos).0;
-            findings.push(
-                Finding::new(
-                    Code::KeyInFile,
-                    k.severity,
-                    format!("holds {} ({}) in plain text", k.what, k.fingerprint),
-                )
-                .at_target(shown.to_string())
-                .at_line(line)
-                .with_fix(if k.what.contains("retired") || k.what.contains("revoked") {
-                    "remove it from the file; it is no longer any environment's key, so check that no app still accepts it (a fallback list, another host's config)"
-                } else {
-                    "remove it from the file, then rotate the key: it has been exposed"
-                }),
-            );
-        }
-        if !binary && let Ok(text) = std::str::from_utf8(bytes) {
-            for (f, fp) in hard_coded(text, shown, pepper, &known) {
-                in_tree.insert(fp);
-                findings.push(f);
-            }
-        }
-    };
+    let search = |shown: &str, bytes: &[u8]| search_file(shown, bytes, &needles, &known, pepper);
     match files {
         Files::Tree => {
             let skip = target_files(project);
-            for rel in project_files(&project.root) {
-                if skip.contains(&rel) {
-                    continue;
-                }
-                let path = project.root.join(&rel);
-                let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                    continue;
-                };
+            let files: Vec<PathBuf> = super::walk::project_files(&project.root)
+                .into_iter()
+                .filter(|rel| !skip.contains(rel))
+                .collect();
+            let read_and_search = |rel: &PathBuf| -> Option<(Vec<Finding>, Vec<Fingerprint>)> {
+                let path = project.root.join(rel);
+                let meta = std::fs::symlink_metadata(&path).ok()?;
                 if !meta.is_file() || meta.len() > MAX_FILE {
-                    continue;
+                    return None;
                 }
                 // Opened without blocking and checked again on the handle: a file swapped
                 // for a FIFO since the look above is skipped, never waited on.
-                let Ok(Some(snapshot)) = fsio::read_capped(&path) else {
-                    continue;
-                };
-                search(&rel.display().to_string(), &snapshot.bytes, &mut findings);
+                let snapshot = fsio::read_capped(&path).ok()??;
+                Some(search(&rel.display().to_string(), &snapshot.bytes))
+            };
+            for (f, fps) in parallel_filter_map(&files, read_and_search) {
+                findings.extend(f);
+                in_tree.extend(fps);
             }
         }
         Files::Staged => {
             // What the commit would hold: the index's content, targets included (a target
             // staged for commit is the leak itself).
             for (rel, bytes) in super::git::staged(&project.root)? {
-                search(&rel, &bytes, &mut findings);
+                let (f, fps) = search(&rel, &bytes);
+                findings.extend(f);
+                in_tree.extend(fps);
             }
         }
     }
@@ -245,6 +205,88 @@ pub fn scan(
         not_searched,
         history: coverage,
     })
+}
+
+/// One file's findings: the known keys in every encoding, and (in text files) the
+/// literals given to key names, with the literals' fingerprints.
+fn search_file(
+    shown: &str,
+    bytes: &[u8],
+    needles: &Needles,
+    known: &[Known],
+    pepper: &Pepper,
+) -> (Vec<Finding>, Vec<Fingerprint>) {
+    let mut findings = Vec::new();
+    let mut fps = Vec::new();
+    // Binary files are searched for the known keys, not for source-code literals.
+    let binary = bytes.iter().take(8192).any(|&b| b == 0);
+    for (pos, fp) in needles.positions(bytes) {
+        let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) else {
+            continue;
+        };
+        let line = fsio::line_col(bytes, pos).0;
+        findings.push(
+            Finding::new(
+                Code::KeyInFile,
+                k.severity,
+                format!("holds {} ({}) in plain text", k.what, k.fingerprint),
+            )
+            .at_target(shown.to_string())
+            .at_line(line)
+            .with_fix(if k.what.contains("retired") || k.what.contains("revoked") {
+                "remove it from the file; it is no longer any environment's key, so check that no app still accepts it (a fallback list, another host's config)"
+            } else {
+                "remove it from the file, then rotate the key: it has been exposed"
+            }),
+        );
+    }
+    if !binary && let Ok(text) = std::str::from_utf8(bytes) {
+        for (f, fp) in hard_coded(text, shown, pepper, known) {
+            fps.push(fp);
+            findings.push(f);
+        }
+    }
+    (findings, fps)
+}
+
+/// `items.iter().filter_map(f)` spread over the machine's cores, in order; threads take
+/// the next item as they finish one, so one large file does not hold up a share.
+fn parallel_filter_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Option<R> + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if items.len() < 32 || threads == 1 {
+        return items.iter().filter_map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let f = &f;
+    let next = &next;
+    let mut parts: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        if let Some(r) = f(item) {
+                            out.push((i, r));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a scan worker panicked"))
+            .collect()
+    });
+    parts.sort_by_key(|(i, _)| *i);
+    parts.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Whether a known key is distinctive enough that finding it in a file means it leaked.
@@ -276,58 +318,6 @@ fn target_files(project: &Project) -> BTreeSet<PathBuf> {
         .collect()
 }
 
-/// The project's files, relative: git's tracked and untracked-but-not-ignored files, or a
-/// walk that skips build and dependency folders.
-fn project_files(root: &Path) -> Vec<PathBuf> {
-    let git = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args([
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ])
-        .stderr(Stdio::null())
-        .output();
-    if let Ok(out) = git
-        && out.status.success()
-        && root.ancestors().any(|d| d.join(".git").exists())
-    {
-        let mut files: Vec<PathBuf> = out
-            .stdout
-            .split(|&b| b == 0)
-            .filter(|s| !s.is_empty())
-            .map(|s| PathBuf::from(std::ffi::OsStr::from_bytes(s)))
-            .collect();
-        files.sort();
-        files.dedup();
-        return files;
-    }
-    let mut files = Vec::new();
-    walk(root, Path::new(""), &mut files);
-    files.sort();
-    files
-}
-
-fn walk(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let child = rel.join(&name);
-        match e.file_type() {
-            Ok(t) if t.is_dir() && !SKIP_DIRS.iter().any(|s| name == *s) => {
-                walk(root, &child, out);
-            }
-            Ok(t) if t.is_file() => out.push(child),
-            _ => {}
-        }
-    }
-}
-
 /// What a literal given to a key name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Literal {
@@ -352,9 +342,25 @@ pub(super) fn hard_coded(
     let file_name = shown.rsplit('/').next().unwrap_or(shown);
     let dotenv_file = file_name.starts_with(".env") || file_name.ends_with(".env");
     let example = is_example(file_name);
+    // Only lines that name a key can assign one: one case-insensitive multi-pattern pass
+    // over the whole text finds them, and most files have none.
+    let mut candidate: Vec<usize> = Vec::new();
+    let mut line_no = 0;
+    let mut counted_to = 0;
+    for m in key_names().find_iter(text) {
+        line_no += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..m.start()]).count();
+        counted_to = m.start();
+        if candidate.last() != Some(&line_no) {
+            candidate.push(line_no);
+        }
+    }
+    if candidate.is_empty() {
+        return Vec::new();
+    }
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
+    for &i in &candidate {
+        let Some(line) = lines.get(i) else { continue };
         let found = if dotenv_file {
             dotenv_literal(line)
         } else {
@@ -434,6 +440,17 @@ pub(super) fn is_example(file_name: &str) -> bool {
     ["example", "sample", "template", ".dist"]
         .iter()
         .any(|m| lower.contains(m))
+}
+
+/// The key names, matched case-insensitively anywhere.
+fn key_names() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(KEY_NAMES)
+            .expect("the key names compile")
+    })
 }
 
 fn names_a_key(line: &str) -> bool {
@@ -607,6 +624,19 @@ mod tests {
         assert_eq!(dotenv_literal("SECRET_KEY="), None);
         assert_eq!(dotenv_literal("# SECRET_KEY=x"), None);
         assert_eq!(dotenv_literal("DEBUG=1"), None);
+    }
+
+    #[test]
+    fn only_lines_naming_a_key_are_read_and_their_numbers_hold() {
+        let pepper = Pepper::fixed([7u8; 32]);
+        let text = "import os\r\n# nothing here\r\nApp.Secret_Key = 'Xk9#mQ2$vL7@pR4&zW8!'\r\nx = 1\r\nJWT_SECRET = \"changethis\"\r\n";
+        let found = hard_coded(text, "app.py", &pepper, &[]);
+        let lines: Vec<_> = found.iter().map(|(f, _)| (f.line, f.severity)).collect();
+        assert_eq!(
+            lines,
+            [(Some(3), Severity::High), (Some(5), Severity::Medium)]
+        );
+        assert!(hard_coded("no key names at all\n", "a.py", &pepper, &[]).is_empty());
     }
 
     #[test]

@@ -559,3 +559,38 @@ fn staged_scan_of_a_project_in_a_subfolder() {
         "not this project's: {v}"
     );
 }
+
+#[test]
+fn the_walk_honours_gitignore_but_keeps_hidden_files_tracked_files_and_env_files() {
+    let sb = Sandbox::new();
+    sb.write("staging.env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write("keywarden.toml", "version = 1\n[[environments]]\nname = \"staging\"\ntargets = [{ path = \"staging.env\" }]\n");
+    git(&sb, &["init", "-q"]);
+    // Committed before it was ignored: every clone has it.
+    sb.write("config/committed.py", &format!("KEY = '{KEY}'\n"));
+    git(&sb, &["add", "config/committed.py"]);
+    git(&sb, &["commit", "-qm", "config"]);
+    sb.write(
+        ".gitignore",
+        "staging.env\nconfig/\nbuild/\n*.log\n.env.local\n",
+    );
+    // Hidden, not ignored: searched (ripgrep's default would skip it).
+    sb.write(".streamlit/config.toml", &format!("secret = \"{KEY}\"\n"));
+    // Ignored env file lying in the tree: searched.
+    sb.write(".env.local", &format!("OTHER={KEY}\n"));
+    // Ignored: not searched.
+    sb.write("build/out.js", &format!("const k = '{KEY}';\n"));
+    sb.write("debug.log", &format!("key={KEY}\n"));
+    let (_, v) = scan(&sb, &[]);
+    let targets: Vec<String> = found(&v).into_iter().map(|(_, t, _)| t).collect();
+    for want in [
+        "config/committed.py",
+        ".streamlit/config.toml",
+        ".env.local",
+    ] {
+        assert!(targets.iter().any(|t| t == want), "{want} in {targets:?}");
+    }
+    for not in ["build/out.js", "debug.log", "staging.env"] {
+        assert!(!targets.iter().any(|t| t == not), "{not} in {targets:?}");
+    }
+}

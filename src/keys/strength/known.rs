@@ -1,23 +1,24 @@
 //! Published keys (`assets/known-keys.txt`, SHA-256 digests) and framework placeholders.
 
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
-use std::sync::OnceLock;
 
+#[cfg(test)]
 const KNOWN_KEYS_TXT: &str = include_str!("../../../assets/known-keys.txt");
 
-fn known_digests() -> &'static HashSet<[u8; 32]> {
-    static SET: OnceLock<HashSet<[u8; 32]>> = OnceLock::new();
-    SET.get_or_init(|| {
-        KNOWN_KEYS_TXT
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| parse_hex(l).unwrap_or_else(|| panic!("bad digest in known-keys.txt: {l}")))
-            .collect()
-    })
+mod tables {
+    include!(concat!(env!("OUT_DIR"), "/known_digests.rs"));
 }
 
+/// The published keys' digests, sorted at compile time (`build.rs`).
+fn known_digests() -> &'static [[u8; 32]] {
+    &tables::KNOWN_DIGESTS
+}
+
+fn contains(set: &[[u8; 32]], d: &[u8; 32]) -> bool {
+    set.binary_search(d).is_ok()
+}
+
+#[cfg(test)]
 fn parse_hex(s: &str) -> Option<[u8; 32]> {
     let bytes = s.as_bytes();
     if bytes.len() != 64 {
@@ -39,11 +40,11 @@ fn digest(s: &str) -> [u8; 32] {
 /// Whether `key` (or `key` without surrounding whitespace) is a published key.
 pub fn is_known(key: &str) -> bool {
     let set = known_digests();
-    if set.contains(&digest(key)) {
+    if contains(set, &digest(key)) {
         return true;
     }
     let trimmed = key.trim();
-    trimmed.len() != key.len() && set.contains(&digest(trimmed))
+    trimmed.len() != key.len() && contains(set, &digest(trimmed))
 }
 
 /// Prefixes that frameworks put on keys they generate for development only.
@@ -140,6 +141,7 @@ mod tests {
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .inspect(|l| assert!(parse_hex(l).is_some(), "{l}"))
             .count();
+        assert_eq!(n, tables::KNOWN_DIGEST_LINES);
         assert_eq!(n, known_digests().len(), "duplicate digests");
     }
 

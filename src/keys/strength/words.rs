@@ -2,59 +2,14 @@
 //! the ranked dictionary of common passwords, English words and names (`assets/words.txt`,
 //! never named in messages: a dictionary word found in a key is a piece of the key).
 //!
-//! Both live in one trie, built once per process, walked from every position of a key.
+//! Both live in one trie, built at compile time (`build.rs`), walked from every position
+//! of a key.
 //! A walk over random text dies after two or three characters, so a 64-character key costs
 //! a few hundred node visits.
 
-use std::sync::OnceLock;
+include!("telling_words.rs");
 
-/// Words that mark a key as a non-secret. Public: messages name them. Their rank in the
-/// dictionary is their position here, ahead of every dictionary word (an attacker tries
-/// them first).
-pub const TELLING_WORDS: &[&str] = &[
-    "secret",
-    "secrets",
-    "key",
-    "keys",
-    "password",
-    "passwd",
-    "pass",
-    "pwd",
-    "token",
-    "dev",
-    "devel",
-    "develop",
-    "development",
-    "test",
-    "tests",
-    "testing",
-    "staging",
-    "stage",
-    "prod",
-    "production",
-    "demo",
-    "sample",
-    "default",
-    "admin",
-    "local",
-    "localhost",
-    "temp",
-    "tmp",
-    "insecure",
-    "dummy",
-    "fake",
-    "debug",
-    "sandbox",
-    "session",
-    "csrf",
-    "jwt",
-    "signing",
-    "django",
-    "flask",
-    "rails",
-    "laravel",
-];
-
+#[cfg(test)]
 const WORDS_TXT: &str = include_str!("../../../assets/words.txt");
 
 /// What a dictionary entry is.
@@ -76,14 +31,21 @@ impl Entry {
     }
 }
 
-/// A compact trie over `[a-z0-9]`: children of node `n` are
-/// `edges[start[n]..start[n + 1]]`, sorted by byte.
+/// A compact trie over `[a-z0-9]`, built at compile time by `build.rs`: children of node
+/// `n` are `edge_bytes[start[n]..start[n + 1]]` (sorted) leading to the same range of
+/// `edge_nodes`.
 pub struct Dictionary {
     /// The root's children by byte (`NONE` if absent): the one node every walk visits.
-    root: [u32; 128],
-    start: Vec<u32>,
-    edges: Vec<(u8, u32)>,
-    entry: Vec<Option<Entry>>,
+    root: &'static [u32; 128],
+    start: &'static [u32],
+    edge_bytes: &'static [u8],
+    edge_nodes: &'static [u32],
+    /// 0: no word ends here; `TRIE_TELLING_FLAG | i`: telling word `i`; else the rank.
+    entries: &'static [u32],
+}
+
+mod tables {
+    include!(concat!(env!("OUT_DIR"), "/strength_dictionary.rs"));
 }
 
 const NONE: u32 = u32::MAX;
@@ -91,65 +53,18 @@ const NONE: u32 = u32::MAX;
 /// Shortest dictionary word considered (telling words included).
 pub const MIN_WORD_LEN: usize = 3;
 
-impl Dictionary {
-    pub fn get() -> &'static Dictionary {
-        static DICT: OnceLock<Dictionary> = OnceLock::new();
-        DICT.get_or_init(Dictionary::build)
-    }
+static DICT: Dictionary = Dictionary {
+    root: &tables::TRIE_ROOT,
+    start: &tables::TRIE_START,
+    edge_bytes: &tables::TRIE_EDGE_BYTES,
+    edge_nodes: &tables::TRIE_EDGE_NODES,
+    entries: &tables::TRIE_ENTRIES,
+};
 
-    fn build() -> Dictionary {
-        // Build with per-node child lists, then flatten.
-        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
-        let mut entry: Vec<Option<Entry>> = vec![None];
-        let mut insert = |word: &str, e: Entry| {
-            let mut node = 0usize;
-            for b in word.bytes() {
-                debug_assert!(b.is_ascii_lowercase() || b.is_ascii_digit(), "{word}");
-                node = match children[node].iter().find(|(c, _)| *c == b) {
-                    Some(&(_, next)) => next as usize,
-                    None => {
-                        let next = children.len();
-                        children.push(Vec::new());
-                        entry.push(None);
-                        children[node].push((b, next as u32));
-                        next
-                    }
-                };
-            }
-            if entry[node].is_none() {
-                entry[node] = Some(e);
-            }
-        };
-        for (i, w) in TELLING_WORDS.iter().enumerate() {
-            insert(w, Entry::Telling(i as u16));
-        }
-        let ranked = WORDS_TXT
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'));
-        for (r, w) in ranked.enumerate() {
-            if w.len() >= MIN_WORD_LEN {
-                insert(w, Entry::Ranked(r as u32 + 1));
-            }
-        }
-        let mut start = Vec::with_capacity(children.len() + 1);
-        let mut edges = Vec::with_capacity(children.len());
-        for mut list in children {
-            list.sort_unstable();
-            start.push(edges.len() as u32);
-            edges.extend(list);
-        }
-        start.push(edges.len() as u32);
-        let mut root = [NONE; 128];
-        for &(b, n) in &edges[start[0] as usize..start[1] as usize] {
-            root[usize::from(b)] = n;
-        }
-        Dictionary {
-            root,
-            start,
-            edges,
-            entry,
-        }
+impl Dictionary {
+    /// The dictionary: static data, nothing is built at run time.
+    pub fn get() -> &'static Dictionary {
+        &DICT
     }
 
     /// The child of `node` along byte `b`.
@@ -163,15 +78,19 @@ impl Dictionary {
             self.start[node as usize] as usize,
             self.start[node as usize + 1] as usize,
         );
-        self.edges[lo..hi]
-            .iter()
-            .find(|(c, _)| *c == b)
-            .map(|&(_, n)| n)
+        let k = self.edge_bytes[lo..hi].iter().position(|&c| c == b)?;
+        Some(self.edge_nodes[lo + k])
     }
 
     #[inline]
     pub fn entry(&self, node: u32) -> Option<Entry> {
-        self.entry[node as usize]
+        match self.entries[node as usize] {
+            0 => None,
+            e if e & tables::TRIE_TELLING_FLAG != 0 => {
+                Some(Entry::Telling((e & !tables::TRIE_TELLING_FLAG) as u16))
+            }
+            r => Some(Entry::Ranked(r)),
+        }
     }
 
     pub const ROOT: u32 = 0;

@@ -46,23 +46,26 @@ const KEYBOARD_ROWS: &[&[u8]] = &[
 const MIN_KEYBOARD_LEN: usize = 4;
 const NOT_ON_ROW: u8 = u8::MAX;
 
-/// For each keyboard row and direction, the position of each ASCII byte on it.
-fn keyboard_tables() -> &'static [[u8; 128]] {
-    static TABLES: std::sync::OnceLock<Vec<[u8; 128]>> = std::sync::OnceLock::new();
-    TABLES.get_or_init(|| {
-        let mut tables = Vec::new();
-        for row in KEYBOARD_ROWS {
-            for forward in [true, false] {
-                let mut t = [NOT_ON_ROW; 128];
-                for (k, &b) in row.iter().enumerate() {
-                    let pos = if forward { k } else { row.len() - 1 - k };
-                    t[usize::from(b)] = pos as u8;
-                }
-                tables.push(t);
-            }
+/// For each keyboard row and direction, the position of each ASCII byte on it (computed
+/// at compile time).
+static KEYBOARD_TABLES: [[u8; 128]; 2 * KEYBOARD_ROWS.len()] = {
+    let mut tables = [[NOT_ON_ROW; 128]; 2 * KEYBOARD_ROWS.len()];
+    let mut r = 0;
+    while r < KEYBOARD_ROWS.len() {
+        let row = KEYBOARD_ROWS[r];
+        let mut k = 0;
+        while k < row.len() {
+            tables[2 * r][row[k] as usize] = k as u8;
+            tables[2 * r + 1][row[k] as usize] = (row.len() - 1 - k) as u8;
+            k += 1;
         }
-        tables
-    })
+        r += 1;
+    }
+    tables
+};
+
+fn keyboard_tables() -> &'static [[u8; 128]] {
+    &KEYBOARD_TABLES
 }
 const MIN_SEQUENCE_LEN: usize = 3;
 

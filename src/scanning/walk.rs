@@ -1,0 +1,139 @@
+//! The tree scan's files: a parallel walk of the project (the `ignore` crate, as ripgrep
+//! walks) that honours git's ignore rules (`.gitignore` files, `.git/info/exclude`, the
+//! global excludes file) inside a git repository, and skips build and dependency folders
+//! outside one. Unlike ripgrep's default it includes hidden files, where leaks hide
+//! (`.env.production`, `.streamlit/secrets.toml`), and it always includes:
+//! - every file git tracks, whatever `.gitignore` says (a `.env` committed before it was
+//!   ignored is in every clone);
+//! - every `.env*` and `*.env` file in a folder the walk visits, ignored or not (a stray
+//!   copy of a key lying next to the code).
+//!
+//! `.git` itself is never walked.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+
+/// Folders never searched when there is no git to say what is ignored.
+const SKIP_DIRS: &[&str] = &[
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "dist",
+    "build",
+    ".tox",
+];
+
+/// Whether a file name is an env file, searched even when git ignores it.
+pub(super) fn is_env_file(name: &OsStr) -> bool {
+    let b = name.as_bytes();
+    b.starts_with(b".env") || b.ends_with(b".env")
+}
+
+/// The project's files, relative to `root`, sorted and without duplicates.
+pub(super) fn project_files(root: &Path) -> Vec<PathBuf> {
+    let in_git = root.ancestors().any(|d| d.join(".git").exists());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .ignore(false)
+        .parents(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(true)
+        .require_git(true)
+        .follow_links(false)
+        .threads(threads)
+        .filter_entry(move |e| {
+            let name = e.file_name();
+            let dir = e.file_type().is_some_and(|t| t.is_dir());
+            !(dir && (name == ".git" || (!in_git && SKIP_DIRS.iter().any(|s| name == *s))))
+        });
+    let (tx, rx) = mpsc::channel::<PathBuf>();
+    builder.build_parallel().run(|| {
+        let tx = tx.clone();
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return ignore::WalkState::Continue;
+            };
+            let Some(t) = entry.file_type() else {
+                return ignore::WalkState::Continue;
+            };
+            if t.is_file() {
+                if let Ok(rel) = entry.path().strip_prefix(root) {
+                    let _ = tx.send(rel.to_path_buf());
+                }
+            } else if t.is_dir() && in_git {
+                // Env files git ignores in this folder.
+                if let Ok(list) = std::fs::read_dir(entry.path()) {
+                    for e in list.flatten() {
+                        if is_env_file(&e.file_name())
+                            && e.file_type().is_ok_and(|t| t.is_file())
+                            && let Ok(rel) = e.path().strip_prefix(root)
+                        {
+                            let _ = tx.send(rel.to_path_buf());
+                        }
+                    }
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    drop(tx);
+    let mut files: Vec<PathBuf> = rx.into_iter().collect();
+    if in_git {
+        files.extend(tracked(root));
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// The files git tracks under `root`, relative to it (empty when git cannot say).
+fn tracked(root: &Path) -> Vec<PathBuf> {
+    let Ok(out) = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "-z", "--cached"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+    else {
+        return Vec::new();
+    };
+    if !out.status.success() {
+        return Vec::new();
+    }
+    out.stdout
+        .split(|&b| b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| PathBuf::from(OsStr::from_bytes(s)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_file_names() {
+        for n in [
+            ".env",
+            ".env.local",
+            ".env.production",
+            ".envrc",
+            "app.env",
+            "prod.env",
+        ] {
+            assert!(is_env_file(OsStr::new(n)), "{n}");
+        }
+        for n in ["env.py", "environment.yml", "settings.py", "env"] {
+            assert!(!is_env_file(OsStr::new(n)), "{n}");
+        }
+    }
+}
