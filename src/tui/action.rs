@@ -35,6 +35,13 @@ pub enum Action {
     /// Ask to generate a new key for the environment (opens the confirmation).
     Generate(String),
     Copy(String),
+    /// `y`: what of the environment can be copied (fingerprint, fix commands).
+    CopyMenu(String),
+    /// Copy this text (no secret) to the clipboard; `what` names it on screen.
+    CopyText {
+        what: String,
+        text: String,
+    },
     Reveal(String),
     /// Ask to rotate the environment's key (opens the confirmation).
     Rotate(String),

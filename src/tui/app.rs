@@ -61,7 +61,8 @@ pub struct Toast {
 /// The key keywarden put on the clipboard.
 pub struct Copied {
     pub held: HeldKey,
-    pub env: String,
+    /// What it is, for the status line: "production's key", "production's fingerprint".
+    pub what: String,
 }
 
 /// Rows each environment takes in the list (name and badge; age and rotation): the views
@@ -112,6 +113,12 @@ pub struct App {
     pub(crate) filter: Option<Filter>,
     /// Environments with an open incident (marked in the list).
     pub(crate) incidents: Vec<String>,
+    /// Watches the target files: the view reads them again when one changes.
+    pub(crate) autorefresh: super::autorefresh::AutoRefresh,
+    /// A file changed while the confirmation on screen was open: Enter reads again first.
+    pub(crate) confirm_stale: bool,
+    /// What the running refresh says when it ends (which file changed).
+    pub(crate) refresh_note: Option<String>,
 }
 
 /// What `/` typed: environments whose name, or one of whose findings, contains it.
@@ -126,6 +133,7 @@ impl App {
     /// Reads the project's status and builds the first state.
     pub fn new(session: Session, settings: Settings) -> Result<App> {
         let status = session.status()?;
+        let autorefresh = super::autorefresh::AutoRefresh::watch(&session.project);
         let mut app = App {
             session: Arc::new(session),
             settings,
@@ -147,7 +155,13 @@ impl App {
             parting: Vec::new(),
             filter: None,
             incidents: Vec::new(),
+            autorefresh,
+            confirm_stale: false,
+            refresh_note: None,
         };
+        if let Some(problem) = app.autorefresh.problem.take() {
+            app.log(Activity::Failed, problem);
+        }
         app.read_incidents();
         app.offer_at_start();
         Ok(app)
@@ -224,6 +238,12 @@ impl App {
             .collect();
     }
 
+    /// Whether a target file changed while the confirmation on screen was open (Enter
+    /// then reads the files again and asks once more).
+    pub fn confirm_is_stale(&self) -> bool {
+        self.confirm_stale
+    }
+
     /// The activity pane's lines, oldest first (job output and results).
     pub fn activity(&self) -> impl Iterator<Item = &str> {
         self.activity.iter().map(|(_, text)| text.as_str())
@@ -249,7 +269,10 @@ impl App {
         while self.is_running() {
             terminal.draw(|frame| frame.render_widget(&self, frame.area()))?;
             // Short while something moves on screen; long otherwise, to stay idle.
-            let animated = self.busy() || self.popup.is_some() || self.copied.is_some();
+            let animated = self.busy()
+                || self.popup.is_some()
+                || self.copied.is_some()
+                || self.autorefresh.is_pending();
             let timeout = Duration::from_millis(if animated { 100 } else { 500 });
             if event::poll(timeout)?
                 && let Some(action) = self.action_for_event(&event::read()?)
@@ -329,6 +352,7 @@ impl App {
                 _ => Action::Copy(env()?),
             },
             Command::Reveal => Action::Reveal(env()?),
+            Command::CopyMenu => Action::CopyMenu(env()?),
             Command::FixPermissions => {
                 Action::Run(super::jobs::Job::FixPermissions { env: env()? })
             }

@@ -25,6 +25,8 @@ pub enum Command {
     Erase,
     Generate,
     Copy,
+    /// `y`: copy the fingerprint or a finding's fix command.
+    CopyMenu,
     Reveal,
     FixPermissions,
     Refresh,
@@ -56,6 +58,7 @@ impl Command {
             self,
             Command::Generate
                 | Command::Copy
+                | Command::CopyMenu
                 | Command::Reveal
                 | Command::FixPermissions
                 | Command::Rotate
@@ -72,7 +75,7 @@ impl Command {
         match self {
             Command::Help | Command::Quit => u8::MAX,
             // The first to go: the help lists them, the footer shows a filter once typed.
-            Command::Filter | Command::Pager => 0,
+            Command::Filter | Command::Pager | Command::CopyMenu => 0,
             Command::SwitchPane
             | Command::Refresh
             | Command::FixPermissions
@@ -295,6 +298,14 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Reveal,
         footer: Some("reveal"),
         help: "show the key for a few seconds",
+        scopes: &[M],
+    },
+    Binding {
+        keys: &[ch('y')],
+        shown: "y",
+        command: Command::CopyMenu,
+        footer: Some("copy fp/fix"),
+        help: "copy the fingerprint or a finding's fix command (no key; cleared like a copied key)",
         scopes: &[M],
     },
     Binding {

@@ -12,6 +12,8 @@
 
 mod action;
 mod app;
+mod autorefresh;
+pub mod copy_menu;
 mod incident_flow;
 pub mod jobs;
 pub mod keys;

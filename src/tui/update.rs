@@ -53,6 +53,8 @@ impl App {
             Action::Confirm => self.confirm(),
             Action::Generate(env) => self.ask_generate(&env),
             Action::Copy(env) => self.copy(&env),
+            Action::CopyMenu(env) => self.offer_copies(&env),
+            Action::CopyText { what, text } => self.copy_text(what, &text),
             Action::Reveal(env) => self.reveal(&env),
             Action::Rotate(env) => self.ask_rotate(&env, None),
             Action::Revoke(env) => self.ask_revoke_reason(&env),
@@ -103,6 +105,7 @@ impl App {
 
     fn tick(&mut self, now: std::time::Instant) {
         self.now = now;
+        self.watch_tick();
         if let Some(Popup::Reveal(r)) = &self.popup
             && now >= r.until
         {
@@ -116,15 +119,13 @@ impl App {
             .as_ref()
             .is_some_and(|c| now >= c.held.clear_at())
         {
-            let env = self
+            let what = self
                 .copied
                 .as_ref()
-                .map(|c| c.env.clone())
+                .map(|c| c.what.clone())
                 .unwrap_or_default();
             match self.forget_clipboard() {
-                Some(Ok(Cleared::Cleared)) => {
-                    self.toast(format!("clipboard cleared ({env}'s key)"))
-                }
+                Some(Ok(Cleared::Cleared)) => self.toast(format!("clipboard cleared ({what})")),
                 Some(Ok(Cleared::Replaced)) => {
                     self.toast("clipboard left alone: something else was copied since".into())
                 }
@@ -345,6 +346,9 @@ impl App {
         }
         match self.popup.take() {
             Some(Popup::Confirm(mut c)) => {
+                if self.confirm_stale {
+                    return self.ask_again(c);
+                }
                 if let Some(t) = &mut c.typed
                     && t.input.trim() != t.expected
                 {
@@ -374,7 +378,7 @@ impl App {
         }
     }
 
-    fn ask_generate(&mut self, env_name: &str) {
+    pub(crate) fn ask_generate(&mut self, env_name: &str) {
         let project = &self.session.project;
         let env = match apply::environment(project, env_name) {
             Ok(env) => env,
@@ -455,7 +459,7 @@ impl App {
             Ok(held) => {
                 self.copied = Some(Copied {
                     held,
-                    env: env.to_string(),
+                    what: format!("{env}'s key"),
                 });
                 let secs = self.settings.clear_after.as_secs();
                 self.toast(format!(
@@ -635,6 +639,10 @@ impl App {
 
     fn finished(&mut self, report: JobReport) {
         self.terminal_lost |= report.panicked;
+        if report.job.changes_files() {
+            // What it wrote is read back below: not a change from outside.
+            self.autorefresh.forget();
+        }
         let activity_before = self.activity.len();
         self.read_incidents();
         let job_env = report.job.env().map(str::to_string);
@@ -644,7 +652,10 @@ impl App {
             None => {}
         }
         match (report.outcome, &report.job) {
-            (Ok(_), Job::Refresh) => self.toast("read every file again".into()),
+            (Ok(_), Job::Refresh) => {
+                let note = self.refresh_note.take();
+                self.toast(note.unwrap_or_else(|| "read every file again".into()))
+            }
             (Ok(lines), _) => self.log_lines(lines),
             (Err(e), job) => {
                 let mut lines = e.lines();
@@ -722,7 +733,7 @@ impl App {
     }
 
     /// Takes a new status, keeping the selection on the same environment.
-    fn replace_status(&mut self, status: ProjectStatus) {
+    pub(crate) fn replace_status(&mut self, status: ProjectStatus) {
         let name = self.selected_env().map(|e| e.name.clone());
         self.status = status;
         let found = name.and_then(|n| self.status.environments.iter().position(|e| e.name == n));

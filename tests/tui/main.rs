@@ -8,6 +8,7 @@ mod support;
 
 mod actions;
 mod audit;
+mod autorefresh;
 mod clipboard;
 mod commands;
 mod filter;

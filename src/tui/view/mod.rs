@@ -97,7 +97,7 @@ impl App {
             (Some(c), None) => Some(Span::styled(
                 format!(
                     "clipboard: {} · clears in {} s ",
-                    c.env,
+                    c.what,
                     c.held.seconds_left(self.now)
                 ),
                 theme.key,
