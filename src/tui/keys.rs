@@ -437,6 +437,22 @@ pub const BINDINGS: &[Binding] = &[
         scopes: &[B, A, N],
     },
     Binding {
+        keys: &[key(KeyCode::Up)],
+        shown: "↑",
+        command: Command::Up,
+        footer: None,
+        help: "scroll the text up, when it is taller than the screen",
+        scopes: &[C, T],
+    },
+    Binding {
+        keys: &[key(KeyCode::Down)],
+        shown: "↓",
+        command: Command::Down,
+        footer: None,
+        help: "scroll the text down",
+        scopes: &[C, T],
+    },
+    Binding {
         keys: &[ch('y')],
         shown: "y",
         command: Command::Yes,

@@ -26,6 +26,7 @@ mod update;
 mod view;
 pub mod wizard;
 pub mod words;
+pub mod write_diff;
 
 pub use action::{Action, StepAction};
 pub use app::{App, Focus, Mode, Settings};

@@ -80,12 +80,14 @@ impl App {
             .find(|e| e.name == env_name)
             .and_then(|e| e.fingerprint.as_ref())
             .map_or("the current key".to_string(), ToString::to_string);
-        let files: Vec<String> = env
-            .targets
-            .iter()
-            .filter(|t| matches!(t, Target::File { .. }))
-            .map(|t| format!("  • {}", t.label()))
-            .collect();
+        let files = self.diff_lines(
+            &env,
+            if reason.is_some() {
+                super::write_diff::Planned::Revoke
+            } else {
+                super::write_diff::Planned::Rotate
+            },
+        );
         let spec = apply::default_spec(&self.session.project)
             .map(|s| apply::describe(&s))
             .unwrap_or_else(|_| "the manifest's defaults".into());
@@ -93,10 +95,12 @@ impl App {
         if let Some(r) = &reason {
             body.push(format!("Reason: {r}"));
             body.push(format!(
-                "{fp} leaves every file and the fallback at once (no grace period) and goes on the revoked list: found anywhere later, it is a critical finding. A new random key ({spec}) goes to:"
+                "{fp} leaves every file and the fallback at once (no grace period) and goes on the revoked list: found anywhere later, it is a critical finding. A new random key ({spec}) is written; what changes (values masked, keys by fingerprint):"
             ));
         } else {
-            body.push(format!("{fp} is replaced by a new random key ({spec}) in:"));
+            body.push(format!(
+                "{fp} is replaced by a new random key ({spec}); what changes (values masked, keys by fingerprint):"
+            ));
         }
         body.extend(files);
         body.push(
@@ -268,6 +272,11 @@ impl App {
                 "Its current content is backed up first.".into(),
             ],
         };
+        if let Ok(environment) = apply::environment(&self.session.project, env) {
+            body.push("What changes (values masked, keys by fingerprint):".into());
+            let environment = environment.clone();
+            body.extend(self.restore_diff(&environment, &meta));
+        }
         match self.backup_is_published(env, &meta) {
             Some(true) => body.insert(
                 0,

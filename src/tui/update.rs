@@ -149,6 +149,10 @@ impl App {
                 p.scroll = step(p.scroll, by, p.max_scroll.get());
                 return;
             }
+            Some(Popup::Confirm(c)) => {
+                c.scroll = step(c.scroll, by, c.max_scroll.get());
+                return;
+            }
             Some(Popup::Backups(b)) => return b.move_by(by),
             Some(Popup::Menu(m)) => return m.move_by(by),
             _ => {}
@@ -409,8 +413,10 @@ impl App {
                 tracked[0]
             ));
         }
-        body.push(format!("A new random key ({spec}) will be written to:"));
-        body.extend(files.iter().map(|t| format!("  • {}", t.label())));
+        body.push(format!(
+            "A new random key ({spec}) will be written; what changes in each file (values masked, keys by fingerprint):"
+        ));
+        body.extend(self.diff_lines(env, super::write_diff::Planned::Set));
         body.push("Each file is backed up first.".into());
         if !vars.is_empty() {
             let names: Vec<String> = vars.iter().map(|t| t.label()).collect();

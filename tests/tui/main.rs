@@ -11,6 +11,7 @@ mod audit;
 mod autorefresh;
 mod clipboard;
 mod commands;
+mod diff;
 mod filter;
 mod flow_screens;
 mod flows;
