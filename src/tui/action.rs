@@ -78,6 +78,8 @@ pub enum Action {
     Step(StepAction),
     /// `o`: the pager, with everything the panes may cut.
     ShowPager,
+    /// `t`: the rotation calendar.
+    ShowTimeline,
     /// `/`: start typing the filter of the environment list.
     Filter,
     /// Clear the filter (Esc).

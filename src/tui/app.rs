@@ -343,6 +343,7 @@ impl App {
             Command::Close if self.popup.is_none() => return None,
             Command::Filter => Action::Filter,
             Command::Pager => Action::ShowPager,
+            Command::Timeline => Action::ShowTimeline,
             Command::Close => Action::ClosePopup,
             Command::Confirm | Command::Yes => Action::Confirm,
             Command::Erase => Action::Erase,

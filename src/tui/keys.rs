@@ -49,6 +49,8 @@ pub enum Command {
     Filter,
     /// `o`: the activity, targets and findings whole, in a pager.
     Pager,
+    /// `t`: the rotation calendar of every environment.
+    Timeline,
 }
 
 impl Command {
@@ -59,6 +61,7 @@ impl Command {
             Command::Generate
                 | Command::Copy
                 | Command::CopyMenu
+                | Command::Timeline
                 | Command::Reveal
                 | Command::FixPermissions
                 | Command::Rotate
@@ -75,7 +78,7 @@ impl Command {
         match self {
             Command::Help | Command::Quit => u8::MAX,
             // The first to go: the help lists them, the footer shows a filter once typed.
-            Command::Filter | Command::Pager | Command::CopyMenu => 0,
+            Command::Filter | Command::Pager | Command::CopyMenu | Command::Timeline => 0,
             Command::SwitchPane
             | Command::Refresh
             | Command::FixPermissions
@@ -499,6 +502,14 @@ pub const BINDINGS: &[Binding] = &[
         footer: Some("whole text"),
         help: "open the activity, the targets and findings (and the step's result) whole, in a pager",
         scopes: &[M, W],
+    },
+    Binding {
+        keys: &[ch('t')],
+        shown: "t",
+        command: Command::Timeline,
+        footer: Some("calendar"),
+        help: "the rotation calendar: every environment's key age against its policy, drawn",
+        scopes: &[M],
     },
     Binding {
         keys: &[ch('/')],

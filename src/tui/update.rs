@@ -69,6 +69,14 @@ impl App {
             Action::CloseWizard => self.wizard = None,
             Action::Step(step) => self.step(step),
             Action::ShowPager => self.show_pager(),
+            Action::ShowTimeline => {
+                self.popup = Some(Popup::Timeline(super::popup::Timeline {
+                    rows: (self.status.environments.iter())
+                        .map(super::popup::TimelineRow::of)
+                        .collect(),
+                    ..Default::default()
+                }))
+            }
             Action::Filter => {
                 self.focus = Focus::Environments;
                 let text = self.filter.take().map(|f| f.text).unwrap_or_default();
@@ -151,6 +159,10 @@ impl App {
             }
             Some(Popup::Confirm(c)) => {
                 c.scroll = step(c.scroll, by, c.max_scroll.get());
+                return;
+            }
+            Some(Popup::Timeline(t)) => {
+                t.scroll = step(t.scroll, by, t.max_scroll.get());
                 return;
             }
             Some(Popup::Backups(b)) => return b.move_by(by),

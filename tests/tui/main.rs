@@ -19,5 +19,6 @@ mod leaks;
 mod legible;
 mod passphrase;
 mod screens;
+mod timeline;
 mod tmux;
 mod truth;
