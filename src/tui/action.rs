@@ -78,6 +78,8 @@ pub enum Action {
     Step(StepAction),
     /// `o`: the pager, with everything the panes may cut.
     ShowPager,
+    /// Scroll the activity pane back (positive: older lines) or forth.
+    ScrollActivity(i32),
     /// `t`: the rotation calendar.
     ShowTimeline,
     /// `/`: start typing the filter of the environment list.

@@ -81,6 +81,12 @@ pub struct Regions {
     pub list_offset: Cell<usize>,
     /// The furthest the details can scroll and still show text.
     pub details_max_scroll: Cell<u16>,
+    /// The activity pane, title line included.
+    pub activity: Cell<Rect>,
+    /// The furthest the activity pane can scroll back.
+    pub activity_max_scroll: Cell<u16>,
+    /// How far back it shows now (what scrolling starts from).
+    pub activity_back: Cell<u16>,
 }
 
 pub struct App {
@@ -119,6 +125,11 @@ pub struct App {
     pub(crate) confirm_stale: bool,
     /// What the running refresh says when it ends (which file changed).
     pub(crate) refresh_note: Option<String>,
+    /// How many lines the activity pane is scrolled back from the newest (`[`, `]`).
+    pub(crate) activity_scroll: u16,
+    /// The entry shown at the top of the activity pane until it is scrolled: the first
+    /// line of the last job's report.
+    pub(crate) activity_top: Option<usize>,
 }
 
 /// What `/` typed: environments whose name, or one of whose findings, contains it.
@@ -158,6 +169,8 @@ impl App {
             autorefresh,
             confirm_stale: false,
             refresh_note: None,
+            activity_scroll: 0,
+            activity_top: None,
         };
         if let Some(problem) = app.autorefresh.problem.take() {
             app.log(Activity::Failed, problem);
@@ -245,6 +258,11 @@ impl App {
     }
 
     /// The activity pane's lines, oldest first (job output and results).
+    /// How many lines the activity pane is scrolled back (0: the newest show).
+    pub fn activity_scroll(&self) -> u16 {
+        self.activity_scroll
+    }
+
     pub fn activity(&self) -> impl Iterator<Item = &str> {
         self.activity.iter().map(|(_, text)| text.as_str())
     }
@@ -344,6 +362,8 @@ impl App {
             Command::Filter => Action::Filter,
             Command::Pager => Action::ShowPager,
             Command::Timeline => Action::ShowTimeline,
+            Command::ActivityOlder => Action::ScrollActivity(1),
+            Command::ActivityNewer => Action::ScrollActivity(-1),
             Command::Close => Action::ClosePopup,
             Command::Confirm | Command::Yes => Action::Confirm,
             Command::Erase => Action::Erase,
@@ -389,7 +409,10 @@ impl App {
         let at = Position::new(mouse.column, mouse.row);
         let list = self.regions.environments.get();
         let details = self.regions.details.get();
+        let activity = self.regions.activity.get();
         match mouse.kind {
+            MouseEventKind::ScrollUp if activity.contains(at) => Some(Action::ScrollActivity(1)),
+            MouseEventKind::ScrollDown if activity.contains(at) => Some(Action::ScrollActivity(-1)),
             MouseEventKind::Down(MouseButton::Left) if list.contains(at) => {
                 let row = usize::from(at.y - list.y);
                 let shown = self.regions.list_offset.get() + row / ROWS_PER_ENV;

@@ -51,6 +51,9 @@ pub enum Command {
     Pager,
     /// `t`: the rotation calendar of every environment.
     Timeline,
+    /// `[` / `]`: scroll the activity pane to older or newer lines.
+    ActivityOlder,
+    ActivityNewer,
 }
 
 impl Command {
@@ -78,7 +81,12 @@ impl Command {
         match self {
             Command::Help | Command::Quit => u8::MAX,
             // The first to go: the help lists them, the footer shows a filter once typed.
-            Command::Filter | Command::Pager | Command::CopyMenu | Command::Timeline => 0,
+            Command::Filter
+            | Command::Pager
+            | Command::CopyMenu
+            | Command::Timeline
+            | Command::ActivityOlder
+            | Command::ActivityNewer => 0,
             Command::SwitchPane
             | Command::Refresh
             | Command::FixPermissions
@@ -501,6 +509,22 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Pager,
         footer: Some("whole text"),
         help: "open the activity, the targets and findings (and the step's result) whole, in a pager",
+        scopes: &[M, W],
+    },
+    Binding {
+        keys: &[ch('[')],
+        shown: "[",
+        command: Command::ActivityOlder,
+        footer: None,
+        help: "scroll the activity pane back to older lines (also the mouse wheel over it)",
+        scopes: &[M, W],
+    },
+    Binding {
+        keys: &[ch(']')],
+        shown: "]",
+        command: Command::ActivityNewer,
+        footer: None,
+        help: "scroll the activity pane forth, to the newest lines",
         scopes: &[M, W],
     },
     Binding {

@@ -69,6 +69,16 @@ impl App {
             Action::CloseWizard => self.wizard = None,
             Action::Step(step) => self.step(step),
             Action::ShowPager => self.show_pager(),
+            Action::ScrollActivity(by) => {
+                if self.activity_top.take().is_some() {
+                    self.activity_scroll = self.regions.activity_back.get();
+                }
+                self.activity_scroll = step(
+                    self.activity_scroll,
+                    by,
+                    self.regions.activity_max_scroll.get(),
+                )
+            }
             Action::ShowTimeline => {
                 self.popup = Some(Popup::Timeline(super::popup::Timeline {
                     rows: (self.status.environments.iter())
@@ -689,6 +699,11 @@ impl App {
                 }
             }
         }
+        // The report reads from its first line; `[` `]` scroll from there.
+        let added = self.activity.len().saturating_sub(activity_before);
+        if added > 0 {
+            self.activity_top = Some(self.activity.len() - added);
+        }
         if let Some(next) = report.next {
             self.follow_up(next);
         }
@@ -764,6 +779,7 @@ impl App {
         self.activity.push((kind, text));
         if self.activity.len() > ACTIVITY_KEPT {
             self.activity.remove(0);
+            self.activity_top = self.activity_top.map(|t| t.saturating_sub(1));
         }
     }
 

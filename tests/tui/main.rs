@@ -7,6 +7,7 @@ mod common;
 mod support;
 
 mod actions;
+mod activity;
 mod audit;
 mod autorefresh;
 mod clipboard;

@@ -177,10 +177,21 @@ fn rotate_staging_in_tmux() {
     let s = tmux.wait_for("the rotation's end", 30, |s| {
         s.contains("staging: now uses kw:")
     });
-    assert!(
-        s.contains("baguette-metro (staging) is healthy"),
-        "the verify output streamed:\n{s}"
-    );
+    // The pane shows the report from its first line; the verify output streamed before
+    // it is there when scrolled back.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = tmux.screen();
+        if now.contains("baguette-metro (staging) is healthy") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the verify output streamed:\n{now}"
+        );
+        tmux.keys(&["["]);
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tmux.keys(&["q"]);
     wait_until_gone(&tmux);
 

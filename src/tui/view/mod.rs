@@ -38,7 +38,7 @@ impl Widget for &App {
             .render(area, buf);
             return;
         }
-        let activity_rows = footer::activity_height(self);
+        let activity_rows = footer::activity_height(self, area.width);
         let [title, body, activity, keys] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(0),
