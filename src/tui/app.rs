@@ -130,6 +130,9 @@ pub struct App {
     /// The entry shown at the top of the activity pane until it is scrolled: the first
     /// line of the last job's report.
     pub(crate) activity_top: Option<usize>,
+    /// The backup whose published key (KW001) was shown once the backups were unlocked,
+    /// and whose restore was then confirmed again (its passphrase is not a second check).
+    pub(crate) restore_acknowledged: Option<String>,
 }
 
 /// What `/` typed: environments whose name, or one of whose findings, contains it.
@@ -171,6 +174,7 @@ impl App {
             refresh_note: None,
             activity_scroll: 0,
             activity_top: None,
+            restore_acknowledged: None,
         };
         if let Some(problem) = app.autorefresh.problem.take() {
             app.log(Activity::Failed, problem);

@@ -304,6 +304,36 @@ impl App {
         }));
     }
 
+    /// Once the passphrase has opened the backups for a restore whose confirmation could
+    /// not check them: if the backup holds a published key (KW001), the restore does not
+    /// run; its confirmation is shown again, with the warning and the change, and
+    /// confirming it asks the passphrase once more. `true` when it was stopped.
+    pub(crate) fn published_after_unlock(&mut self, job: &Job) -> bool {
+        let Job::Restore { env, backup } = job else {
+            return false;
+        };
+        if self.restore_acknowledged.take().as_deref() == Some(backup.as_str()) {
+            return false;
+        }
+        let Ok(meta) =
+            crate::ops::restore::check(&self.session.project, &self.session.pepper, env, backup)
+        else {
+            return false;
+        };
+        if self.backup_is_published(env, &meta) != Some(true) {
+            return false;
+        }
+        self.ask_restore(env, backup);
+        if let Some(Popup::Confirm(c)) = &mut self.popup {
+            c.body.insert(
+                0,
+                "Checked now that the backups are open: nothing was restored yet. Confirm again to restore it anyway (the passphrase is asked once more).".into(),
+            );
+            self.restore_acknowledged = Some(backup.clone());
+        }
+        true
+    }
+
     /// Whether backup `meta` holds a published key (strength finding KW001); `None` when
     /// it cannot be read without asking for the backups' passphrase.
     fn backup_is_published(

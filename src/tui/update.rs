@@ -47,7 +47,10 @@ impl App {
             }
             Action::ShowHelp => self.popup = Some(Popup::Help(Help::default())),
             // Dropping a revealed key wipes it (`Secret` zeroizes).
-            Action::ClosePopup => self.popup = None,
+            Action::ClosePopup => {
+                self.popup = None;
+                self.restore_acknowledged = None;
+            }
             Action::Type(c) => self.type_char(Some(c)),
             Action::Erase => self.type_char(None),
             Action::Confirm => self.confirm(),
@@ -642,6 +645,11 @@ impl App {
         match store.crypt().unlock(p.take()) {
             Ok(()) => {
                 let job = p.then;
+                // Open now: what the restore's confirmation could not check is checked.
+                if self.published_after_unlock(&job) {
+                    drop(held);
+                    return;
+                }
                 if let Err(e) =
                     self.jobs
                         .start_holding(job, self.session.clone(), self.now, Some(held))
