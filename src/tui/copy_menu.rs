@@ -96,7 +96,14 @@ pub fn fix_command(fix: &str) -> String {
     // "replace it: keywarden set staging --generate" — the command from its name on.
     match fix.find("keywarden ") {
         Some(at) if at == 0 || fix[..at].ends_with(' ') => {
-            fix[at..].trim_end_matches(['.', ')', ' ']).to_string()
+            let command = &fix[at..];
+            // Up to a note in parentheses or the next clause.
+            let end = [" (", "; ", ", "]
+                .iter()
+                .filter_map(|sep| command.find(sep))
+                .min()
+                .unwrap_or(command.len());
+            command[..end].trim_end_matches(['.', ' ']).to_string()
         }
         _ => fix.trim().to_string(),
     }
@@ -108,6 +115,12 @@ mod tests {
 
     #[test]
     fn the_command_of_a_fix() {
+        assert_eq!(
+            fix_command(
+                "git rm it, and replace the key: keywarden set development --generate (the old key stays in history)"
+            ),
+            "keywarden set development --generate"
+        );
         assert_eq!(
             fix_command("keywarden fix staging"),
             "keywarden fix staging"

@@ -13,6 +13,7 @@ mod autorefresh;
 mod clipboard;
 mod commands;
 mod diff;
+mod every_screen;
 mod filter;
 mod flow_screens;
 mod flows;
