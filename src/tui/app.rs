@@ -176,9 +176,6 @@ impl App {
             activity_top: None,
             restore_acknowledged: None,
         };
-        if let Some(problem) = app.autorefresh.problem.take() {
-            app.log(Activity::Failed, problem);
-        }
         app.read_incidents();
         app.offer_at_start();
         Ok(app)

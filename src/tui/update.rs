@@ -280,6 +280,13 @@ impl App {
     fn show_pager(&mut self) {
         let activity: Vec<String> = self.activity().map(str::to_string).collect();
         let mut sections = vec![("Activity, oldest first".to_string(), activity)];
+        if let Some(problem) = &self.autorefresh.problem {
+            // Said here, not on the main screen: the view still works, `r` reads again.
+            sections.push((
+                "Reading the files again by itself".into(),
+                vec![problem.clone()],
+            ));
+        }
         if let Some(w) = &self.wizard
             && let Some(rec) = w.incident.steps.get(w.cursor)
         {
