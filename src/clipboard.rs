@@ -158,6 +158,13 @@ pub fn copy(key: &Secret, clear_after: Duration) -> Result<HeldKey, ClipboardErr
     })
 }
 
+/// Copies text that is no secret (a fingerprint, a fix command) through the same path as
+/// a key: excluded from clipboard history, served by this process, cleared after
+/// `clear_after` if it is still there.
+pub fn copy_text(text: &str, clear_after: Duration) -> Result<HeldKey, ClipboardError> {
+    copy(&Secret::new(text.to_string()), clear_after)
+}
+
 impl HeldKey {
     pub fn clear_at(&self) -> Instant {
         self.clear_at

@@ -35,6 +35,13 @@ pub enum Action {
     /// Ask to generate a new key for the environment (opens the confirmation).
     Generate(String),
     Copy(String),
+    /// `y`: what of the environment can be copied (fingerprint, fix commands).
+    CopyMenu(String),
+    /// Copy this text (no secret) to the clipboard; `what` names it on screen.
+    CopyText {
+        what: String,
+        text: String,
+    },
     Reveal(String),
     /// Ask to rotate the environment's key (opens the confirmation).
     Rotate(String),
@@ -71,6 +78,10 @@ pub enum Action {
     Step(StepAction),
     /// `o`: the pager, with everything the panes may cut.
     ShowPager,
+    /// Scroll the activity pane back (positive: older lines) or forth.
+    ScrollActivity(i32),
+    /// `t`: the rotation calendar.
+    ShowTimeline,
     /// `/`: start typing the filter of the environment list.
     Filter,
     /// Clear the filter (Esc).

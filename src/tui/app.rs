@@ -61,7 +61,8 @@ pub struct Toast {
 /// The key keywarden put on the clipboard.
 pub struct Copied {
     pub held: HeldKey,
-    pub env: String,
+    /// What it is, for the status line: "production's key", "production's fingerprint".
+    pub what: String,
 }
 
 /// Rows each environment takes in the list (name and badge; age and rotation): the views
@@ -80,6 +81,12 @@ pub struct Regions {
     pub list_offset: Cell<usize>,
     /// The furthest the details can scroll and still show text.
     pub details_max_scroll: Cell<u16>,
+    /// The activity pane, title line included.
+    pub activity: Cell<Rect>,
+    /// The furthest the activity pane can scroll back.
+    pub activity_max_scroll: Cell<u16>,
+    /// How far back it shows now (what scrolling starts from).
+    pub activity_back: Cell<u16>,
 }
 
 pub struct App {
@@ -112,6 +119,20 @@ pub struct App {
     pub(crate) filter: Option<Filter>,
     /// Environments with an open incident (marked in the list).
     pub(crate) incidents: Vec<String>,
+    /// Watches the target files: the view reads them again when one changes.
+    pub(crate) autorefresh: super::autorefresh::AutoRefresh,
+    /// A file changed while the confirmation on screen was open: Enter reads again first.
+    pub(crate) confirm_stale: bool,
+    /// What the running refresh says when it ends (which file changed).
+    pub(crate) refresh_note: Option<String>,
+    /// How many lines the activity pane is scrolled back from the newest (`[`, `]`).
+    pub(crate) activity_scroll: u16,
+    /// The entry shown at the top of the activity pane until it is scrolled: the first
+    /// line of the last job's report.
+    pub(crate) activity_top: Option<usize>,
+    /// The backup whose published key (KW001) was shown once the backups were unlocked,
+    /// and whose restore was then confirmed again (its passphrase is not a second check).
+    pub(crate) restore_acknowledged: Option<String>,
 }
 
 /// What `/` typed: environments whose name, or one of whose findings, contains it.
@@ -126,6 +147,7 @@ impl App {
     /// Reads the project's status and builds the first state.
     pub fn new(session: Session, settings: Settings) -> Result<App> {
         let status = session.status()?;
+        let autorefresh = super::autorefresh::AutoRefresh::watch(&session.project);
         let mut app = App {
             session: Arc::new(session),
             settings,
@@ -147,6 +169,12 @@ impl App {
             parting: Vec::new(),
             filter: None,
             incidents: Vec::new(),
+            autorefresh,
+            confirm_stale: false,
+            refresh_note: None,
+            activity_scroll: 0,
+            activity_top: None,
+            restore_acknowledged: None,
         };
         app.read_incidents();
         app.offer_at_start();
@@ -224,7 +252,18 @@ impl App {
             .collect();
     }
 
+    /// Whether a target file changed while the confirmation on screen was open (Enter
+    /// then reads the files again and asks once more).
+    pub fn confirm_is_stale(&self) -> bool {
+        self.confirm_stale
+    }
+
     /// The activity pane's lines, oldest first (job output and results).
+    /// How many lines the activity pane is scrolled back (0: the newest show).
+    pub fn activity_scroll(&self) -> u16 {
+        self.activity_scroll
+    }
+
     pub fn activity(&self) -> impl Iterator<Item = &str> {
         self.activity.iter().map(|(_, text)| text.as_str())
     }
@@ -249,7 +288,10 @@ impl App {
         while self.is_running() {
             terminal.draw(|frame| frame.render_widget(&self, frame.area()))?;
             // Short while something moves on screen; long otherwise, to stay idle.
-            let animated = self.busy() || self.popup.is_some() || self.copied.is_some();
+            let animated = self.busy()
+                || self.popup.is_some()
+                || self.copied.is_some()
+                || self.autorefresh.is_pending();
             let timeout = Duration::from_millis(if animated { 100 } else { 500 });
             if event::poll(timeout)?
                 && let Some(action) = self.action_for_event(&event::read()?)
@@ -320,6 +362,9 @@ impl App {
             Command::Close if self.popup.is_none() => return None,
             Command::Filter => Action::Filter,
             Command::Pager => Action::ShowPager,
+            Command::Timeline => Action::ShowTimeline,
+            Command::ActivityOlder => Action::ScrollActivity(1),
+            Command::ActivityNewer => Action::ScrollActivity(-1),
             Command::Close => Action::ClosePopup,
             Command::Confirm | Command::Yes => Action::Confirm,
             Command::Erase => Action::Erase,
@@ -329,6 +374,7 @@ impl App {
                 _ => Action::Copy(env()?),
             },
             Command::Reveal => Action::Reveal(env()?),
+            Command::CopyMenu => Action::CopyMenu(env()?),
             Command::FixPermissions => {
                 Action::Run(super::jobs::Job::FixPermissions { env: env()? })
             }
@@ -364,7 +410,10 @@ impl App {
         let at = Position::new(mouse.column, mouse.row);
         let list = self.regions.environments.get();
         let details = self.regions.details.get();
+        let activity = self.regions.activity.get();
         match mouse.kind {
+            MouseEventKind::ScrollUp if activity.contains(at) => Some(Action::ScrollActivity(1)),
+            MouseEventKind::ScrollDown if activity.contains(at) => Some(Action::ScrollActivity(-1)),
             MouseEventKind::Down(MouseButton::Left) if list.contains(at) => {
                 let row = usize::from(at.y - list.y);
                 let shown = self.regions.list_offset.get() + row / ROWS_PER_ENV;

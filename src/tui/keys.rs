@@ -25,6 +25,8 @@ pub enum Command {
     Erase,
     Generate,
     Copy,
+    /// `y`: copy the fingerprint or a finding's fix command.
+    CopyMenu,
     Reveal,
     FixPermissions,
     Refresh,
@@ -47,6 +49,11 @@ pub enum Command {
     Filter,
     /// `o`: the activity, targets and findings whole, in a pager.
     Pager,
+    /// `t`: the rotation calendar of every environment.
+    Timeline,
+    /// `[` / `]`: scroll the activity pane to older or newer lines.
+    ActivityOlder,
+    ActivityNewer,
 }
 
 impl Command {
@@ -56,6 +63,8 @@ impl Command {
             self,
             Command::Generate
                 | Command::Copy
+                | Command::CopyMenu
+                | Command::Timeline
                 | Command::Reveal
                 | Command::FixPermissions
                 | Command::Rotate
@@ -72,7 +81,12 @@ impl Command {
         match self {
             Command::Help | Command::Quit => u8::MAX,
             // The first to go: the help lists them, the footer shows a filter once typed.
-            Command::Filter | Command::Pager => 0,
+            Command::Filter
+            | Command::Pager
+            | Command::CopyMenu
+            | Command::Timeline
+            | Command::ActivityOlder
+            | Command::ActivityNewer => 0,
             Command::SwitchPane
             | Command::Refresh
             | Command::FixPermissions
@@ -298,6 +312,14 @@ pub const BINDINGS: &[Binding] = &[
         scopes: &[M],
     },
     Binding {
+        keys: &[ch('y')],
+        shown: "y",
+        command: Command::CopyMenu,
+        footer: Some("copy fp/fix"),
+        help: "copy the fingerprint or a finding's fix command (no key; cleared like a copied key)",
+        scopes: &[M],
+    },
+    Binding {
         keys: &[ch('f')],
         shown: "f",
         command: Command::FixPermissions,
@@ -426,6 +448,22 @@ pub const BINDINGS: &[Binding] = &[
         scopes: &[B, A, N],
     },
     Binding {
+        keys: &[key(KeyCode::Up)],
+        shown: "↑",
+        command: Command::Up,
+        footer: None,
+        help: "scroll the text up, when it is taller than the screen",
+        scopes: &[C, T],
+    },
+    Binding {
+        keys: &[key(KeyCode::Down)],
+        shown: "↓",
+        command: Command::Down,
+        footer: None,
+        help: "scroll the text down",
+        scopes: &[C, T],
+    },
+    Binding {
         keys: &[ch('y')],
         shown: "y",
         command: Command::Yes,
@@ -472,6 +510,30 @@ pub const BINDINGS: &[Binding] = &[
         footer: Some("whole text"),
         help: "open the activity, the targets and findings (and the step's result) whole, in a pager",
         scopes: &[M, W],
+    },
+    Binding {
+        keys: &[ch('[')],
+        shown: "[",
+        command: Command::ActivityOlder,
+        footer: None,
+        help: "scroll the activity pane back to older lines (also the mouse wheel over it)",
+        scopes: &[M, W],
+    },
+    Binding {
+        keys: &[ch(']')],
+        shown: "]",
+        command: Command::ActivityNewer,
+        footer: None,
+        help: "scroll the activity pane forth, to the newest lines",
+        scopes: &[M, W],
+    },
+    Binding {
+        keys: &[ch('t')],
+        shown: "t",
+        command: Command::Timeline,
+        footer: Some("calendar"),
+        help: "the rotation calendar: every environment's key age against its policy, drawn",
+        scopes: &[M],
     },
     Binding {
         keys: &[ch('/')],

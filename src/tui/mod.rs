@@ -12,6 +12,8 @@
 
 mod action;
 mod app;
+mod autorefresh;
+pub mod copy_menu;
 mod incident_flow;
 pub mod jobs;
 pub mod keys;
@@ -24,6 +26,7 @@ mod update;
 mod view;
 pub mod wizard;
 pub mod words;
+pub mod write_diff;
 
 pub use action::{Action, StepAction};
 pub use app::{App, Focus, Mode, Settings};

@@ -84,12 +84,14 @@ impl App {
             .find(|e| e.name == env_name)
             .and_then(|e| e.fingerprint.as_ref())
             .map_or("the current key".to_string(), ToString::to_string);
-        let files: Vec<String> = env
-            .targets
-            .iter()
-            .filter(|t| matches!(t, Target::File { .. } | Target::Vault { .. }))
-            .map(|t| format!("  • {}", t.label()))
-            .collect();
+        let files = self.diff_lines(
+            &env,
+            if reason.is_some() {
+                super::write_diff::Planned::Revoke
+            } else {
+                super::write_diff::Planned::Rotate
+            },
+        );
         let spec = apply::default_spec(&self.session.project)
             .map(|s| apply::describe(&s))
             .unwrap_or_else(|_| "the manifest's defaults".into());
@@ -97,10 +99,12 @@ impl App {
         if let Some(r) = &reason {
             body.push(format!("Reason: {r}"));
             body.push(format!(
-                "{fp} leaves every file and the fallback at once (no grace period) and goes on the revoked list: found anywhere later, it is a critical finding. A new random key ({spec}) goes to:"
+                "{fp} leaves every file and the fallback at once (no grace period) and goes on the revoked list: found anywhere later, it is a critical finding. A new random key ({spec}) is written; what changes (values masked, keys by fingerprint):"
             ));
         } else {
-            body.push(format!("{fp} is replaced by a new random key ({spec}) in:"));
+            body.push(format!(
+                "{fp} is replaced by a new random key ({spec}); what changes (values masked, keys by fingerprint):"
+            ));
         }
         body.extend(files);
         body.push(
@@ -272,6 +276,11 @@ impl App {
                 "Its current content is backed up first.".into(),
             ],
         };
+        if let Ok(environment) = apply::environment(&self.session.project, env) {
+            body.push("What changes (values masked, keys by fingerprint):".into());
+            let environment = environment.clone();
+            body.extend(self.restore_diff(&environment, &meta));
+        }
         match self.backup_is_published(env, &meta) {
             Some(true) => body.insert(
                 0,
@@ -297,6 +306,36 @@ impl App {
         } else {
             confirm
         }));
+    }
+
+    /// Once the passphrase has opened the backups for a restore whose confirmation could
+    /// not check them: if the backup holds a published key (KW001), the restore does not
+    /// run; its confirmation is shown again, with the warning and the change, and
+    /// confirming it asks the passphrase once more. `true` when it was stopped.
+    pub(crate) fn published_after_unlock(&mut self, job: &Job) -> bool {
+        let Job::Restore { env, backup } = job else {
+            return false;
+        };
+        if self.restore_acknowledged.take().as_deref() == Some(backup.as_str()) {
+            return false;
+        }
+        let Ok(meta) =
+            crate::ops::restore::check(&self.session.project, &self.session.pepper, env, backup)
+        else {
+            return false;
+        };
+        if self.backup_is_published(env, &meta) != Some(true) {
+            return false;
+        }
+        self.ask_restore(env, backup);
+        if let Some(Popup::Confirm(c)) = &mut self.popup {
+            c.body.insert(
+                0,
+                "Checked now that the backups are open: nothing was restored yet. Confirm again to restore it anyway (the passphrase is asked once more).".into(),
+            );
+            self.restore_acknowledged = Some(backup.clone());
+        }
+        true
     }
 
     /// Whether backup `meta` holds a published key (strength finding KW001); `None` when

@@ -47,12 +47,17 @@ impl App {
             }
             Action::ShowHelp => self.popup = Some(Popup::Help(Help::default())),
             // Dropping a revealed key wipes it (`Secret` zeroizes).
-            Action::ClosePopup => self.popup = None,
+            Action::ClosePopup => {
+                self.popup = None;
+                self.restore_acknowledged = None;
+            }
             Action::Type(c) => self.type_char(Some(c)),
             Action::Erase => self.type_char(None),
             Action::Confirm => self.confirm(),
             Action::Generate(env) => self.ask_generate(&env),
             Action::Copy(env) => self.copy(&env),
+            Action::CopyMenu(env) => self.offer_copies(&env),
+            Action::CopyText { what, text } => self.copy_text(what, &text),
             Action::Reveal(env) => self.reveal(&env),
             Action::Rotate(env) => self.ask_rotate(&env, None),
             Action::Revoke(env) => self.ask_revoke_reason(&env),
@@ -67,6 +72,24 @@ impl App {
             Action::CloseWizard => self.wizard = None,
             Action::Step(step) => self.step(step),
             Action::ShowPager => self.show_pager(),
+            Action::ScrollActivity(by) => {
+                if self.activity_top.take().is_some() {
+                    self.activity_scroll = self.regions.activity_back.get();
+                }
+                self.activity_scroll = step(
+                    self.activity_scroll,
+                    by,
+                    self.regions.activity_max_scroll.get(),
+                )
+            }
+            Action::ShowTimeline => {
+                self.popup = Some(Popup::Timeline(super::popup::Timeline {
+                    rows: (self.status.environments.iter())
+                        .map(super::popup::TimelineRow::of)
+                        .collect(),
+                    ..Default::default()
+                }))
+            }
             Action::Filter => {
                 self.focus = Focus::Environments;
                 let text = self.filter.take().map(|f| f.text).unwrap_or_default();
@@ -103,6 +126,7 @@ impl App {
 
     fn tick(&mut self, now: std::time::Instant) {
         self.now = now;
+        self.watch_tick();
         if let Some(Popup::Reveal(r)) = &self.popup
             && now >= r.until
         {
@@ -116,15 +140,13 @@ impl App {
             .as_ref()
             .is_some_and(|c| now >= c.held.clear_at())
         {
-            let env = self
+            let what = self
                 .copied
                 .as_ref()
-                .map(|c| c.env.clone())
+                .map(|c| c.what.clone())
                 .unwrap_or_default();
             match self.forget_clipboard() {
-                Some(Ok(Cleared::Cleared)) => {
-                    self.toast(format!("clipboard cleared ({env}'s key)"))
-                }
+                Some(Ok(Cleared::Cleared)) => self.toast(format!("clipboard cleared ({what})")),
                 Some(Ok(Cleared::Replaced)) => {
                     self.toast("clipboard left alone: something else was copied since".into())
                 }
@@ -146,6 +168,14 @@ impl App {
             }
             Some(Popup::Pager(p)) => {
                 p.scroll = step(p.scroll, by, p.max_scroll.get());
+                return;
+            }
+            Some(Popup::Confirm(c)) => {
+                c.scroll = step(c.scroll, by, c.max_scroll.get());
+                return;
+            }
+            Some(Popup::Timeline(t)) => {
+                t.scroll = step(t.scroll, by, t.max_scroll.get());
                 return;
             }
             Some(Popup::Backups(b)) => return b.move_by(by),
@@ -250,6 +280,13 @@ impl App {
     fn show_pager(&mut self) {
         let activity: Vec<String> = self.activity().map(str::to_string).collect();
         let mut sections = vec![("Activity, oldest first".to_string(), activity)];
+        if let Some(problem) = &self.autorefresh.problem {
+            // Said here, not on the main screen: the view still works, `r` reads again.
+            sections.push((
+                "Reading the files again by itself".into(),
+                vec![problem.clone()],
+            ));
+        }
         if let Some(w) = &self.wizard
             && let Some(rec) = w.incident.steps.get(w.cursor)
         {
@@ -352,6 +389,9 @@ impl App {
         }
         match self.popup.take() {
             Some(Popup::Confirm(mut c)) => {
+                if self.confirm_stale {
+                    return self.ask_again(c);
+                }
                 if let Some(t) = &mut c.typed
                     && t.input.trim() != t.expected
                 {
@@ -381,7 +421,7 @@ impl App {
         }
     }
 
-    fn ask_generate(&mut self, env_name: &str) {
+    pub(crate) fn ask_generate(&mut self, env_name: &str) {
         let project = &self.session.project;
         let env = match apply::environment(project, env_name) {
             Ok(env) => env,
@@ -412,8 +452,10 @@ impl App {
                 tracked[0]
             ));
         }
-        body.push(format!("A new random key ({spec}) will be written to:"));
-        body.extend(files.iter().map(|t| format!("  • {}", t.label())));
+        body.push(format!(
+            "A new random key ({spec}) will be written; what changes in each file (values masked, keys by fingerprint):"
+        ));
+        body.extend(self.diff_lines(env, super::write_diff::Planned::Set));
         body.push("Each file is backed up first.".into());
         if !vars.is_empty() {
             let names: Vec<String> = vars.iter().map(|t| t.label()).collect();
@@ -462,7 +504,7 @@ impl App {
             Ok(held) => {
                 self.copied = Some(Copied {
                     held,
-                    env: env.to_string(),
+                    what: format!("{env}'s key"),
                 });
                 let secs = self.settings.clear_after.as_secs();
                 self.toast(format!(
@@ -617,6 +659,11 @@ impl App {
         match store.crypt().unlock(p.take()) {
             Ok(()) => {
                 let job = p.then;
+                // Open now: what the restore's confirmation could not check is checked.
+                if self.published_after_unlock(&job) {
+                    drop(held);
+                    return;
+                }
                 if let Err(e) =
                     self.jobs
                         .start_holding(job, self.session.clone(), self.now, Some(held))
@@ -642,6 +689,10 @@ impl App {
 
     fn finished(&mut self, report: JobReport) {
         self.terminal_lost |= report.panicked;
+        if report.job.changes_files() {
+            // What it wrote is read back below: not a change from outside.
+            self.autorefresh.forget();
+        }
         let activity_before = self.activity.len();
         self.read_incidents();
         let job_env = report.job.env().map(str::to_string);
@@ -651,7 +702,10 @@ impl App {
             None => {}
         }
         match (report.outcome, &report.job) {
-            (Ok(_), Job::Refresh) => self.toast("read every file again".into()),
+            (Ok(_), Job::Refresh) => {
+                let note = self.refresh_note.take();
+                self.toast(note.unwrap_or_else(|| "read every file again".into()))
+            }
             (Ok(lines), _) => self.log_lines(lines),
             (Err(e), job) => {
                 let mut lines = e.lines();
@@ -666,6 +720,11 @@ impl App {
                     self.error(&format!("Failed: {}", job.describe()), e);
                 }
             }
+        }
+        // The report reads from its first line; `[` `]` scroll from there.
+        let added = self.activity.len().saturating_sub(activity_before);
+        if added > 0 {
+            self.activity_top = Some(self.activity.len() - added);
         }
         if let Some(next) = report.next {
             self.follow_up(next);
@@ -729,7 +788,7 @@ impl App {
     }
 
     /// Takes a new status, keeping the selection on the same environment.
-    fn replace_status(&mut self, status: ProjectStatus) {
+    pub(crate) fn replace_status(&mut self, status: ProjectStatus) {
         let name = self.selected_env().map(|e| e.name.clone());
         self.status = status;
         let found = name.and_then(|n| self.status.environments.iter().position(|e| e.name == n));
@@ -742,6 +801,7 @@ impl App {
         self.activity.push((kind, text));
         if self.activity.len() > ACTIVITY_KEPT {
             self.activity.remove(0);
+            self.activity_top = self.activity_top.map(|t| t.saturating_sub(1));
         }
     }
 

@@ -265,3 +265,91 @@ fn drift_means_no_key_to_copy() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("hold different keys"), "{err}");
 }
+
+/// `keywarden status --json` of `dir`.
+fn status_json(dir: &std::path::Path, home: &std::path::Path) -> serde_json::Value {
+    let out = Command::new(bin())
+        .arg("--project")
+        .arg(dir)
+        .args(["status", "--json"])
+        .env("KEYWARDEN_HOME", home)
+        .envs(backup_env(home))
+        .env_remove("SECRET_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// In the TUI, `y` copies the fingerprint or a finding's fix command through the same
+/// clipboard code as a key: pasteable from another program (xclip), never the key.
+#[test]
+fn tui_copies_a_fingerprint_and_a_fix_command() {
+    if !tools() || !require("tmux", "the TUI end to end in a real terminal") {
+        return;
+    }
+    let display = Display::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let home = tmp.path().join("home");
+    let mut env: Vec<(&str, std::path::PathBuf)> = tmux_env(&home);
+    env.push(("DISPLAY", display.name.clone().into()));
+    let tmux = crate::common::tmux::Tmux::start(
+        100,
+        30,
+        &env.iter()
+            .map(|(k, v)| (*k, v.as_path()))
+            .collect::<Vec<_>>(),
+        &[bin().to_str().unwrap(), "demo", dir.to_str().unwrap()],
+    );
+    tmux.wait_for("the main view", 20, |s| {
+        s.contains("Environments") && s.contains("? help")
+    });
+    let status = status_json(&dir, &home);
+    let envs = status["environments"].as_array().unwrap();
+    let first = &envs[0];
+    let fp = first["fingerprint"].as_str().unwrap().to_string();
+    tmux.keys(&["y"]);
+    tmux.wait_for("the copy menu", 10, |s| s.contains("Copy from"));
+    tmux.keys(&["Enter"]);
+    let pasted = display.wait_for(10, |c| c.is_some());
+    assert_eq!(pasted.as_deref(), Some(fp.as_str()));
+    tmux.wait_for("the note", 10, |s| s.contains("fingerprint"));
+
+    // A fix: the last finding with one of the first environment that has any.
+    let (index, with_fix) = envs
+        .iter()
+        .enumerate()
+        .find(|(_, e)| {
+            e["findings"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f["fix"].is_string()))
+        })
+        .expect("a demo finding with a fix");
+    let fix = with_fix["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find_map(|f| f["fix"].as_str())
+        .unwrap();
+    let expected = keywarden::tui::copy_menu::fix_command(fix);
+    for _ in 0..index {
+        tmux.keys(&["j"]);
+    }
+    tmux.keys(&["y"]);
+    tmux.wait_for("the copy menu", 10, |s| s.contains("Copy from"));
+    // The last item.
+    tmux.keys(&["Down"; 20]);
+    tmux.keys(&["Enter"]);
+    let pasted = display.wait_for(10, |c| c.as_deref() == Some(expected.as_str()));
+    assert_eq!(
+        pasted.as_deref(),
+        Some(expected.as_str()),
+        "{}",
+        tmux.screen()
+    );
+    let keys: Vec<String> = ["dev-secret-key-for-testing-only".to_string()].into();
+    assert_no_key(&tmux.screen(), &keys);
+    tmux.keys(&["q"]);
+}

@@ -135,9 +135,26 @@ fn restore_asks_for_the_passphrase_in_a_masked_popup_and_runs_once_it_opens() {
     press(&mut app, KeyCode::Enter);
     assert!(screen(&app, 80, 24).contains("Type the passphrase"));
 
-    // The right one: the identity opens, the restore runs as a job.
+    // The right one: the identity opens. The confirmation could not check the locked
+    // backup; now it can: staging's retired key is the guide's published one (KW001), so
+    // nothing runs yet and the confirmation comes back with the warning.
     type_text(&mut app, RIGHT);
     assert!(!screen(&app, 120, 40).contains(RIGHT));
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        !app.busy(),
+        "nothing runs before the published key is shown"
+    );
+    assert_eq!(app.scope(), Scope::Confirm);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("Checked now that the backups are open"), "{s}");
+    assert!(s.contains("published key") && s.contains("KW001"), "{s}");
+    assert!(!s.contains("is not known"), "{s}");
+    assert_eq!(restores(&fx), before, "nothing was restored");
+    // Confirmed again, knowing: the passphrase once more, then the restore runs as a job.
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.scope(), Scope::Typing, "{}", screen(&app, 80, 24));
+    type_text(&mut app, RIGHT);
     press(&mut app, KeyCode::Enter);
     assert!(app.busy(), "{}", screen(&app, 80, 24));
     app.settle(JOB_TIMEOUT);

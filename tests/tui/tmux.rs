@@ -177,10 +177,21 @@ fn rotate_staging_in_tmux() {
     let s = tmux.wait_for("the rotation's end", 30, |s| {
         s.contains("staging: now uses kw:")
     });
-    assert!(
-        s.contains("baguette-metro (staging) is healthy"),
-        "the verify output streamed:\n{s}"
-    );
+    // The pane shows the report from its first line; the verify output streamed before
+    // it is there when scrolled back.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = tmux.screen();
+        if now.contains("baguette-metro (staging) is healthy") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the verify output streamed:\n{now}"
+        );
+        tmux.keys(&["["]);
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tmux.keys(&["q"]);
     wait_until_gone(&tmux);
 
@@ -326,4 +337,58 @@ fn quitting_during_a_rotation_that_fails_prints_how_it_ended() {
     });
     assert!(s.contains("restart failed"), "{s}");
     assert!(s.contains("unfinished rotation of staging"), "{s}");
+}
+
+/// A target file changed from outside (another program) shows on screen by itself: no
+/// key pressed, the view reads the files again and names the file.
+#[test]
+fn a_file_changed_from_outside_shows_in_tmux() {
+    if !require("tmux", "the TUI end to end in a real terminal") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let home = tmp.path().join("home");
+    let bin = bin().to_str().unwrap();
+    let tmux = Tmux::start(
+        100,
+        30,
+        &tmux_env(&home)
+            .iter()
+            .map(|(k, v)| (*k, v.as_path()))
+            .collect::<Vec<_>>(),
+        &[bin, "demo", dir.to_str().unwrap()],
+    );
+    tmux.wait_for("the main view", 20, |s| {
+        s.contains("Environments") && s.contains("? help")
+    });
+    let env_file = dir.join(".env");
+    let text = std::fs::read_to_string(&env_file).unwrap();
+    let changed: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("SECRET_KEY=") {
+                "SECRET_KEY='changed-by-another-program-0123456789-abcdefghij-klmnop'".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&env_file, changed + "\n").unwrap();
+    let status = keywarden_json(&dir, &home, &["status", "--json"]);
+    let fp = status["environments"][0]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["path"] == ".env")
+        .unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let s = tmux.wait_for("the new fingerprint, unasked", 15, |s| s.contains(&fp));
+    assert!(s.contains(".env changed on disk"), "{s}");
+    assert!(!s.contains("changed-by-another"), "no key on screen:\n{s}");
+    tmux.keys(&["q"]);
+    wait_until_gone(&tmux);
 }

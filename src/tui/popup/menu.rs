@@ -42,17 +42,28 @@ impl Menu {
             .map(Line::from)
             .collect();
         lines.push(Line::default());
+        // Where the selected item's lines are, to keep them in view.
+        let mut selected_at = (0, 0);
         for (i, item) in self.items.iter().enumerate() {
             let selected = i == self.selected;
-            let first = Line::from(vec![
-                Span::styled(if selected { "› " } else { "  " }, theme.key),
-                Span::raw(text::fit_end(&item.label, w.saturating_sub(2))),
-            ]);
-            lines.push(if selected {
-                theme.highlight(first)
-            } else {
-                first
-            });
+            let start = lines.len();
+            // The label wraps: nothing of it is cut.
+            for (j, l) in text::wrap_hanging(&item.label, w.saturating_sub(2), w.saturating_sub(4))
+                .into_iter()
+                .enumerate()
+            {
+                let lead = match (j, selected) {
+                    (0, true) => "› ",
+                    (0, false) => "  ",
+                    _ => "    ",
+                };
+                let line = Line::from(vec![Span::styled(lead, theme.key), Span::raw(l)]);
+                lines.push(if selected {
+                    theme.highlight(line)
+                } else {
+                    line
+                });
+            }
             if !item.detail.is_empty() {
                 lines.extend(
                     text::wrap(&item.detail, w.saturating_sub(4))
@@ -60,9 +71,31 @@ impl Menu {
                         .map(|l| Line::from(Span::styled(format!("    {l}"), theme.dim))),
                 );
             }
+            if selected {
+                selected_at = (start, lines.len());
+            }
         }
-        lines.push(Line::default());
-        lines.push(super::hints(theme, Scope::Menu));
+        let tail = [Line::default(), super::hints(theme, Scope::Menu)];
+        // Taller than the screen: the items scroll to keep the selected one in view; the
+        // keys always show, and a line says which part shows.
+        let room = usize::from(area.height.saturating_sub(2)).saturating_sub(tail.len());
+        if lines.len() > room {
+            let shown = room.saturating_sub(1).max(1);
+            let (start, end) = selected_at;
+            let from = end.saturating_sub(shown).min(start);
+            let total = lines.len();
+            let mut v: Vec<Line> = lines.into_iter().skip(from).take(shown).collect();
+            v.push(Line::from(Span::styled(
+                format!(
+                    "↑/↓ more: lines {}–{} of {total}",
+                    from + 1,
+                    (from + shown).min(total)
+                ),
+                theme.key,
+            )));
+            lines = v;
+        }
+        lines.extend(tail);
         let height = (lines.len() as u16).saturating_add(2);
         let title = Line::from(Span::styled(format!(" {} ", self.title), theme.title));
         let inner = super::frame(theme, title, width, height, area, buf);

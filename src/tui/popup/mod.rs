@@ -11,6 +11,7 @@ mod message;
 mod pager;
 mod passphrase;
 mod reveal;
+mod timeline;
 mod unfinished;
 
 pub use audit::AuditTrail;
@@ -23,6 +24,7 @@ pub use message::Message;
 pub use pager::Pager;
 pub use passphrase::{MAX_PASSPHRASE, Passphrase};
 pub use reveal::{REVEAL_FOR, Reveal};
+pub use timeline::{Timeline, TimelineRow};
 pub use unfinished::Unfinished;
 
 use super::keys::{self, Scope};
@@ -45,6 +47,7 @@ pub enum Popup {
     Menu(Menu),
     Passphrase(Passphrase),
     Pager(Pager),
+    Timeline(Timeline),
 }
 
 impl Popup {
@@ -61,6 +64,7 @@ impl Popup {
             Popup::Menu(_) => Scope::Menu,
             Popup::Passphrase(_) => Scope::Typing,
             Popup::Pager(_) => Scope::Help,
+            Popup::Timeline(_) => Scope::Help,
         }
     }
 
@@ -77,6 +81,7 @@ impl Popup {
             Popup::Menu(p) => p.render(theme, area, buf),
             Popup::Passphrase(p) => p.render(theme, area, buf),
             Popup::Pager(p) => p.render(theme, area, buf),
+            Popup::Timeline(p) => p.render(theme, area, buf),
         }
     }
 }

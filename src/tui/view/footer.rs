@@ -13,8 +13,14 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
 const ACTIVITY_LINES: usize = 3;
 
 /// Rows the activity pane takes: none until there is something to say.
-pub fn activity_height(app: &App) -> u16 {
-    let n = app.activity.len() + usize::from(app.busy());
+pub fn activity_height(app: &App, width: u16) -> u16 {
+    let room = usize::from(width).saturating_sub(2);
+    let n = app
+        .activity
+        .iter()
+        .map(|(_, e)| text::wrap_hanging(e, room, room.saturating_sub(2)).len())
+        .sum::<usize>()
+        + usize::from(app.busy());
     if n == 0 {
         0
     } else {
@@ -23,38 +29,80 @@ pub fn activity_height(app: &App) -> u16 {
 }
 
 pub fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
+    app.regions.activity.set(area);
     if area.height == 0 {
         return;
     }
     let theme = &app.settings.theme;
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_type(BorderType::Plain)
-        .border_style(theme.border)
-        .title(Span::styled(" Activity ", theme.heading))
-        .title(Span::styled(" o: whole text ", theme.dim));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    let mut lines: Vec<Line> = app
-        .activity
-        .iter()
-        .map(|(kind, text)| {
-            let (mark, style) = match kind {
-                Activity::Done => ("✓ ", theme.ok),
-                Activity::Detail => ("  ", theme.dim),
-                Activity::Failed => ("✗ ", theme.error),
-            };
-            Line::from(vec![Span::styled(mark, style), Span::raw(text.as_str())])
-        })
-        .collect();
+    let inner_width = usize::from(area.width);
+    // Every entry whole: wrapped, continuation lines under the text (never cut).
+    let mut lines: Vec<Line> = Vec::new();
+    let mut anchor_line = None;
+    for (index, (kind, entry)) in app.activity.iter().enumerate() {
+        if app.activity_top == Some(index) {
+            anchor_line = Some(lines.len());
+        }
+        let (mark, style) = match kind {
+            Activity::Done => ("✓ ", theme.ok),
+            Activity::Detail => ("  ", theme.dim),
+            Activity::Failed => ("✗ ", theme.error),
+        };
+        let room = inner_width.saturating_sub(2);
+        for (i, l) in text::wrap_hanging(entry, room, room.saturating_sub(2))
+            .into_iter()
+            .enumerate()
+        {
+            lines.push(if i == 0 {
+                Line::from(vec![Span::styled(mark, style), Span::raw(l)])
+            } else {
+                Line::from(vec![Span::raw("    "), Span::raw(l)])
+            });
+        }
+    }
     if let Some(r) = app.jobs.running() {
         lines.push(Line::from(vec![
             Span::styled(format!("{} ", super::spinner(app)), theme.key),
             Span::raw(format!("{}…", r.job.describe())),
         ]));
     }
-    let skip = lines.len().saturating_sub(usize::from(inner.height));
-    Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()).render(inner, buf);
+    let visible = usize::from(area.height.saturating_sub(1));
+    let max = lines.len().saturating_sub(visible);
+    app.regions.activity_max_scroll.set(max as u16);
+    // The scroll counts lines up from the newest; a job's report shows from its first
+    // line until the pane is scrolled.
+    let back = match anchor_line {
+        Some(line) => max - line.min(max),
+        None => usize::from(app.activity_scroll).min(max),
+    };
+    app.regions.activity_back.set(back as u16);
+    let from = max - back;
+    let mut block = Block::new()
+        .borders(Borders::TOP)
+        .border_type(BorderType::Plain)
+        .border_style(theme.border)
+        .title(Span::styled(" Activity ", theme.heading));
+    if max > 0 {
+        block = block.title(Span::styled(
+            format!(
+                " [ ] scroll: lines {}–{} of {} ",
+                from + 1,
+                (from + visible).min(lines.len()),
+                lines.len()
+            ),
+            theme.key,
+        ));
+    }
+    block = block.title(Span::styled(" o: whole text ", theme.dim));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    Paragraph::new(
+        lines
+            .into_iter()
+            .skip(from)
+            .take(visible)
+            .collect::<Vec<_>>(),
+    )
+    .render(inner, buf);
 }
 
 /// Whether `command` would do something here: an environment to act on, an unfinished

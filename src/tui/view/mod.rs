@@ -38,7 +38,7 @@ impl Widget for &App {
             .render(area, buf);
             return;
         }
-        let activity_rows = footer::activity_height(self);
+        let activity_rows = footer::activity_height(self, area.width);
         let [title, body, activity, keys] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(0),
@@ -97,7 +97,7 @@ impl App {
             (Some(c), None) => Some(Span::styled(
                 format!(
                     "clipboard: {} · clears in {} s ",
-                    c.env,
+                    c.what,
                     c.held.seconds_left(self.now)
                 ),
                 theme.key,
