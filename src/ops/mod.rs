@@ -12,3 +12,4 @@ pub mod known;
 pub mod restore;
 pub mod rotation;
 pub mod status;
+pub mod watch;
