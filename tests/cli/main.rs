@@ -26,4 +26,5 @@ mod set;
 mod status;
 mod syslog;
 mod terminal;
+mod watch;
 mod writes;

@@ -154,8 +154,7 @@ impl Followed {
             self.bytes_read += n as u64;
             let mut data = &read[..n];
             while let Some(i) = memchr::memchr(b'\n', data) {
-                self.lines += 1;
-                let line_no = self.lines;
+                let line_no = self.lines + 1;
                 if self.carry.is_empty() && !self.windowed {
                     search_long(search, &data[..i], line_no, &self.shown, out);
                 } else {
@@ -165,6 +164,7 @@ impl Followed {
                     search.end_line();
                     self.windowed = false;
                 }
+                self.lines += 1;
                 data = &data[i + 1..];
             }
             if !data.is_empty() {

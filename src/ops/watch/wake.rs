@@ -118,11 +118,7 @@ impl Wake {
         let Some(fd) = &self.fd else { return };
         let mut reader = inotify::Reader::new(fd, &mut self.buf);
         let mut gone = Vec::new();
-        loop {
-            let ev = match reader.next() {
-                Ok(ev) => ev,
-                Err(_) => break,
-            };
+        while let Ok(ev) = reader.next() {
             let flags = ev.events();
             // Opens and reads wake the watch only for a target (the caller decides from
             // `opened`): the watch's own reads of logs and listings of folders must not
