@@ -92,6 +92,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         interval: Duration::from_secs_f64(args.interval),
         interval_only: args.poll,
         textfile: args.textfile.clone(),
+        report_opens: true,
     };
     let common::Opened { project, pepper } = opened;
     let w = Watch::new(project, pepper, options, face, shared)?;

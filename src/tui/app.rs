@@ -112,6 +112,8 @@ pub struct App {
     pub(crate) filter: Option<Filter>,
     /// Environments with an open incident (marked in the list).
     pub(crate) incidents: Vec<String>,
+    /// A background `watch`'s alerts (`KEYWARDEN_TUI_WATCH=1`), see [`super::alerts`].
+    pub(crate) alerts: Option<super::alerts::AlertFeed>,
 }
 
 /// What `/` typed: environments whose name, or one of whose findings, contains it.
@@ -126,6 +128,7 @@ impl App {
     /// Reads the project's status and builds the first state.
     pub fn new(session: Session, settings: Settings) -> Result<App> {
         let status = session.status()?;
+        let alerts = super::alerts::AlertFeed::start(&session);
         let mut app = App {
             session: Arc::new(session),
             settings,
@@ -147,6 +150,7 @@ impl App {
             parting: Vec::new(),
             filter: None,
             incidents: Vec::new(),
+            alerts,
         };
         app.read_incidents();
         app.offer_at_start();

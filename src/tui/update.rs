@@ -103,6 +103,7 @@ impl App {
 
     fn tick(&mut self, now: std::time::Instant) {
         self.now = now;
+        self.drain_alerts();
         if let Some(Popup::Reveal(r)) = &self.popup
             && now >= r.until
         {

@@ -24,10 +24,10 @@
 
 pub mod alert;
 pub mod deliver;
-mod follow;
+pub mod follow;
 mod http;
 pub mod metrics;
-mod search;
+pub mod search;
 mod wake;
 
 pub use alert::{Alert, AlertKind};
@@ -84,6 +84,9 @@ pub struct Options {
     pub interval_only: bool,
     /// Written after each pass that changed a number.
     pub textfile: Option<PathBuf>,
+    /// Whether opens of the targets are alerts (`target_opened`); off where the same
+    /// process reads them for its own use (the interactive view).
+    pub report_opens: bool,
 }
 
 /// What the face gets besides alerts: notes (a log that cannot be read, inotify missing).
@@ -606,9 +609,13 @@ impl Watch {
         // Targets first: reading them opens them, and those opens are discarded before
         // the logs are read.
         let mut read_any = false;
+        let report_opens = self.options.report_opens;
         for e in &mut self.envs {
             for t in &mut e.targets {
-                if woken.opened.contains(&(t.dir.clone(), t.name.clone())) && t.opened.is_none() {
+                if report_opens
+                    && woken.opened.contains(&(t.dir.clone(), t.name.clone()))
+                    && t.opened.is_none()
+                {
                     t.opened = Some(Instant::now());
                 }
                 let quick = stat(&t.path);

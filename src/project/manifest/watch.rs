@@ -81,3 +81,60 @@ impl Parser<'_> {
         Ok(w)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENV: &str = "[[environments]]\nname = \"production\"\ntargets = [{ path = \".env\" }]\n";
+
+    fn parse(watch: &str) -> Result<Manifest> {
+        Manifest::parse(
+            &format!("version = 1\n{ENV}\n{watch}"),
+            Path::new("keywarden.toml"),
+        )
+    }
+
+    #[test]
+    fn every_field_is_optional_with_the_issue_defaults() {
+        let m = parse("").unwrap();
+        assert_eq!(m.watch, WatchSettings::default());
+        assert_eq!(m.watch.signature_errors_count, 20);
+        assert_eq!(m.watch.signature_errors_window_secs, 60);
+        assert_eq!(m.watch.quiet_secs, 60);
+        assert_eq!(m.watch.webhook, None);
+        let m = parse(
+            "[watch]\nsignature_errors = { count = 5, window_secs = 10 }\nquiet_secs = 0\nwebhook = \"http://127.0.0.1:9/x\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.watch.signature_errors_count, 5);
+        assert_eq!(m.watch.signature_errors_window_secs, 10);
+        assert_eq!(m.watch.quiet_secs, 0);
+        assert_eq!(m.watch.webhook.as_deref(), Some("http://127.0.0.1:9/x"));
+        assert_eq!(
+            parse("[watch.signature_errors]\ncount = 3\n")
+                .unwrap()
+                .watch
+                .signature_errors_count,
+            3
+        );
+    }
+
+    #[test]
+    fn mistakes_name_the_line_and_the_fix() {
+        let e = parse("[watch]\nquiet = 5\n").unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(
+            e.message.contains("unknown field `quiet` in [watch]"),
+            "{e}"
+        );
+        assert!(e.hint.contains("quiet_secs"), "{e}");
+        let e = parse("[watch]\nsignature_errors = { count = 0 }\n").unwrap_err();
+        assert!(e.to_string().contains("count"), "{e}");
+        let e = parse("[watch]\nwebhook = \"ftp://x\"\n").unwrap_err();
+        assert!(e.message.contains("not an http:// or https:// URL"), "{e}");
+        assert_eq!(e.line, 6);
+        let e = parse("[watch]\nsignature_errors = 20\n").unwrap_err();
+        assert!(e.to_string().contains("signature_errors"), "{e}");
+    }
+}
