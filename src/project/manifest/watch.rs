@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn mistakes_name_the_line_and_the_fix() {
         let e = parse("[watch]\nquiet = 5\n").unwrap_err();
-        assert_eq!(e.line, 6, "{e}");
+        assert_eq!(e.line, 7, "{e}");
         assert!(
             e.message.contains("unknown field `quiet` in [watch]"),
             "{e}"
@@ -133,7 +133,7 @@ mod tests {
         assert!(e.to_string().contains("count"), "{e}");
         let e = parse("[watch]\nwebhook = \"ftp://x\"\n").unwrap_err();
         assert!(e.message.contains("not an http:// or https:// URL"), "{e}");
-        assert_eq!(e.line, 6);
+        assert_eq!(e.line, 7);
         let e = parse("[watch]\nsignature_errors = 20\n").unwrap_err();
         assert!(e.to_string().contains("signature_errors"), "{e}");
     }
