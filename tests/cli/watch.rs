@@ -452,6 +452,13 @@ fn watch_raises_each_alert_once_everywhere_and_serves_metrics() {
             .contains("keywarden set development")
     );
 
+    // 6. Another process reads a target (inotify IN_OPEN/IN_ACCESS).
+    let _ = std::fs::read(root.join("deploy/staging/.env")).unwrap();
+    let a = w.next(1).remove(0);
+    assert_eq!(a["kind"], "target_opened");
+    assert_eq!(a["environment"], "staging");
+    assert_eq!(a["target"], "deploy/staging/.env");
+
     let samples = parse_with_prometheus_client(&python, &scrape(&w.metrics));
     assert_eq!(
         sample(
@@ -517,6 +524,7 @@ fn watch_raises_each_alert_once_everywhere_and_serves_metrics() {
         "key_exposed",
         "rotation_due",
         "target_changed",
+        "target_opened",
     ] {
         assert!(w.seen.iter().any(|a| a["kind"] == kind), "{kind}");
     }
