@@ -253,6 +253,7 @@ pub struct Watch {
     status_at: Instant,
     keys_changed: bool,
     clock_file: Option<PathBuf>,
+    backups_noted: bool,
 }
 
 impl Watch {
@@ -351,6 +352,7 @@ impl Watch {
             status_at: Instant::now(),
             keys_changed: false,
             clock_file,
+            backups_noted: false,
             options,
             project,
         };
@@ -371,7 +373,18 @@ impl Watch {
     }
 
     fn load_keys(&mut self) -> Result<()> {
-        let (known, _unreadable) = crate::ops::known::known(&self.project, &self.pepper, true)?;
+        // Retired and revoked keys come from the backups: only when they open without
+        // asking (a watch has nobody to ask; the command line opened them first).
+        let store = crate::records::backup::BackupStore::of(&self.project);
+        let backups = store.crypt().opens_without_asking();
+        if !backups && !self.backups_noted && !store.list().is_empty() {
+            self.backups_noted = true;
+            self.local.face.note(&format!(
+                "the backups are locked, so retired and revoked keys are not searched for in the logs (set {} or run at a terminal)",
+                crate::records::crypt::PASSPHRASE_FILE_ENV
+            ));
+        }
+        let (known, _unreadable) = crate::ops::known::known(&self.project, &self.pepper, backups)?;
         self.known = known;
         self.state = self.project.load_state()?;
         Ok(())
