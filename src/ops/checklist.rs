@@ -205,7 +205,17 @@ mod tests {
         m.logs = vec!["logs/*.log".into()];
         m.restart = Some("systemctl restart app".into());
         m.verify = Some("curl -fsS localhost/healthz".into());
+        // Logs alone are not monitoring: `watch` needs someone to tell.
+        assert_eq!(marks(&compute(&st, &m)), "✓✓✓✓✓✓✗✓");
+        let webhook = WatchSettings {
+            webhook: Some("http://127.0.0.1:9/hook".into()),
+            ..WatchSettings::default()
+        };
+        assert_eq!(marks(&compute_in(&st, &m, &webhook)), "✓✓✓✓✓✓✓✓");
+        m.notify = Some("mail -s alert security@example.com".into());
         assert_eq!(marks(&compute(&st, &m)), "✓✓✓✓✓✓✓✓");
+        m.rotate_every_days = 0;
+        assert_eq!(marks(&compute(&st, &m)), "✓✓✓✓✓✓✗✓", "no schedule to watch");
     }
 
     #[test]
