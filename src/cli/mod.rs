@@ -20,6 +20,7 @@ mod sarif;
 mod scan;
 mod set;
 mod status;
+mod watch;
 pub mod words;
 
 use crate::error::Result;
@@ -92,6 +93,8 @@ pub enum Command {
     Run(run::Args),
     /// Look for keys in source files and git history.
     Scan(scan::Args),
+    /// Follow logs and targets; alert on signature errors, exposed keys, due rotations.
+    Watch(watch::Args),
     /// Copy an environment's key to the clipboard, cleared after 30 s.
     Copy(copy::Args),
     /// Print a completion script for bash, zsh, fish, elvish or PowerShell.
@@ -153,5 +156,6 @@ fn run_command(command: Command, project: Option<&std::path::Path>) -> Result<u8
         Command::Incident(args) => incident::run(args, project),
         Command::Scan(args) => scan::run(args, project),
         Command::Run(args) => run::run(args, project),
+        Command::Watch(args) => watch::run(args, project),
     }
 }

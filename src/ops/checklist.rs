@@ -5,7 +5,7 @@
 
 use crate::finding::Code;
 use crate::ops::status::EnvStatus;
-use crate::project::manifest::{Environment, is_production};
+use crate::project::manifest::{Environment, WatchSettings, is_production};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mark {
@@ -30,8 +30,15 @@ fn is_strength(code: Code) -> bool {
     code.as_str().starts_with("KW0")
 }
 
-/// The checklist of `env` (its manifest entry `manifest`).
+/// The checklist of `env` (its manifest entry `manifest`), with no `[watch] webhook`.
 pub fn compute(env: &EnvStatus, manifest: &Environment) -> [Item; 8] {
+    compute_in(env, manifest, &WatchSettings::default())
+}
+
+/// The checklist of `env` in a project whose `[watch]` table is `watch`: "monitoring" is
+/// done where `keywarden watch` has something to follow (logs), someone to tell (the
+/// environment's `notify` or `[watch] webhook`) and a rotation schedule to watch.
+pub fn compute_in(env: &EnvStatus, manifest: &Environment, watch: &WatchSettings) -> [Item; 8] {
     let has = |codes: &[Code]| env.findings.iter().any(|f| codes.contains(&f.code));
     let weak = env.findings.iter().any(|f| is_strength(f.code));
     let has_key = env.targets.iter().any(|t| t.fingerprint.is_some());
@@ -76,10 +83,21 @@ pub fn compute(env: &EnvStatus, manifest: &Environment) -> [Item; 8] {
         (every, _) => (Mark::Done, format!("every {every} days")),
     };
 
+    let notifier = manifest.notify.is_some() || watch.webhook.is_some();
     let monitoring = if manifest.logs.is_empty() {
         (Mark::Missing, "no logs in keywarden.toml".into())
+    } else if !notifier {
+        (Mark::Missing, "no notify command or [watch] webhook".into())
+    } else if manifest.rotate_every_days == 0 {
+        (Mark::Missing, "no rotation schedule to watch".into())
     } else {
-        (Mark::Done, format!("logs: {}", manifest.logs.join(", ")))
+        (
+            Mark::Done,
+            format!(
+                "keywarden watch: logs {}, alerts sent",
+                manifest.logs.join(", ")
+            ),
+        )
     };
 
     let procedures = match (&manifest.restart, &manifest.verify) {
@@ -189,7 +207,17 @@ mod tests {
         m.logs = vec!["logs/*.log".into()];
         m.restart = Some("systemctl restart app".into());
         m.verify = Some("curl -fsS localhost/healthz".into());
+        // Logs alone are not monitoring: `watch` needs someone to tell.
+        assert_eq!(marks(&compute(&st, &m)), "✓✓✓✓✓✓✗✓");
+        let webhook = WatchSettings {
+            webhook: Some("http://127.0.0.1:9/hook".into()),
+            ..WatchSettings::default()
+        };
+        assert_eq!(marks(&compute_in(&st, &m, &webhook)), "✓✓✓✓✓✓✓✓");
+        m.notify = Some("mail -s alert security@example.com".into());
         assert_eq!(marks(&compute(&st, &m)), "✓✓✓✓✓✓✓✓");
+        m.rotate_every_days = 0;
+        assert_eq!(marks(&compute(&st, &m)), "✓✓✓✓✓✓✗✓", "no schedule to watch");
     }
 
     #[test]

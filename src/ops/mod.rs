@@ -13,3 +13,4 @@ pub mod restore;
 pub mod rotation;
 pub mod run;
 pub mod status;
+pub mod watch;

@@ -162,6 +162,7 @@ pub fn discover(root: &Path, env_var: impl Fn(&str) -> Option<OsString>) -> Resu
         environments,
         playbooks: Default::default(),
         audit: Default::default(),
+        watch: Default::default(),
     })
 }
 

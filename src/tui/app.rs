@@ -133,6 +133,8 @@ pub struct App {
     /// The backup whose published key (KW001) was shown once the backups were unlocked,
     /// and whose restore was then confirmed again (its passphrase is not a second check).
     pub(crate) restore_acknowledged: Option<String>,
+    /// A background `watch`'s alerts (`KEYWARDEN_TUI_WATCH=1`), see [`super::alerts`].
+    pub(crate) alerts: Option<super::alerts::AlertFeed>,
 }
 
 /// What `/` typed: environments whose name, or one of whose findings, contains it.
@@ -148,6 +150,7 @@ impl App {
     pub fn new(session: Session, settings: Settings) -> Result<App> {
         let status = session.status()?;
         let autorefresh = super::autorefresh::AutoRefresh::watch(&session.project);
+        let alerts = super::alerts::AlertFeed::start(&session);
         let mut app = App {
             session: Arc::new(session),
             settings,
@@ -175,6 +178,7 @@ impl App {
             activity_scroll: 0,
             activity_top: None,
             restore_acknowledged: None,
+            alerts,
         };
         app.read_incidents();
         app.offer_at_start();

@@ -11,6 +11,7 @@
 //! A key is never drawn except in the reveal popup, which hides it after a few seconds.
 
 mod action;
+mod alerts;
 mod app;
 mod autorefresh;
 pub mod copy_menu;

@@ -127,6 +127,7 @@ impl App {
     fn tick(&mut self, now: std::time::Instant) {
         self.now = now;
         self.watch_tick();
+        self.drain_alerts();
         if let Some(Popup::Reveal(r)) = &self.popup
             && now >= r.until
         {

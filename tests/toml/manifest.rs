@@ -259,6 +259,7 @@ fn to_toml_is_commented_and_round_trips() {
         environments: vec![dev, prod],
         playbooks: Default::default(),
         audit: Default::default(),
+        watch: Default::default(),
     };
     let text = m.to_toml();
     assert!(text.starts_with("# keywarden.toml"));
@@ -314,7 +315,7 @@ proptest! {
             }).chain([Target::Env { var: "SECRET_KEY".into() }]).collect();
             e
         }).collect();
-        let m = Manifest { version: 1, defaults: Defaults { key: "SECRET_KEY".into(), length, charset, keep_backups_days: None, backup_recipients: vec![] }, environments, playbooks: Default::default(), audit: Default::default() };
+        let m = Manifest { version: 1, defaults: Defaults { key: "SECRET_KEY".into(), length, charset, keep_backups_days: None, backup_recipients: vec![] }, environments, playbooks: Default::default(), audit: Default::default(), watch: Default::default() };
         let text = m.to_toml();
         let back = Manifest::parse(&text, Path::new(FILE_NAME));
         prop_assert_eq!(back.as_ref().ok(), Some(&m), "{:?}\n{}", back.as_ref().err(), text);

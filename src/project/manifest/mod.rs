@@ -54,6 +54,8 @@
 //!   format. (The same `env` variable may serve several environments: each runs on its own
 //!   host.)
 //! - `logs` are glob patterns, relative to the project root or absolute (`/var/log/...`).
+//! - `[watch]` is optional (see [`watch`]): `signature_errors = { count, window_secs }`,
+//!   `quiet_secs`, `webhook`.
 //! - `[audit]` is optional: `syslog = true` also sends every audit event to the system log
 //!   (see [`crate::records::audit`]); default `false`.
 //!
@@ -71,9 +73,11 @@ use toml_edit::{Document, Item, TableLike, Value};
 
 mod fields;
 mod parse;
+mod watch;
 mod write;
 use fields::*;
 use parse::*;
+pub use watch::*;
 use write::*;
 
 pub const FILE_NAME: &str = "keywarden.toml";
@@ -96,6 +100,8 @@ pub struct Manifest {
     pub playbooks: std::collections::BTreeMap<String, PathBuf>,
     /// `[audit]`: where the audit trail is also sent.
     pub audit: AuditSettings,
+    /// `[watch]`: thresholds and destinations of `keywarden watch`'s alerts.
+    pub watch: WatchSettings,
 }
 
 /// `[audit]` in the manifest.

@@ -4,8 +4,14 @@
 
 use super::*;
 
-pub(super) const ROOT_FIELDS: &[&str] =
-    &["version", "defaults", "environments", "playbooks", "audit"];
+pub(super) const ROOT_FIELDS: &[&str] = &[
+    "version",
+    "defaults",
+    "environments",
+    "playbooks",
+    "audit",
+    "watch",
+];
 pub(super) const AUDIT_FIELDS: &[&str] = &["syslog"];
 pub(super) const DEFAULTS_FIELDS: &[&str] = &[
     "key",
@@ -261,12 +267,17 @@ impl<'a> Parser<'a> {
                     .ok_or_else(|| self.type_error(item, "syslog", "true or false"))?;
             }
         }
+        let watch = match root.get("watch") {
+            Some(item) => self.watch(item)?,
+            None => WatchSettings::default(),
+        };
         Ok(Manifest {
             version,
             defaults,
             environments,
             playbooks,
             audit,
+            watch,
         })
     }
 

@@ -77,9 +77,11 @@ use crate::keys::secret::Secret;
 
 mod lines;
 mod needles;
+mod stream;
 use crate::keys::encodings::secret_buf;
 use lines::*;
 use needles::*;
+pub use stream::{KeyNeedles, LineSearch};
 
 /// Needles shorter than this many bytes are not searched (too many false positives).
 pub const MIN_NEEDLE: usize = 16;

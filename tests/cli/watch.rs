@@ -1,0 +1,623 @@
+//! `keywarden watch` as a real process on the demo: signature errors past the threshold,
+//! a key written URL-encoded into a log, a rotated log, a target made world-readable, a
+//! rotation falling due on an injected clock — each exactly one alert, on stdout, to the
+//! environment's notify command, to a webhook receiver on 127.0.0.1, in the audit trail;
+//! no key anywhere. The metrics are scraped and read by the real `prometheus_client`
+//! parser.
+
+use crate::common;
+use crate::support::Sandbox;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A webhook receiver: a real HTTP/1.1 server on 127.0.0.1 that keeps every JSON body.
+struct Hook {
+    url: String,
+    bodies: Arc<Mutex<Vec<Value>>>,
+}
+
+fn receiver() -> Hook {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let keep = Arc::clone(&bodies);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            assert!(
+                request_line.starts_with("POST /hook HTTP/1.1"),
+                "{request_line}"
+            );
+            let mut len = 0usize;
+            let mut json = false;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                if lower.starts_with("content-type: application/json") {
+                    json = true;
+                }
+            }
+            assert!(json, "the webhook body is declared as JSON");
+            let mut body = vec![0u8; len];
+            reader.read_exact(&mut body).unwrap();
+            keep.lock()
+                .unwrap()
+                .push(serde_json::from_slice(&body).unwrap());
+            stream
+                .write_all(
+                    b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .unwrap();
+        }
+    });
+    Hook { url, bodies }
+}
+
+struct Running {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<Value>,
+    metrics: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Running {
+    /// Waits until `want` more alerts have arrived (or 20 s), then half a second more for
+    /// any unwanted extra; returns the new ones.
+    fn next(&mut self, want: usize) -> Vec<Value> {
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while got.len() < want && Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+                got.push(
+                    serde_json::from_str::<Value>(&line)
+                        .unwrap_or_else(|e| panic!("not one JSON object a line: {e}: {line}")),
+                );
+            }
+        }
+        let settle = Instant::now() + Duration::from_millis(2500);
+        while Instant::now() < settle {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+                got.push(serde_json::from_str(&line).unwrap());
+            }
+        }
+        self.seen.extend(got.iter().cloned());
+        assert_eq!(
+            got.len(),
+            want,
+            "expected {want} alert(s), got {got:#?}\nstderr: {}",
+            self.stderr.lock().unwrap()
+        );
+        got
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(sb: &Sandbox, clock: &Path) -> Running {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("keywarden"));
+    cmd.current_dir(sb.project.path())
+        .env("KEYWARDEN_HOME", sb.home.path())
+        .envs(sb.backup_env())
+        .env("NO_COLOR", "1")
+        .env_remove("SECRET_KEY")
+        .env("KEYWARDEN_TEST_CLOCK_FILE", clock)
+        .args(["watch", "--json", "--metrics", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stdout: ChildStdout = child.stdout.take().unwrap();
+    let (tx, lines) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let (mtx, mrx) = channel();
+    let keep = Arc::clone(&stderr);
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            if let Some(at) = line.find("metrics on http://") {
+                let _ = mtx.send(line[at + "metrics on ".len()..].to_string());
+            }
+            keep.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    let metrics = mrx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("watch says where its metrics are");
+    Running {
+        child,
+        lines,
+        seen: Vec::new(),
+        metrics,
+        stderr,
+    }
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn percent_encode(key: &str) -> String {
+    key.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `GET /metrics` over a plain TCP connection; the body.
+fn scrape(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (addr, path) = rest.split_at(rest.find('/').unwrap());
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    body.to_string()
+}
+
+/// The samples as `prometheus_client`'s own text parser reads them: name{labels} value.
+fn parse_with_prometheus_client(python: &Path, text: &str) -> Vec<(String, Value, f64)> {
+    let script = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = []
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        out.append([s.name, s.labels, s.value])
+print(json.dumps(out))
+"#;
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "prometheus_client refused the metrics: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Vec<(String, Value, f64)> = serde_json::from_slice(&out.stdout).unwrap();
+    v
+}
+
+fn sample(samples: &[(String, Value, f64)], name: &str, label: (&str, &str)) -> Option<f64> {
+    samples
+        .iter()
+        .find(|(n, l, _)| n == name && l[label.0] == label.1)
+        .map(|(_, _, v)| *v)
+}
+
+fn prometheus_python() -> Option<PathBuf> {
+    let py = common::python("keywarden watch's metrics read by prometheus_client")?;
+    let want = common::pinned("prometheus-client");
+    let out = Command::new(py)
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('prometheus-client'))",
+        ])
+        .output()
+        .unwrap();
+    let have = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if have != want {
+        common::skip(
+            "keywarden watch's metrics read by prometheus_client",
+            &format!(
+                "prometheus-client=={want} in {} (it holds {have:?})",
+                py.display()
+            ),
+            "Run scripts/test: it installs tests/requirements.txt into target/test-venv.",
+        );
+        return None;
+    }
+    Some(py.to_path_buf())
+}
+
+#[test]
+fn watch_raises_each_alert_once_everywhere_and_serves_metrics() {
+    let Some(python) = prometheus_python() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let root = sb.root();
+    sb.kw()
+        .args(["demo", "--no-tui"])
+        .arg(&root)
+        .assert()
+        .success();
+    let webhook = receiver();
+    // Development gets a schedule that falls due in 10 days (due today then) (its key is 30 days old), and
+    // both watched environments a notify command that keeps what it reads.
+    let manifest_path = root.join("keywarden.toml");
+    let mut manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    manifest = manifest.replacen(
+        "rotate_every_days = 0\n",
+        "rotate_every_days = 40\nnotify = \"cat >> notify-development.out; echo '<<end>>' >> notify-development.out\"\n",
+        1,
+    );
+    manifest.push_str(
+        "notify = \"cat >> notify-production.out; echo '<<end>>' >> notify-production.out\"\n",
+    );
+    manifest.push_str(&format!(
+        "\n[watch]\nsignature_errors = {{ count = 5, window_secs = 60 }}\nquiet_secs = 0\nwebhook = \"{}\"\n",
+        webhook.url
+    ));
+    std::fs::write(&manifest_path, manifest).unwrap();
+
+    // What `status --json` says, before the watch starts (it reads the targets).
+    let status: Value =
+        serde_json::from_slice(&sb.kw().args(["status", "--json"]).output().unwrap().stdout)
+            .unwrap();
+    let age = |env: &str| {
+        status["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == env)
+            .unwrap()["age_days"]
+            .as_i64()
+            .unwrap()
+    };
+    let key = sb.read("deploy/production/.env");
+    let key = key
+        .lines()
+        .find_map(|l| l.strip_prefix("SECRET_KEY="))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    assert!(key.len() >= 16);
+
+    let clock_dir = tempfile::tempdir().unwrap();
+    let clock = clock_dir.path().join("now");
+    let log = root.join("deploy/production/logs/app.log");
+    let old_lines = std::fs::read_to_string(&log).unwrap().lines().count() as u64;
+    let mut w = start(&sb, &clock);
+
+    // At start: staging and production are overdue already.
+    let first = w.next(2);
+    let mut envs: Vec<&str> = first
+        .iter()
+        .map(|a| {
+            assert_eq!(a["kind"], "rotation_due", "{a}");
+            a["environment"].as_str().unwrap()
+        })
+        .collect();
+    envs.sort();
+    assert_eq!(envs, ["production", "staging"]);
+
+    // The metrics, read by prometheus_client.
+    let samples = parse_with_prometheus_client(&python, &scrape(&w.metrics));
+    assert_eq!(
+        sample(
+            &samples,
+            "keywarden_key_age_days",
+            ("environment", "production")
+        ),
+        Some(age("production") as f64)
+    );
+    assert_eq!(
+        sample(
+            &samples,
+            "keywarden_key_age_days",
+            ("environment", "development")
+        ),
+        Some(age("development") as f64)
+    );
+    assert_eq!(
+        sample(
+            &samples,
+            "keywarden_rotation_due_days",
+            ("environment", "production")
+        ),
+        Some((180 - age("production")) as f64)
+    );
+    assert_eq!(
+        sample(&samples, "keywarden_alerts_total", ("kind", "rotation_due")),
+        Some(2.0)
+    );
+    assert!(sample(&samples, "keywarden_findings", ("severity", "critical")).unwrap() >= 1.0);
+
+    // 1. Signature errors past the threshold (5): seven lines, one alert, at the 5th.
+    for i in 0..7 {
+        append(
+            &log,
+            &format!(
+                "2026-01-01 ERROR itsdangerous.exc.BadSignature: Signature b'x{i}' does not match\n"
+            ),
+        );
+    }
+    let a = w.next(1).remove(0);
+    assert_eq!(a["kind"], "signature_errors");
+    assert_eq!(a["environment"], "production");
+    assert_eq!(a["severity"], "high");
+    assert_eq!(a["file"], "deploy/production/logs/app.log");
+    assert_eq!(a["line"], old_lines + 5, "the line of the 5th error");
+    assert!(
+        a["fix"]
+            .as_str()
+            .unwrap()
+            .contains("incident compromised production")
+    );
+
+    // 2. The production key, URL-encoded, in a request line.
+    append(
+        &log,
+        &format!("GET /login?next=%2F&key={} 200\n", percent_encode(&key)),
+    );
+    let a = w.next(1).remove(0);
+    assert_eq!(a["kind"], "key_exposed");
+    assert_eq!(a["severity"], "critical");
+    assert_eq!(a["line"], old_lines + 8);
+    assert!(
+        a["message"].as_str().unwrap().contains("url-encoded"),
+        "{a}"
+    );
+
+    // 3. The log rotated (rename, new file): the new file is read from its start.
+    std::fs::rename(&log, log.with_extension("log.1")).unwrap();
+    std::fs::write(&log, "boot\nDecode failed: jwt.exceptions.DecodeError: x\n").unwrap();
+    append(
+        &log,
+        &format!("config dump {{\"SECRET_KEY\": \"{key}\"}}\n"),
+    );
+    let a = w.next(1).remove(0);
+    assert_eq!(a["kind"], "key_exposed");
+    assert_eq!(a["file"], "deploy/production/logs/app.log");
+    assert_eq!(a["line"], 3, "counted from the new file's start");
+
+    // 4. A target made world-readable.
+    common_chmod(&root.join(".env"), 0o644);
+    let a = w.next(1).remove(0);
+    assert_eq!(a["kind"], "target_changed");
+    assert_eq!(a["environment"], "development");
+    assert_eq!(a["target"], ".env");
+    assert!(
+        a["message"].as_str().unwrap().contains("0600 to 0644"),
+        "{a}"
+    );
+
+    // 5. Time passes (the injected clock): development's rotation falls due.
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 10);
+    std::fs::write(&clock, later.to_string()).unwrap();
+    // The 10 days are also more than the day after which overdue staging and
+    // production are reminded of: those two reminders, and development's one alert.
+    let got = w.next(3);
+    assert!(got.iter().all(|a| a["kind"] == "rotation_due"), "{got:#?}");
+    let dev: Vec<&Value> = got
+        .iter()
+        .filter(|a| a["environment"] == "development")
+        .collect();
+    assert_eq!(dev.len(), 1, "{got:#?}");
+    assert_eq!(dev[0]["severity"], "medium");
+    assert!(
+        dev[0]["message"].as_str().unwrap().contains("due today"),
+        "{}",
+        dev[0]
+    );
+    assert!(
+        dev[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("keywarden set development")
+    );
+
+    // 6. Another process reads a target (inotify IN_OPEN/IN_ACCESS).
+    let _ = std::fs::read(root.join("deploy/staging/.env")).unwrap();
+    let a = w.next(1).remove(0);
+    assert_eq!(a["kind"], "target_opened");
+    assert_eq!(a["environment"], "staging");
+    assert_eq!(a["target"], "deploy/staging/.env");
+
+    let samples = parse_with_prometheus_client(&python, &scrape(&w.metrics));
+    assert_eq!(
+        sample(
+            &samples,
+            "keywarden_signature_errors_total",
+            ("environment", "production")
+        ),
+        Some(8.0),
+        "7 BadSignature lines and one DecodeError"
+    );
+    assert_eq!(
+        sample(&samples, "keywarden_alerts_total", ("kind", "key_exposed")),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(
+            &samples,
+            "keywarden_key_age_days",
+            ("environment", "development")
+        ),
+        Some((age("development") + 10) as f64)
+    );
+
+    // Every alert reached the notify command of its environment, and the webhook.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while webhook.bodies.lock().unwrap().len() < w.seen.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bodies = webhook.bodies.lock().unwrap().clone();
+    let kinds = |v: &[Value]| {
+        let mut k: Vec<String> = v
+            .iter()
+            .map(|a| format!("{}/{}", a["environment"], a["kind"]))
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        kinds(&bodies),
+        kinds(&w.seen),
+        "the webhook got each alert once"
+    );
+    let notified = |env: &str| {
+        std::fs::read_to_string(root.join(format!("notify-{env}.out"))).unwrap_or_default()
+    };
+    let prod = notified("production");
+    let dev = notified("development");
+    let count = |env: &str| w.seen.iter().filter(|a| a["environment"] == env).count();
+    assert_eq!(
+        prod.matches("<<end>>").count(),
+        count("production"),
+        "{prod}"
+    );
+    assert_eq!(
+        dev.matches("<<end>>").count(),
+        count("development"),
+        "{dev}"
+    );
+    assert!(prod.contains("[key_exposed] production"), "{prod}");
+    assert!(dev.contains("[target_changed] development"), "{dev}");
+    for kind in [
+        "signature_errors",
+        "key_exposed",
+        "rotation_due",
+        "target_changed",
+        "target_opened",
+    ] {
+        assert!(w.seen.iter().any(|a| a["kind"] == kind), "{kind}");
+    }
+
+    // The audit trail has every alert.
+    let audit = std::fs::read_to_string(
+        sb.state_files()
+            .into_iter()
+            .find(|(p, _)| p.ends_with("audit.jsonl"))
+            .unwrap()
+            .0,
+    )
+    .unwrap();
+    assert_eq!(audit.matches("\"watch-alert\"").count(), w.seen.len());
+
+    // No key anywhere: stdout, stderr, notify output, webhook bodies, the audit trail.
+    let stdout: String = w.seen.iter().map(|a| a.to_string()).collect();
+    let webhook_text: String = bodies.iter().map(|a| a.to_string()).collect();
+    let stderr = w.stderr.lock().unwrap().clone();
+    let encoded = percent_encode(&key);
+    for (what, text) in [
+        ("stdout", &stdout),
+        ("stderr", &stderr),
+        ("notify", &prod),
+        ("notify", &dev),
+        ("webhook", &webhook_text),
+        ("audit", &audit),
+    ] {
+        assert!(!text.contains(&key), "the key in {what}");
+        assert!(!text.contains(&encoded), "the encoded key in {what}");
+        assert!(
+            !text.contains("Signature b'x"),
+            "a log line's content in {what}"
+        );
+    }
+}
+
+fn common_chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn once_reads_what_was_added_since_the_last_run_and_a_failing_notifier_is_reported() {
+    let sb = Sandbox::new();
+    let root = sb.root();
+    sb.kw()
+        .args(["demo", "--no-tui"])
+        .arg(&root)
+        .assert()
+        .success();
+    let manifest_path = root.join("keywarden.toml");
+    let mut manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    manifest.push_str(
+        "notify = \"exit 3\"\n\n[watch]\nsignature_errors = { count = 2, window_secs = 60 }\n",
+    );
+    std::fs::write(&manifest_path, manifest).unwrap();
+    let log = root.join("deploy/production/logs/app.log");
+    let once = || {
+        let out = sb
+            .kw()
+            .args(["watch", "production", "--once", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    // The first run starts at the end of the log: only the overdue rotation, whose
+    // notify command fails (exit 3) and is reported after its retries.
+    let first = once();
+    let kinds: Vec<&str> = first.iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["rotation_due", "notifier_failed"], "{first:#?}");
+    assert!(
+        first[1]["message"].as_str().unwrap().contains("exit 3"),
+        "{}",
+        first[1]
+    );
+    // The next run reads the two lines added since, and not the rotation again (once a day).
+    append(&log, "csrf verification failed\nThe MAC is invalid.\n");
+    let second = once();
+    let kinds: Vec<&str> = second.iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["signature_errors", "notifier_failed"],
+        "{second:#?}"
+    );
+    assert!(once().is_empty(), "nothing new");
+}
