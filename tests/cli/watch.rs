@@ -621,3 +621,197 @@ fn once_reads_what_was_added_since_the_last_run_and_a_failing_notifier_is_report
     );
     assert!(once().is_empty(), "nothing new");
 }
+
+/// Makes a CA and a certificate for 127.0.0.1 signed by it, with the real `openssl`;
+/// returns (CA certificate, server certificate, server key).
+fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=keywarden test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.pem",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+/// A real https receiver: Python's http.server behind its ssl module, keeping each body
+/// as a line of `bodies`; returns the server and its port.
+fn https_receiver(python: &Path, cert: &Path, key: &Path, bodies: &Path) -> (Child, u16) {
+    let script = r#"
+import http.server, ssl, sys
+cert, key, out = sys.argv[1:4]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        with open(out, "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+"#;
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .arg(cert)
+        .arg(key)
+        .arg(bodies)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().parse().expect("the https receiver's port");
+    (child, port)
+}
+
+#[test]
+fn an_https_webhook_gets_the_alert_when_its_certificate_is_trusted_and_not_otherwise() {
+    if !common::require("openssl", "the https webhook test") {
+        return;
+    }
+    let Some(python) = common::python("the https webhook test") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let root = sb.root();
+    sb.kw()
+        .args(["demo", "--no-tui"])
+        .arg(&root)
+        .assert()
+        .success();
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = tls_files(certs.path());
+    let bodies = certs.path().join("bodies");
+    let (mut server, port) = https_receiver(python, &cert, &key, &bodies);
+    let manifest_path = root.join("keywarden.toml");
+    let mut manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    manifest.push_str(&format!(
+        "\n[watch]\nwebhook = \"https://hook:s3cret-word@127.0.0.1:{port}/hook\"\n"
+    ));
+    std::fs::write(&manifest_path, manifest).unwrap();
+    let once = |trusted: Option<&Path>| {
+        let mut cmd = sb.kw();
+        cmd.args(["watch", "production", "--once", "--json"]);
+        match trusted {
+            Some(ca) => cmd.env("SSL_CERT_FILE", ca),
+            // A CA file that holds only some other certificate: the system roots are
+            // never consulted, so the test does not depend on the machine's store.
+            None => cmd.env("SSL_CERT_FILE", certs.path().join("server.pem")),
+        };
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    // Trusted: the overdue rotation reaches the receiver over TLS, and nothing failed.
+    let first = once(Some(&ca));
+    let kinds: Vec<&str> = first.iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["rotation_due"], "{first:#?}");
+    let got = std::fs::read_to_string(&bodies).unwrap_or_default();
+    let got: Vec<Value> = got
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0]["kind"], "rotation_due");
+    assert_eq!(got[0]["environment"], "production");
+    // Not trusted: the alert is not delivered, and that is reported, naming the receiver
+    // without its password.
+    let log = root.join("deploy/production/logs/app.log");
+    append(&log, &"csrf verification failed\n".repeat(25));
+    let second = once(None);
+    let failed: Vec<&Value> = second
+        .iter()
+        .filter(|a| a["kind"] == "notifier_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{second:#?}");
+    let message = failed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("https://127.0.0.1:{port}/hook")),
+        "{message}"
+    );
+    assert!(!message.contains("s3cret-word"), "{message}");
+    assert_eq!(
+        std::fs::read_to_string(&bodies).unwrap().lines().count(),
+        1,
+        "an untrusted receiver got nothing"
+    );
+    server.kill().ok();
+    server.wait().ok();
+}

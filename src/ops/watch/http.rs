@@ -1,10 +1,9 @@
-//! The webhook's one request: an HTTP/1.1 POST of a JSON body over a plain TCP
-//! connection, for `http://` receivers (a chat bridge, an alert manager on the same
-//! network). `https://` webhooks are refused with a clear reason: this build carries no TLS
-//! stack (see the README, "keywarden watch").
+//! The webhook's one request: a JSON POST to an `http://` or `https://` receiver (a chat
+//! bridge, an alert manager), over the same client as the secret store (ureq; rustls with
+//! the system's root certificates, which `SSL_CERT_FILE` and `SSL_CERT_DIR` can point
+//! elsewhere). No redirect is followed: an alert goes where the manifest says or fails.
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The URL without any user:password part, for messages.
@@ -19,62 +18,66 @@ pub fn shown(url: &str) -> String {
     }
 }
 
-/// POSTs `body` (JSON) to `url`; `Ok` on a 2xx answer.
+/// POSTs `body` (JSON) to `url`; `Ok` on a 2xx answer. The error names the receiver
+/// without its credentials.
 pub fn post_json(url: &str, body: &str, timeout: Duration) -> Result<(), String> {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return Err(if url.starts_with("https://") {
-            "https:// webhooks need TLS, which this build of keywarden does not include; use an http:// receiver on a trusted network, or a notify command (e.g. curl)".to_string()
-        } else {
-            "not an http:// URL".to_string()
-        });
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let hostport = authority.rsplit('@').next().unwrap_or(authority);
-    let addr_text = if hostport.contains(':') && !hostport.ends_with(']') {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:80")
-    };
-    let addrs: Vec<_> = addr_text
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {hostport}: {e}"))?
-        .collect();
-    let addr = addrs
-        .first()
-        .ok_or_else(|| format!("{hostport} resolves to no address"))?;
-    let mut stream = TcpStream::connect_timeout(addr, timeout)
-        .map_err(|e| format!("cannot connect to {hostport}: {e}"))?;
-    stream.set_read_timeout(Some(timeout)).ok();
-    stream.set_write_timeout(Some(timeout)).ok();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {hostport}\r\nUser-Agent: keywarden/{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        env!("CARGO_PKG_VERSION"),
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| format!("cannot send to {hostport}: {e}"))?;
-    let mut head = [0u8; 64];
-    let mut got = 0;
-    while got < 12 {
-        match stream.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) => return Err(format!("no answer from {hostport}: {e}")),
-        }
+    let https = url.starts_with("https://");
+    if !https && !url.starts_with("http://") {
+        return Err("not an http:// or https:// URL".to_string());
     }
-    let status_line = String::from_utf8_lossy(&head[..got]);
-    let code = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse::<u16>().ok())
-        .ok_or_else(|| format!("{hostport} did not answer with HTTP"))?;
+    let where_ = shown(url);
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .max_redirects(0)
+        .user_agent(concat!("keywarden/", env!("CARGO_PKG_VERSION")));
+    if https {
+        config = config.tls_config(system_roots());
+    }
+    let agent: ureq::Agent = config.build().into();
+    let answer = agent
+        .post(url)
+        .header("Content-Type", "application/json")
+        .send(body)
+        .map_err(|e| format!("cannot POST to {where_}: {}", plain(&e)))?;
+    let code = answer.status().as_u16();
     if (200..300).contains(&code) {
         Ok(())
     } else {
-        Err(format!("{hostport} answered HTTP {code}"))
+        Err(format!("{where_} answered HTTP {code}"))
     }
+}
+
+/// ureq's error in words, with any URL in it (which may carry credentials) left out.
+fn plain(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Io(io) => io.to_string(),
+        ureq::Error::Timeout(_) => "no answer in time".to_string(),
+        ureq::Error::HostNotFound => "the host name does not resolve".to_string(),
+        ureq::Error::ConnectionFailed => "the connection was refused or failed".to_string(),
+        ureq::Error::Tls(why) => format!("TLS: {why}"),
+        ureq::Error::Rustls(why) => format!("TLS: {why}"),
+        other => {
+            let text = other.to_string();
+            if text.contains("://") {
+                "the request failed".to_string()
+            } else {
+                text
+            }
+        }
+    }
+}
+
+/// The system's root certificates (rustls-native-certs reads `SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` first).
+fn system_roots() -> ureq::tls::TlsConfig {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig};
+    let roots: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
+        .certs
+        .into_iter()
+        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+        .collect();
+    TlsConfig::builder()
+        .root_certs(RootCerts::Specific(Arc::new(roots)))
+        .build()
 }
