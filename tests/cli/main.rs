@@ -27,4 +27,5 @@ mod status;
 mod syslog;
 mod terminal;
 mod vault;
+mod vault_hostile;
 mod writes;

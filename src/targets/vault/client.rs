@@ -245,6 +245,17 @@ impl Connection {
                     .and_then(|l| l.to_str().ok())
                     .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
             {
+                // The token goes with the request: a redirect that would send it in the
+                // clear (https to http) or, over plain http, to another host than the one
+                // named is refused, never followed.
+                refuse_redirect(&url, next).map_err(|why| {
+                    Error::Failed(format!(
+                        "OpenBao/Vault at {} ({}) redirected keywarden to {}: {why}; keywarden did not follow it and did not send the token there\n  hint: check the cluster's api_addr (it must use the scheme and host clients reach), or point BAO_ADDR at the active node; nothing was changed",
+                        host_port_of(&url).unwrap_or_else(|| self.host_port.clone()),
+                        self.addr,
+                        next.split('?').next().unwrap_or(next)
+                    ))
+                })?;
                 via = host_port_of(&url);
                 url = next.to_string();
                 continue;
@@ -422,10 +433,12 @@ impl Connection {
         let (status, json) = self.send("POST", &self.url(mount, "data", path), Some(&body))?;
         drop(body);
         match status {
-            200 | 204 => Ok(json
-                .pointer("/data/version")
-                .and_then(Json::as_u64)
-                .unwrap_or(cas + 1)),
+            200 | 204 => match json.pointer("/data/version").and_then(Json::as_u64) {
+                Some(v) if v > cas => Ok(v),
+                // A success that names no new version is not counted as a write until
+                // the store shows it: the current version after `cas`, holding `data`.
+                said => self.confirm(mount, path, data, cas, said),
+            },
             400 if Self::server_errors(&json).contains("did not match the current version") => {
                 let won = self.current_version(mount, path).unwrap_or(0);
                 Err(Error::Failed(format!(
@@ -435,6 +448,38 @@ impl Connection {
             }
             _ => Err(self.failure(status, &json, mount, path, "write")),
         }
+    }
+
+    /// The version a write answered without a usable version landed as, read back: the
+    /// current version must be after `cas` and hold exactly `data`; otherwise the write
+    /// is not counted (an error naming what the server said).
+    fn confirm(
+        &self,
+        mount: &str,
+        path: &str,
+        data: &Data,
+        cas: u64,
+        said: Option<u64>,
+    ) -> Result<u64> {
+        let now = self.read(mount, path, None)?;
+        if now.version > cas && now.data.as_ref() == Some(data) {
+            return Ok(now.version);
+        }
+        Err(Error::Failed(format!(
+            "OpenBao/Vault at {} ({}) answered the write of {mount}/{path} (check-and-set on version {cas}) with success but {}, and the store's current version is {}{}: keywarden does not count it as written\n  hint: check the server (or a proxy in front of it) and `bao kv metadata get {mount}/{path}`, then retry",
+            self.host_port,
+            self.addr,
+            match said {
+                Some(v) => format!("named version {v}, not one after {cas}"),
+                None => "named no new version".to_string(),
+            },
+            now.version,
+            if now.version > cas {
+                " with other data than keywarden wrote"
+            } else {
+                ""
+            }
+        )))
     }
 
     /// Soft-deletes `version` (its data can be undeleted; the metadata stays).
@@ -455,6 +500,39 @@ impl Connection {
             200 | 204 => Ok(()),
             _ => Err(self.failure(status, &json, mount, path, "destroy versions of")),
         }
+    }
+}
+
+/// Why a redirect from `from` to `to` must not be followed with the token, if it must
+/// not: https to http would send the token in the clear; over plain http, another host
+/// than the one keywarden was pointed at would get it (a standby on the same host, on
+/// another port, is followed). Over https any host is followed: its certificate must be
+/// one keywarden trusts.
+pub(super) fn refuse_redirect(from: &str, to: &str) -> std::result::Result<(), String> {
+    let scheme = |u: &str| u.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    let host = |u: &str| {
+        host_port_of(u).map(|hp| {
+            hp.rsplit_once(':')
+                .map_or(hp.clone(), |(h, _)| h.to_string())
+                .to_ascii_lowercase()
+        })
+    };
+    let authority = to.split_once("://").map_or(to, |(_, r)| r);
+    if authority
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .contains('@')
+    {
+        return Err("that address carries a user name".into());
+    }
+    match (scheme(from).as_deref(), scheme(to).as_deref()) {
+        (Some("https"), Some("https")) => Ok(()),
+        (Some("https"), _) => Err("that drops TLS (https to http)".into()),
+        (_, Some("http")) if host(from) != host(to) => {
+            Err("that is another host, over plain http".into())
+        }
+        _ => Ok(()),
     }
 }
 
