@@ -18,6 +18,13 @@ type Seen = Arc<Mutex<Vec<String>>>;
 fn serve(
     answer: impl Fn(&str, &str) -> (String, String, String) + Send + Sync + 'static,
 ) -> (u16, Seen) {
+    serve_body(move |m, p, _| answer(m, p))
+}
+
+/// [`serve`], the answer also given the request's body.
+fn serve_body(
+    answer: impl Fn(&str, &str, &str) -> (String, String, String) + Send + Sync + 'static,
+) -> (u16, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen: Seen = Arc::new(Mutex::new(Vec::new()));
@@ -33,7 +40,9 @@ fn serve(
     (port, seen)
 }
 
-fn handle(stream: TcpStream, log: &Seen, answer: &dyn Fn(&str, &str) -> (String, String, String)) {
+type Answer = dyn Fn(&str, &str, &str) -> (String, String, String);
+
+fn handle(stream: TcpStream, log: &Seen, answer: &Answer) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut out = stream;
     loop {
@@ -65,7 +74,7 @@ fn handle(stream: TcpStream, log: &Seen, answer: &dyn Fn(&str, &str) -> (String,
         ));
         let mut parts = request_line.split(' ');
         let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let (status, headers, text) = answer(method, path);
+        let (status, headers, text) = answer(method, path, &String::from_utf8_lossy(&body));
         let _ = write!(
             out,
             "HTTP/1.1 {status}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{text}",
@@ -237,4 +246,56 @@ fn run_does_not_pass_the_backups_passphrase_file_down() {
     let said = stdout(&out);
     assert!(said.starts_with("pass=unset key="), "{said}");
     assert!(!said.starts_with("pass=unset key=0"), "{said}");
+}
+
+#[test]
+fn a_server_that_echoes_the_request_in_its_error_does_not_put_the_key_or_token_in_ours() {
+    // A write refused with a 400 whose error quotes the request body and the token, as
+    // a buggy server or proxy might; the other field holds a secret of its own.
+    let (port, seen) = serve_body(|method, path, body| {
+        match (method, path.contains("/metadata/")) {
+        ("POST", _) => (
+            "400 Bad Request".into(),
+            String::new(),
+            serde_json::json!({ "errors": [format!("invalid request {body} from token {TOKEN}")] })
+                .to_string(),
+        ),
+        (_, true) => (
+            "200 OK".into(),
+            String::new(),
+            "{\"data\":{\"current_version\":1,\"versions\":{}}}".into(),
+        ),
+        _ => (
+            "200 OK".into(),
+            String::new(),
+            "{\"data\":{\"data\":{\"DATABASE_URL\":\"postgres://u:db-pa55word@db/app\"},\"metadata\":{\"version\":1}}}".into(),
+        ),
+    }
+    });
+    let sb = Sandbox::new();
+    project(&sb);
+    let out = kw(&sb, port)
+        .args(["set", "production", "--generate", "--yes"])
+        .output()
+        .unwrap();
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("HTTP 400") && all.contains("[hidden]"),
+        "{all}"
+    );
+    let sent = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|r| r.starts_with("POST"))
+        .cloned()
+        .expect("keywarden never wrote");
+    let body: serde_json::Value =
+        serde_json::from_str(sent.rsplit("\n\n").next().unwrap()).unwrap();
+    let key = body["data"]["SECRET_KEY"].as_str().unwrap().to_string();
+    assert!(key.len() >= 32, "{sent}");
+    crate::support::assert_no_key("the error", all.as_bytes(), &key);
+    assert!(!all.contains(TOKEN), "{all}");
+    assert!(!all.contains("db-pa55word"), "{all}");
 }

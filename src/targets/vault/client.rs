@@ -305,7 +305,39 @@ impl Connection {
     /// The error for a status that is not a success, naming the address, the path and
     /// what to do.
     fn failure(&self, status: u16, json: &Json, mount: &str, path: &str, doing: &str) -> Error {
-        let said = Self::server_errors(json);
+        self.failure_hiding(status, json, mount, path, doing, None)
+    }
+
+    /// [`Connection::failure`], with the server's words scrubbed of the token and of every
+    /// value of `sent` (a server or proxy that echoes the request must not put the key,
+    /// or the other fields' secrets, in an error).
+    fn failure_hiding(
+        &self,
+        status: u16,
+        json: &Json,
+        mount: &str,
+        path: &str,
+        doing: &str,
+        sent: Option<&Data>,
+    ) -> Error {
+        let mut said = Self::server_errors(json);
+        let mut hide: Vec<&str> = vec![self.token.as_str()];
+        if let Some(sent) = sent {
+            hide.extend(sent.0.values().filter_map(Json::as_str));
+        }
+        for h in hide {
+            // A short value would hide ordinary words; a key or a token is long. The
+            // JSON-escaped form too: a server echoing the request body as text.
+            let escaped = Zeroizing::new(serde_json::to_string(h).unwrap_or_default());
+            let escaped = escaped
+                .get(1..escaped.len().saturating_sub(1))
+                .unwrap_or("");
+            for form in [h, escaped] {
+                if form.len() >= 8 && said.contains(form) {
+                    said = said.replace(form, "[hidden]");
+                }
+            }
+        }
         let at = format!("{mount}/{path} on {} ({})", self.addr, self.host_port);
         let hint = match status {
             403 => format!(
@@ -446,7 +478,7 @@ impl Connection {
                     self.addr
                 )))
             }
-            _ => Err(self.failure(status, &json, mount, path, "write")),
+            _ => Err(self.failure_hiding(status, &json, mount, path, "write", Some(data))),
         }
     }
 
