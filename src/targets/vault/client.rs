@@ -124,6 +124,23 @@ impl Connection {
             (t, "VAULT_TOKEN".to_string())
         } else {
             let from_file = |p: &Path| -> Result<Option<(String, String)>> {
+                // A token others can read is theirs too: a regular file must be the
+                // user's alone (`bao login` writes ~/.vault-token 0600).
+                if let Ok(meta) = std::fs::metadata(p) {
+                    let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+                    if meta.is_file() && mode & 0o077 != 0 {
+                        return Err(Error::input(
+                            p,
+                            None,
+                            None,
+                            format!(
+                                "the OpenBao/Vault token file is readable by others (mode {:04o}): a token must be yours alone; keywarden did not use it",
+                                mode & 0o7777
+                            ),
+                            Some(format!("chmod 600 {}", p.display())),
+                        ));
+                    }
+                }
                 match std::fs::read_to_string(p) {
                     Ok(t) if !t.trim().is_empty() => {
                         Ok(Some((t.trim().to_string(), p.display().to_string())))
