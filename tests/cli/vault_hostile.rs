@@ -299,3 +299,35 @@ fn a_server_that_echoes_the_request_in_its_error_does_not_put_the_key_or_token_i
     assert!(!all.contains(TOKEN), "{all}");
     assert!(!all.contains("db-pa55word"), "{all}");
 }
+
+#[test]
+fn a_proxy_page_answering_200_is_an_error_not_a_missing_secret() {
+    // A captive portal or proxy login page: every request answered 200 with HTML.
+    let (port, _seen) = serve(|_, _| {
+        (
+            "200 OK".into(),
+            String::new(),
+            "<html><body>Please log in to the proxy</body></html>".into(),
+        )
+    });
+    let sb = Sandbox::new();
+    project(&sb);
+    let out = kw(&sb, port).args(["status", "--json"]).output().unwrap();
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        all.contains("a body that is not JSON") && all.contains(&format!("127.0.0.1:{port}")),
+        "{all}"
+    );
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(
+        st["environments"][0]["targets"][0]["state"], "missing",
+        "{st}"
+    );
+    let out = kw(&sb, port)
+        .args(["set", "production", "--generate", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not JSON"), "{}", stderr(&out));
+    assert!(!sb.root().join("prod.env").exists());
+}

@@ -288,7 +288,19 @@ impl Connection {
             let json = if text.trim().is_empty() {
                 Json::Null
             } else {
-                serde_json::from_str(&text).unwrap_or(Json::Null)
+                match serde_json::from_str(&text) {
+                    Ok(json) => json,
+                    // A success that is not JSON (a proxy's or portal's HTML page) is not
+                    // OpenBao's answer; an error status keeps its status for the hint.
+                    Err(_) if (200..300).contains(&status) => {
+                        return Err(Error::Failed(format!(
+                            "{} ({}) answered HTTP {status} with a body that is not JSON: that is not OpenBao/Vault's API (a proxy or a login page in between?)\n  hint: check BAO_ADDR/VAULT_ADDR and any proxy between here and the server; nothing was changed",
+                            host_port_of(&url).unwrap_or_else(|| self.host_port.clone()),
+                            self.addr
+                        )));
+                    }
+                    Err(_) => Json::Null,
+                }
             };
             return Ok((status, json));
         }
@@ -400,6 +412,10 @@ impl Connection {
             .and_then(Json::as_str)
             .and_then(|s| s.parse::<jiff::Timestamp>().ok());
         match status {
+            200 if version_of(meta).is_none() => Err(Error::Failed(format!(
+                "OpenBao/Vault at {} ({}) answered the read of {mount}/{path} with no version in its metadata: that is not a KV v2 answer\n  hint: check that `{mount}/` is a KV v2 mount (`bao secrets list -detailed`) and that nothing between here and the server rewrites answers; nothing was changed",
+                self.host_port, self.addr
+            ))),
             200 => {
                 let data = json
                     .pointer("/data/data")
