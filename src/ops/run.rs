@@ -98,7 +98,10 @@ pub fn exec(
     redact: bool,
 ) -> Result<Ran> {
     let mut cmd = Command::new(program);
+    // The backups' passphrase is keywarden's, not the app's: the variable that names its
+    // file is not passed down (the app gets its key, not every key keywarden keeps).
     cmd.args(args)
+        .env_remove(crate::records::crypt::PASSPHRASE_FILE_ENV)
         .env(&prepared.var, prepared.key.expose_secret());
     if redact {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());

@@ -27,5 +27,6 @@ mod status;
 mod syslog;
 mod terminal;
 mod vault;
+mod vault_hostile;
 mod watch;
 mod writes;

@@ -493,6 +493,23 @@ fn unreachable_forbidden_sealed_and_wrong_mount_are_clear_errors_that_change_not
             token_file.display()
         ),
     );
+    // Readable by others: refused, naming the file and the chmod, the token unused.
+    crate::support::set_mode(&token_file, 0o644);
+    let out = bao
+        .kw(&sb)
+        .env_remove("BAO_TOKEN")
+        .args(["set", "production", "--generate", "--yes"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("token file is readable by others")
+            && err.contains(&format!("chmod 600 {}", token_file.display()))
+            && !err.contains(&bao.token),
+        "{err}"
+    );
+    crate::support::set_mode(&token_file, 0o600);
     let out = bao
         .kw(&sb)
         .env_remove("BAO_TOKEN")

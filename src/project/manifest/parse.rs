@@ -389,6 +389,15 @@ impl<'a> Parser<'a> {
                     "old keys are kept in a file the app reads, e.g. fallback = { path = \"deploy/production/.env\", key = \"SECRET_KEY_FALLBACKS\" }",
                 ));
             }
+            // The old keys are written where the app reads them, a file: a fallback in the
+            // secret store is never written, so `status` would promise a grace it lacks.
+            if let Some(vault_item) = ft.get("vault") {
+                return Err(self.err(
+                    ft.key("vault").and_then(|k| k.span()).map_or(span_start(vault_item), |s| s.start),
+                    format!("the fallback {ctx} is a secret-store path; it must be a file"),
+                    "old keys are kept in a file the app reads, e.g. fallback = { path = \"deploy/production/.env\", key = \"SECRET_KEY_FALLBACKS\" }",
+                ));
+            }
             let target = self.target(
                 span_start(item),
                 ft,

@@ -124,6 +124,23 @@ impl Connection {
             (t, "VAULT_TOKEN".to_string())
         } else {
             let from_file = |p: &Path| -> Result<Option<(String, String)>> {
+                // A token others can read is theirs too: a regular file must be the
+                // user's alone (`bao login` writes ~/.vault-token 0600).
+                if let Ok(meta) = std::fs::metadata(p) {
+                    let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+                    if meta.is_file() && mode & 0o077 != 0 {
+                        return Err(Error::input(
+                            p,
+                            None,
+                            None,
+                            format!(
+                                "the OpenBao/Vault token file is readable by others (mode {:04o}): a token must be yours alone; keywarden did not use it",
+                                mode & 0o7777
+                            ),
+                            Some(format!("chmod 600 {}", p.display())),
+                        ));
+                    }
+                }
                 match std::fs::read_to_string(p) {
                     Ok(t) if !t.trim().is_empty() => {
                         Ok(Some((t.trim().to_string(), p.display().to_string())))
@@ -245,6 +262,17 @@ impl Connection {
                     .and_then(|l| l.to_str().ok())
                     .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
             {
+                // The token goes with the request: a redirect that would send it in the
+                // clear (https to http) or, over plain http, to another host than the one
+                // named is refused, never followed.
+                refuse_redirect(&url, next).map_err(|why| {
+                    Error::Failed(format!(
+                        "OpenBao/Vault at {} ({}) redirected keywarden to {}: {why}; keywarden did not follow it and did not send the token there\n  hint: check the cluster's api_addr (it must use the scheme and host clients reach), or point BAO_ADDR at the active node; nothing was changed",
+                        host_port_of(&url).unwrap_or_else(|| self.host_port.clone()),
+                        self.addr,
+                        next.split('?').next().unwrap_or(next)
+                    ))
+                })?;
                 via = host_port_of(&url);
                 url = next.to_string();
                 continue;
@@ -260,7 +288,19 @@ impl Connection {
             let json = if text.trim().is_empty() {
                 Json::Null
             } else {
-                serde_json::from_str(&text).unwrap_or(Json::Null)
+                match serde_json::from_str(&text) {
+                    Ok(json) => json,
+                    // A success that is not JSON (a proxy's or portal's HTML page) is not
+                    // OpenBao's answer; an error status keeps its status for the hint.
+                    Err(_) if (200..300).contains(&status) => {
+                        return Err(Error::Failed(format!(
+                            "{} ({}) answered HTTP {status} with a body that is not JSON: that is not OpenBao/Vault's API (a proxy or a login page in between?)\n  hint: check BAO_ADDR/VAULT_ADDR and any proxy between here and the server; nothing was changed",
+                            host_port_of(&url).unwrap_or_else(|| self.host_port.clone()),
+                            self.addr
+                        )));
+                    }
+                    Err(_) => Json::Null,
+                }
             };
             return Ok((status, json));
         }
@@ -294,7 +334,39 @@ impl Connection {
     /// The error for a status that is not a success, naming the address, the path and
     /// what to do.
     fn failure(&self, status: u16, json: &Json, mount: &str, path: &str, doing: &str) -> Error {
-        let said = Self::server_errors(json);
+        self.failure_hiding(status, json, mount, path, doing, None)
+    }
+
+    /// [`Connection::failure`], with the server's words scrubbed of the token and of every
+    /// value of `sent` (a server or proxy that echoes the request must not put the key,
+    /// or the other fields' secrets, in an error).
+    fn failure_hiding(
+        &self,
+        status: u16,
+        json: &Json,
+        mount: &str,
+        path: &str,
+        doing: &str,
+        sent: Option<&Data>,
+    ) -> Error {
+        let mut said = Self::server_errors(json);
+        let mut hide: Vec<&str> = vec![self.token.as_str()];
+        if let Some(sent) = sent {
+            hide.extend(sent.0.values().filter_map(Json::as_str));
+        }
+        for h in hide {
+            // A short value would hide ordinary words; a key or a token is long. The
+            // JSON-escaped form too: a server echoing the request body as text.
+            let escaped = Zeroizing::new(serde_json::to_string(h).unwrap_or_default());
+            let escaped = escaped
+                .get(1..escaped.len().saturating_sub(1))
+                .unwrap_or("");
+            for form in [h, escaped] {
+                if form.len() >= 8 && said.contains(form) {
+                    said = said.replace(form, "[hidden]");
+                }
+            }
+        }
         let at = format!("{mount}/{path} on {} ({})", self.addr, self.host_port);
         let hint = match status {
             403 => format!(
@@ -340,6 +412,10 @@ impl Connection {
             .and_then(Json::as_str)
             .and_then(|s| s.parse::<jiff::Timestamp>().ok());
         match status {
+            200 if version_of(meta).is_none() => Err(Error::Failed(format!(
+                "OpenBao/Vault at {} ({}) answered the read of {mount}/{path} with no version in its metadata: that is not a KV v2 answer\n  hint: check that `{mount}/` is a KV v2 mount (`bao secrets list -detailed`) and that nothing between here and the server rewrites answers; nothing was changed",
+                self.host_port, self.addr
+            ))),
             200 => {
                 let data = json
                     .pointer("/data/data")
@@ -422,10 +498,12 @@ impl Connection {
         let (status, json) = self.send("POST", &self.url(mount, "data", path), Some(&body))?;
         drop(body);
         match status {
-            200 | 204 => Ok(json
-                .pointer("/data/version")
-                .and_then(Json::as_u64)
-                .unwrap_or(cas + 1)),
+            200 | 204 => match json.pointer("/data/version").and_then(Json::as_u64) {
+                Some(v) if v > cas => Ok(v),
+                // A success that names no new version is not counted as a write until
+                // the store shows it: the current version after `cas`, holding `data`.
+                said => self.confirm(mount, path, data, cas, said),
+            },
             400 if Self::server_errors(&json).contains("did not match the current version") => {
                 let won = self.current_version(mount, path).unwrap_or(0);
                 Err(Error::Failed(format!(
@@ -433,8 +511,40 @@ impl Connection {
                     self.addr
                 )))
             }
-            _ => Err(self.failure(status, &json, mount, path, "write")),
+            _ => Err(self.failure_hiding(status, &json, mount, path, "write", Some(data))),
         }
+    }
+
+    /// The version a write answered without a usable version landed as, read back: the
+    /// current version must be after `cas` and hold exactly `data`; otherwise the write
+    /// is not counted (an error naming what the server said).
+    fn confirm(
+        &self,
+        mount: &str,
+        path: &str,
+        data: &Data,
+        cas: u64,
+        said: Option<u64>,
+    ) -> Result<u64> {
+        let now = self.read(mount, path, None)?;
+        if now.version > cas && now.data.as_ref() == Some(data) {
+            return Ok(now.version);
+        }
+        Err(Error::Failed(format!(
+            "OpenBao/Vault at {} ({}) answered the write of {mount}/{path} (check-and-set on version {cas}) with success but {}, and the store's current version is {}{}: keywarden does not count it as written\n  hint: check the server (or a proxy in front of it) and `bao kv metadata get {mount}/{path}`, then retry",
+            self.host_port,
+            self.addr,
+            match said {
+                Some(v) => format!("named version {v}, not one after {cas}"),
+                None => "named no new version".to_string(),
+            },
+            now.version,
+            if now.version > cas {
+                " with other data than keywarden wrote"
+            } else {
+                ""
+            }
+        )))
     }
 
     /// Soft-deletes `version` (its data can be undeleted; the metadata stays).
@@ -455,6 +565,39 @@ impl Connection {
             200 | 204 => Ok(()),
             _ => Err(self.failure(status, &json, mount, path, "destroy versions of")),
         }
+    }
+}
+
+/// Why a redirect from `from` to `to` must not be followed with the token, if it must
+/// not: https to http would send the token in the clear; over plain http, another host
+/// than the one keywarden was pointed at would get it (a standby on the same host, on
+/// another port, is followed). Over https any host is followed: its certificate must be
+/// one keywarden trusts.
+pub(super) fn refuse_redirect(from: &str, to: &str) -> std::result::Result<(), String> {
+    let scheme = |u: &str| u.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    let host = |u: &str| {
+        host_port_of(u).map(|hp| {
+            hp.rsplit_once(':')
+                .map_or(hp.clone(), |(h, _)| h.to_string())
+                .to_ascii_lowercase()
+        })
+    };
+    let authority = to.split_once("://").map_or(to, |(_, r)| r);
+    if authority
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .contains('@')
+    {
+        return Err("that address carries a user name".into());
+    }
+    match (scheme(from).as_deref(), scheme(to).as_deref()) {
+        (Some("https"), Some("https")) => Ok(()),
+        (Some("https"), _) => Err("that drops TLS (https to http)".into()),
+        (_, Some("http")) if host(from) != host(to) => {
+            Err("that is another host, over plain http".into())
+        }
+        _ => Ok(()),
     }
 }
 

@@ -365,6 +365,45 @@ mod tests {
     }
 
     #[test]
+    fn redirects_that_would_carry_the_token_elsewhere_are_refused() {
+        let refused = |from: &str, to: &str| client::refuse_redirect(from, to).is_err();
+        // A standby on the same host, another port; any host over TLS.
+        assert!(!refused(
+            "http://127.0.0.1:8200/v1/a",
+            "http://127.0.0.1:8202/v1/a"
+        ));
+        assert!(!refused(
+            "https://bao-1.example/v1/a",
+            "https://bao-2.example:8200/v1/a"
+        ));
+        assert!(!refused(
+            "http://bao-1.example/v1/a",
+            "https://bao-2.example/v1/a"
+        ));
+        // TLS dropped, another host in the clear, an address with a user name.
+        assert!(refused(
+            "https://bao.example/v1/a",
+            "http://bao.example/v1/a"
+        ));
+        assert!(refused(
+            "HTTPS://bao.example/v1/a",
+            "http://bao.example/v1/a"
+        ));
+        assert!(refused(
+            "http://127.0.0.1:8200/v1/a",
+            "http://localhost:8200/v1/a"
+        ));
+        assert!(refused(
+            "http://127.0.0.1:8200/v1/a",
+            "http://127.0.0.1@evil.example:8200/v1/a"
+        ));
+        assert!(refused(
+            "https://bao.example/v1/a",
+            "https://bao.example@evil.example/v1/a"
+        ));
+    }
+
+    #[test]
     fn bao_addr_comes_before_vault_addr_and_a_token_is_required() {
         let env = |n: &str| match n {
             "BAO_ADDR" => Some("https://bao.example".into()),
