@@ -811,3 +811,75 @@ fn tls_trusts_the_system_roots_and_bao_cacert_only() {
     }
     assert_eq!(bao.current_version(PATH), 2);
 }
+
+#[test]
+fn a_key_backup_restored_into_an_environment_with_a_store_target_reaches_the_store() {
+    let Some(bao) = Bao::start("restore into the OpenBao target") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    project(&sb, "");
+    bao.ok(&["kv", "put", PATH, "DATABASE_URL=postgres://db/baguette"]);
+    let set = || {
+        let out = bao
+            .kw(&sb)
+            .args(["set", "production", "--generate", "--yes"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    set();
+    let first = bao.field(PATH, "SECRET_KEY").unwrap();
+    let fp_first = status_json(&bao, &sb)["environments"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = bao
+        .kw(&sb)
+        .args(["rotate", "production", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second = bao.field(PATH, "SECRET_KEY").unwrap();
+    assert_ne!(first, second);
+    let version = bao.current_version(PATH);
+
+    // The backup of the first key, by its fingerprint.
+    let out = bao.kw(&sb).args(["backups", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let backup = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "key" && b["fingerprint"] == fp_first.as_str())
+        .unwrap_or_else(|| panic!("a key backup of {fp_first}: {list:#}"))
+        .clone();
+    let out = bao
+        .kw(&sb)
+        .args([
+            "restore",
+            "production",
+            backup["id"].as_str().unwrap(),
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "restore: {}", stderr(&out));
+    no_key_in(&out, &first);
+    no_key_in(&out, &second);
+    // The store holds the restored key as one more version, its other field kept; the
+    // local file agrees.
+    assert_eq!(
+        bao.field(PATH, "SECRET_KEY").as_deref(),
+        Some(first.as_str())
+    );
+    assert_eq!(bao.current_version(PATH), version + 1);
+    assert_eq!(
+        bao.field(PATH, "DATABASE_URL").as_deref(),
+        Some("postgres://db/baguette")
+    );
+    assert_eq!(dotenv_key(&sb), first);
+    let st = status_json(&bao, &sb);
+    assert_eq!(st["environments"][0]["fingerprint"], fp_first.as_str());
+}
