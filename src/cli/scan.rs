@@ -5,6 +5,7 @@ use super::output::{self, Style};
 use super::sarif;
 use crate::error::{Error, Result, exit};
 use crate::finding::{Finding, Severity, worst};
+use crate::scanning::baseline;
 use crate::scanning::scan::{Files, History};
 use std::path::Path;
 
@@ -41,6 +42,15 @@ pub struct Args {
     /// Exit 1 when a finding is at least this severe (without it, scan is a view: exit 0).
     #[arg(long, value_name = "SEVERITY")]
     fail_on: Option<Severity>,
+    /// Write the baseline, `.keywarden-scan.toml`, to accept every hard-coded literal found
+    /// now (KW201): reasons already given are kept, new entries say `accepted on DATE — say
+    /// why`, entries that match nothing are dropped. Keys keywarden manages are never
+    /// written to it.
+    #[arg(long, conflicts_with = "no_baseline")]
+    update_baseline: bool,
+    /// Report every finding, ignoring `.keywarden-scan.toml`.
+    #[arg(long)]
+    no_baseline: bool,
 }
 
 pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
@@ -56,7 +66,45 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         Files::Tree
     };
     let report = crate::scanning::scan::scan(&opened.project, &opened.pepper, files, depth)?;
-    let findings = report.findings;
+    let root = &opened.project.root;
+    let old = if args.no_baseline {
+        None
+    } else {
+        baseline::load(root)?
+    };
+    if args.update_baseline {
+        let today = opened
+            .project
+            .context
+            .now()
+            .strftime("%Y-%m-%d")
+            .to_string();
+        let entries = baseline::updated(old.as_ref(), &report.findings, &today);
+        let path = baseline::write(root, &entries)?;
+        eprintln!(
+            "keywarden: wrote {} ({} accepted finding(s)); give each new entry its reason, then commit it",
+            path.display(),
+            entries.len()
+        );
+    }
+    let applied = if args.update_baseline {
+        let now = baseline::load(root)?;
+        baseline::apply(now.as_ref(), report.findings)
+    } else {
+        baseline::apply(old.as_ref(), report.findings)
+    };
+    let findings = applied.reported;
+    let accepted = applied.accepted;
+    for e in &applied.stale {
+        eprintln!(
+            "keywarden: warning: {}:{}: the accepted {} in {} ({}) matches no finding now: delete the entry (`scan --update-baseline` drops it)",
+            baseline::FILE,
+            e.line,
+            e.code,
+            e.path,
+            e.fingerprint
+        );
+    }
     if let Some(n) = &report.not_searched {
         eprintln!("keywarden: warning: {}", n.message());
     }
@@ -70,12 +118,22 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         if let Some(n) = &report.not_searched {
             gaps.push(n.message());
         }
-        output::print_json(&sarif::report_findings(&refs, &gaps))?;
+        let suppressed: Vec<(&Finding, &str)> = accepted
+            .iter()
+            .map(|a| (&a.finding, a.reason.as_str()))
+            .collect();
+        output::print_json(&sarif::report_findings_suppressed(
+            &refs,
+            &suppressed,
+            &gaps,
+        ))?;
     } else if args.json {
         output::print_json(&serde_json::json!({
             "findings": findings,
             "not_searched": report.not_searched,
             "history": report.history,
+            "accepted": { "count": accepted.len(), "findings": accepted },
+            "stale_baseline_entries": applied.stale,
         }))?;
     } else {
         let style = Style::detect();
@@ -95,6 +153,13 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
             None => " (files; --history adds git history)".to_string(),
         };
         text.push_str(&format!("{}{scope}\n", output::summary(&findings)));
+        if !accepted.is_empty() {
+            text.push_str(&format!(
+                "{} finding(s) accepted by {} (--no-baseline shows them)\n",
+                accepted.len(),
+                baseline::FILE
+            ));
+        }
         output::emit(&text)?;
     }
     if let Some(why) = incomplete {

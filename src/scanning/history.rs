@@ -242,6 +242,7 @@ pub fn scan_history(
             if let Some(line) = lit.line {
                 f = f.at_line(line);
             }
+            f.baseline_fingerprint = lit.baseline_fingerprint.clone();
             if let Some(c) = &commit_of {
                 f = f.at_commit(c.clone());
             }

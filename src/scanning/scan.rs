@@ -428,7 +428,11 @@ pub(super) fn hard_coded(
                 .with_fix("read the key from the environment only, with no default; then rotate it")
             }
         };
-        out.push((finding.at_target(shown.to_string()).at_line(i + 1), fp));
+        let finding = finding
+            .at_target(shown.to_string())
+            .at_line(i + 1)
+            .with_baseline_fingerprint(super::baseline::digest(&key));
+        out.push((finding, fp));
     }
     out
 }
