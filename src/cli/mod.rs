@@ -7,6 +7,7 @@ pub mod common;
 mod completions;
 mod copy;
 mod demo;
+mod example;
 mod generate;
 mod incident;
 mod init;
@@ -92,6 +93,8 @@ pub enum Command {
     Run(run::Args),
     /// Look for keys in source files and git history.
     Scan(scan::Args),
+    /// Write or update the environment's example files (.env.example), key names with a placeholder.
+    Example(example::Args),
     /// Copy an environment's key to the clipboard, cleared after 30 s.
     Copy(copy::Args),
     /// Print a completion script for bash, zsh, fish, elvish or PowerShell.
@@ -152,6 +155,7 @@ fn run_command(command: Command, project: Option<&std::path::Path>) -> Result<u8
         Command::Audit(args) => audit::run(args, project),
         Command::Incident(args) => incident::run(args, project),
         Command::Scan(args) => scan::run(args, project),
+        Command::Example(args) => example::run(args, project),
         Command::Run(args) => run::run(args, project),
     }
 }

@@ -2,6 +2,7 @@
 //! with git access in [`git`]), and log files ([`logscan`]).
 
 pub mod baseline;
+pub mod example;
 pub mod git;
 pub mod history;
 pub mod logscan;
