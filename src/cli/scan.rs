@@ -51,6 +51,51 @@ pub struct Args {
     /// Report every finding, ignoring `.keywarden-scan.toml`.
     #[arg(long)]
     no_baseline: bool,
+    /// Draw no progress line (it is drawn on stderr only when stderr is a terminal).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// The progress line on stderr: one line redrawn with `\r`, at most 10 times a second,
+/// cleared when the scan ends.
+struct ProgressLine {
+    started: std::time::Instant,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl ProgressLine {
+    fn draw(&self, p: crate::scanning::scan::Progress) {
+        use std::io::Write;
+        let now = std::time::Instant::now();
+        let Ok(mut last) = self.last.try_lock() else {
+            return;
+        };
+        if last.is_some_and(|t| now.duration_since(t) < std::time::Duration::from_millis(100)) {
+            return;
+        }
+        *last = Some(now);
+        let secs = now.duration_since(self.started).as_secs_f64().max(0.001);
+        let of = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
+        let line = format!(
+            "\rscanning: {} {}{of}, {:.1} MB, {:.1} MB/s\x1b[K",
+            p.done,
+            p.phase,
+            p.bytes as f64 / 1e6,
+            p.bytes as f64 / 1e6 / secs
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(line.as_bytes());
+        let _ = err.flush();
+    }
+
+    fn clear(&self) {
+        use std::io::Write;
+        if self.last.lock().map(|l| l.is_some()).unwrap_or(true) {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(b"\r\x1b[K");
+            let _ = err.flush();
+        }
+    }
 }
 
 pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
@@ -65,7 +110,29 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     } else {
         Files::Tree
     };
-    let report = crate::scanning::scan::scan(&opened.project, &opened.pepper, files, depth)?;
+    let line =
+        (!args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+            ProgressLine {
+                started: std::time::Instant::now(),
+                last: std::sync::Mutex::new(None),
+            }
+        });
+    let draw = |p: crate::scanning::scan::Progress| {
+        if let Some(l) = &line {
+            l.draw(p);
+        }
+    };
+    let report = crate::scanning::scan::scan_with_progress(
+        &opened.project,
+        &opened.pepper,
+        files,
+        depth,
+        &draw,
+    );
+    if let Some(l) = &line {
+        l.clear();
+    }
+    let report = report?;
     let root = &opened.project.root;
     let old = if args.no_baseline {
         None

@@ -776,3 +776,67 @@ fn a_bad_baseline_names_its_file_line_and_fix_and_a_managed_key_cannot_be_accept
         Some(0)
     );
 }
+
+#[test]
+fn progress_is_drawn_at_a_terminal_cleared_at_the_end_and_never_on_a_pipe() {
+    if !crate::common::require("tmux", "drawing scan's progress line at a terminal") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    for i in 0..200 {
+        sb.write(&format!("src/m{i}.py"), &"x = 1\n".repeat(200));
+    }
+    let bin = assert_cmd::cargo::cargo_bin("keywarden");
+    let raw = sb.home.path().join("raw-terminal-output");
+    let go = sb.home.path().join("go");
+    let cmd = format!(
+        "while [ ! -f '{}' ]; do sleep 0.05; done; cd '{}' && '{}' scan; echo EXIT=$?; sleep 60",
+        go.display(),
+        sb.project.path().display(),
+        bin.display()
+    );
+    let env = [
+        ("KEYWARDEN_HOME", sb.home.path()),
+        ("NO_COLOR", std::path::Path::new("1")),
+        ("KEYWARDEN_KEYRING", std::path::Path::new("off")),
+    ];
+    let t = crate::common::tmux::Tmux::start(160, 50, &env, &["sh", "-c", &cmd]);
+    let piped = t.run(&[
+        "pipe-pane",
+        "-t",
+        "kw",
+        "-o",
+        &format!("cat >> '{}'", raw.display()),
+    ]);
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    std::fs::write(&go, "").unwrap();
+    let screen = t.wait_for("the end", 30, |s| s.contains("EXIT="));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        !screen.contains("scanning:"),
+        "the line is cleared at the end: {screen}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let bytes = std::fs::read(&raw).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("scanning: "), "{text:?}");
+    assert!(text.contains(" files of "), "{text:?}");
+    assert!(text.contains("MB/s"), "{text:?}");
+    assert!(
+        text.contains("\r\x1b[K"),
+        "redrawn with \\r and cleared: {text:?}"
+    );
+
+    // On a pipe (and with --no-progress), nothing.
+    let out = sb.kw().arg("scan").output().unwrap();
+    assert!(!stderr(&out).contains("scanning:"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("scanning:"));
+    let out = sb.kw().args(["scan", "--json"]).output().unwrap();
+    assert!(serde_json::from_slice::<Value>(&out.stdout).is_ok());
+    assert!(!stderr(&out).contains("scanning:"));
+}
