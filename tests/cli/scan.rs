@@ -832,7 +832,32 @@ fn progress_is_drawn_at_a_terminal_cleared_at_the_end_and_never_on_a_pipe() {
         "redrawn with \\r and cleared: {text:?}"
     );
 
-    // On a pipe (and with --no-progress), nothing.
+    // --no-progress at a terminal: nothing drawn.
+    let raw2 = sb.home.path().join("raw-no-progress");
+    let go2 = sb.home.path().join("go2");
+    let cmd = format!(
+        "while [ ! -f '{}' ]; do sleep 0.05; done; cd '{}' && '{}' scan --no-progress; echo EXIT=$?; sleep 60",
+        go2.display(),
+        sb.project.path().display(),
+        bin.display()
+    );
+    let t2 = crate::common::tmux::Tmux::start(160, 50, &env, &["sh", "-c", &cmd]);
+    let piped = t2.run(&[
+        "pipe-pane",
+        "-t",
+        "kw",
+        "-o",
+        &format!("cat >> '{}'", raw2.display()),
+    ]);
+    assert!(piped.status.success());
+    std::fs::write(&go2, "").unwrap();
+    t2.wait_for("the end", 30, |s| s.contains("EXIT="));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let text = String::from_utf8_lossy(&std::fs::read(&raw2).unwrap()).into_owned();
+    assert!(text.contains("EXIT=0"), "{text:?}");
+    assert!(!text.contains("scanning:"), "{text:?}");
+
+    // On a pipe, nothing.
     let out = sb.kw().arg("scan").output().unwrap();
     assert!(!stderr(&out).contains("scanning:"), "{}", stderr(&out));
     assert!(!stdout(&out).contains("scanning:"));
