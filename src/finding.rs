@@ -270,6 +270,10 @@ pub struct Finding {
     /// For a finding in the git history: the commit that brought it in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// For a literal found by `scan`: what a baseline (`.keywarden-scan.toml`) names it by
+    /// — a digest of the value, the same on every machine, never the value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_fingerprint: Option<String>,
 }
 
 impl Finding {
@@ -283,7 +287,13 @@ impl Finding {
             line: None,
             fix: None,
             commit: None,
+            baseline_fingerprint: None,
         }
+    }
+
+    pub fn with_baseline_fingerprint(mut self, fp: impl Into<String>) -> Self {
+        self.baseline_fingerprint = Some(fp.into());
+        self
     }
 
     pub fn at_commit(mut self, commit: impl Into<String>) -> Self {

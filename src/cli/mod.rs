@@ -7,6 +7,7 @@ pub mod common;
 mod completions;
 mod copy;
 mod demo;
+mod example;
 mod generate;
 mod incident;
 mod init;
@@ -95,6 +96,8 @@ pub enum Command {
     Scan(scan::Args),
     /// Follow logs and targets; alert on signature errors, exposed keys, due rotations.
     Watch(watch::Args),
+    /// Write or update the environment's example files (.env.example), key names with a placeholder.
+    Example(example::Args),
     /// Copy an environment's key to the clipboard, cleared after 30 s.
     Copy(copy::Args),
     /// Print a completion script for bash, zsh, fish, elvish or PowerShell.
@@ -155,6 +158,7 @@ fn run_command(command: Command, project: Option<&std::path::Path>) -> Result<u8
         Command::Audit(args) => audit::run(args, project),
         Command::Incident(args) => incident::run(args, project),
         Command::Scan(args) => scan::run(args, project),
+        Command::Example(args) => example::run(args, project),
         Command::Run(args) => run::run(args, project),
         Command::Watch(args) => watch::run(args, project),
     }

@@ -55,6 +55,25 @@ pub fn report_findings(findings: &[&Finding], incomplete: &[String]) -> Value {
     v
 }
 
+/// [`report_findings`], with the findings a baseline accepted as results carrying an
+/// external suppression and its justification.
+pub fn report_findings_suppressed(
+    findings: &[&Finding],
+    suppressed: &[(&Finding, &str)],
+    incomplete: &[String],
+) -> Value {
+    let mut all: Vec<&Finding> = findings.to_vec();
+    all.extend(suppressed.iter().map(|(f, _)| *f));
+    let mut v = report_findings(&all, incomplete);
+    if let Some(results) = v["runs"][0]["results"].as_array_mut() {
+        for (r, (_, why)) in results[findings.len()..].iter_mut().zip(suppressed) {
+            r["suppressions"] =
+                json!([{ "kind": "external", "status": "accepted", "justification": why }]);
+        }
+    }
+    v
+}
+
 fn help_uri() -> String {
     format!("{}#finding-codes", env!("CARGO_PKG_REPOSITORY"))
 }

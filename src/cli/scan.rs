@@ -5,6 +5,7 @@ use super::output::{self, Style};
 use super::sarif;
 use crate::error::{Error, Result, exit};
 use crate::finding::{Finding, Severity, worst};
+use crate::scanning::baseline;
 use crate::scanning::scan::{Files, History};
 use std::path::Path;
 
@@ -41,6 +42,60 @@ pub struct Args {
     /// Exit 1 when a finding is at least this severe (without it, scan is a view: exit 0).
     #[arg(long, value_name = "SEVERITY")]
     fail_on: Option<Severity>,
+    /// Write the baseline, `.keywarden-scan.toml`, to accept every hard-coded literal found
+    /// now (KW201): reasons already given are kept, new entries say `accepted on DATE — say
+    /// why`, entries that match nothing are dropped. Keys keywarden manages are never
+    /// written to it.
+    #[arg(long, conflicts_with = "no_baseline")]
+    update_baseline: bool,
+    /// Report every finding, ignoring `.keywarden-scan.toml`.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Draw no progress line (it is drawn on stderr only when stderr is a terminal).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// The progress line on stderr: one line redrawn with `\r`, at most 10 times a second,
+/// cleared when the scan ends.
+struct ProgressLine {
+    started: std::time::Instant,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl ProgressLine {
+    fn draw(&self, p: crate::scanning::scan::Progress) {
+        use std::io::Write;
+        let now = std::time::Instant::now();
+        let Ok(mut last) = self.last.try_lock() else {
+            return;
+        };
+        if last.is_some_and(|t| now.duration_since(t) < std::time::Duration::from_millis(100)) {
+            return;
+        }
+        *last = Some(now);
+        let secs = now.duration_since(self.started).as_secs_f64().max(0.001);
+        let of = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
+        let line = format!(
+            "\rscanning: {} {}{of}, {:.1} MB, {:.1} MB/s\x1b[K",
+            p.done,
+            p.phase,
+            p.bytes as f64 / 1e6,
+            p.bytes as f64 / 1e6 / secs
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(line.as_bytes());
+        let _ = err.flush();
+    }
+
+    fn clear(&self) {
+        use std::io::Write;
+        if self.last.lock().map(|l| l.is_some()).unwrap_or(true) {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(b"\r\x1b[K");
+            let _ = err.flush();
+        }
+    }
 }
 
 pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
@@ -55,8 +110,68 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     } else {
         Files::Tree
     };
-    let report = crate::scanning::scan::scan(&opened.project, &opened.pepper, files, depth)?;
-    let findings = report.findings;
+    let line =
+        (!args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+            ProgressLine {
+                started: std::time::Instant::now(),
+                last: std::sync::Mutex::new(None),
+            }
+        });
+    let draw = |p: crate::scanning::scan::Progress| {
+        if let Some(l) = &line {
+            l.draw(p);
+        }
+    };
+    let report = crate::scanning::scan::scan_with_progress(
+        &opened.project,
+        &opened.pepper,
+        files,
+        depth,
+        &draw,
+    );
+    if let Some(l) = &line {
+        l.clear();
+    }
+    let report = report?;
+    let root = &opened.project.root;
+    let old = if args.no_baseline {
+        None
+    } else {
+        baseline::load(root)?
+    };
+    if args.update_baseline {
+        let today = opened
+            .project
+            .context
+            .now()
+            .strftime("%Y-%m-%d")
+            .to_string();
+        let entries = baseline::updated(old.as_ref(), &report.findings, &today);
+        let path = baseline::write(root, &entries)?;
+        eprintln!(
+            "keywarden: wrote {} ({} accepted finding(s)); give each new entry its reason, then commit it",
+            path.display(),
+            entries.len()
+        );
+    }
+    let applied = if args.update_baseline {
+        let now = baseline::load(root)?;
+        baseline::apply(now.as_ref(), report.findings)
+    } else {
+        baseline::apply(old.as_ref(), report.findings)
+    };
+    let findings = applied.reported;
+    let accepted = applied.accepted;
+    for e in &applied.stale {
+        eprintln!(
+            "keywarden: warning: {}:{}: the accepted {} in {} ({}) matches no finding now: delete the entry (`scan --update-baseline` drops it)",
+            baseline::FILE,
+            e.line,
+            e.code,
+            e.path,
+            e.fingerprint
+        );
+    }
     if let Some(n) = &report.not_searched {
         eprintln!("keywarden: warning: {}", n.message());
     }
@@ -70,12 +185,22 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         if let Some(n) = &report.not_searched {
             gaps.push(n.message());
         }
-        output::print_json(&sarif::report_findings(&refs, &gaps))?;
+        let suppressed: Vec<(&Finding, &str)> = accepted
+            .iter()
+            .map(|a| (&a.finding, a.reason.as_str()))
+            .collect();
+        output::print_json(&sarif::report_findings_suppressed(
+            &refs,
+            &suppressed,
+            &gaps,
+        ))?;
     } else if args.json {
         output::print_json(&serde_json::json!({
             "findings": findings,
             "not_searched": report.not_searched,
             "history": report.history,
+            "accepted": { "count": accepted.len(), "findings": accepted },
+            "stale_baseline_entries": applied.stale,
         }))?;
     } else {
         let style = Style::detect();
@@ -95,6 +220,13 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
             None => " (files; --history adds git history)".to_string(),
         };
         text.push_str(&format!("{}{scope}\n", output::summary(&findings)));
+        if !accepted.is_empty() {
+            text.push_str(&format!(
+                "{} finding(s) accepted by {} (--no-baseline shows them)\n",
+                accepted.len(),
+                baseline::FILE
+            ));
+        }
         output::emit(&text)?;
     }
     if let Some(why) = incomplete {

@@ -70,6 +70,7 @@ pub fn scan_history(
     pepper: &Pepper,
     since: Option<&str>,
     skip_literals: &BTreeSet<Fingerprint>,
+    progress: &(dyn Fn(super::scan::Progress) + Sync),
 ) -> Result<History> {
     if !root.ancestors().any(|d| d.join(".git").exists()) {
         return Err(Error::Usage(
@@ -92,7 +93,16 @@ pub fn scan_history(
 
     // 1. Every blob, once.
     let mut hits: HashMap<String, Hit> = HashMap::new();
+    let (mut blobs_done, mut bytes_done) = (0u64, 0u64);
     let objects = read_objects(root, since, &mut coverage, |oid, blob| {
+        blobs_done += 1;
+        bytes_done += blob.len() as u64;
+        progress(super::scan::Progress {
+            phase: "blobs",
+            done: blobs_done,
+            total: None,
+            bytes: bytes_done,
+        });
         let mut hit = Hit::default();
         for shown in needles.found_in(blob) {
             if let Some(k) = by_shown.get(shown) {
@@ -242,6 +252,7 @@ pub fn scan_history(
             if let Some(line) = lit.line {
                 f = f.at_line(line);
             }
+            f.baseline_fingerprint = lit.baseline_fingerprint.clone();
             if let Some(c) = &commit_of {
                 f = f.at_commit(c.clone());
             }

@@ -92,15 +92,44 @@ pub enum History<'a> {
     Since(&'a str),
 }
 
-/// Scans the project; findings are sorted by file and line. Retired and revoked keys are
-/// read from the backups only when their identity opens without asking (already open, in
-/// the OS keyring, or with `KEYWARDEN_PASSPHRASE_FILE`); otherwise they are left out and
-/// [`Report::not_searched`] says so, never silently.
+/// One file's findings and the fingerprints of its literals.
+type FileHits = (Vec<Finding>, Vec<Fingerprint>);
+
+/// How far a scan has got, given to a [`scan_with_progress`] callback as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// `files` while the tree is searched, `blobs` while the history is.
+    pub phase: &'static str,
+    /// Files or blobs searched so far in this phase.
+    pub done: u64,
+    /// Of how many, when known (the tree's file count; not the history's).
+    pub total: Option<u64>,
+    /// Bytes read so far in this phase.
+    pub bytes: u64,
+}
+
+/// [`scan_with_progress`] with no progress reports.
 pub fn scan(
     project: &Project,
     pepper: &Pepper,
     files: Files,
     history: History<'_>,
+) -> Result<Report> {
+    scan_with_progress(project, pepper, files, history, &|_| {})
+}
+
+/// Scans the project; findings are sorted by file and line. `progress` is called after
+/// each file or blob (from several threads at once: it must be cheap, and throttle its
+/// own drawing). Retired and revoked keys are
+/// read from the backups only when their identity opens without asking (already open, in
+/// the OS keyring, or with `KEYWARDEN_PASSPHRASE_FILE`); otherwise they are left out and
+/// [`Report::not_searched`] says so, never silently.
+pub fn scan_with_progress(
+    project: &Project,
+    pepper: &Pepper,
+    files: Files,
+    history: History<'_>,
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report> {
     let store = BackupStore::of(project);
     let crypt = store.crypt();
@@ -156,7 +185,19 @@ pub fn scan(
                 .into_iter()
                 .filter(|rel| !skip.contains(rel))
                 .collect();
-            let read_and_search = |rel: &PathBuf| -> Option<(Vec<Finding>, Vec<Fingerprint>)> {
+            let total = files.len() as u64;
+            let done = std::sync::atomic::AtomicU64::new(0);
+            let read = std::sync::atomic::AtomicU64::new(0);
+            let tick = |bytes: u64| {
+                use std::sync::atomic::Ordering::Relaxed;
+                progress(Progress {
+                    phase: "files",
+                    done: done.fetch_add(1, Relaxed) + 1,
+                    total: Some(total),
+                    bytes: read.fetch_add(bytes, Relaxed) + bytes,
+                });
+            };
+            let read_and_search_one = |rel: &PathBuf| -> Option<(FileHits, u64)> {
                 let path = project.root.join(rel);
                 let meta = std::fs::symlink_metadata(&path).ok()?;
                 if !meta.is_file() || meta.len() > MAX_FILE {
@@ -165,7 +206,13 @@ pub fn scan(
                 // Opened without blocking and checked again on the handle: a file swapped
                 // for a FIFO since the look above is skipped, never waited on.
                 let snapshot = fsio::read_capped(&path).ok()??;
-                Some(search(&rel.display().to_string(), &snapshot.bytes))
+                let n = snapshot.bytes.len() as u64;
+                Some((search(&rel.display().to_string(), &snapshot.bytes), n))
+            };
+            let read_and_search = |rel: &PathBuf| -> Option<(Vec<Finding>, Vec<Fingerprint>)> {
+                let r = read_and_search_one(rel);
+                tick(r.as_ref().map_or(0, |(_, n)| *n));
+                r.map(|(found, _)| found)
             };
             for (f, fps) in parallel_filter_map(&files, read_and_search) {
                 findings.extend(f);
@@ -189,7 +236,7 @@ pub fn scan(
                 History::Since(r) => Some(r),
                 _ => None,
             };
-            let h = scan_history(&project.root, &known, pepper, since, &in_tree)?;
+            let h = scan_history(&project.root, &known, pepper, since, &in_tree, progress)?;
             findings.extend(h.findings);
             Some(h.coverage)
         }
@@ -428,7 +475,11 @@ pub(super) fn hard_coded(
                 .with_fix("read the key from the environment only, with no default; then rotate it")
             }
         };
-        out.push((finding.at_target(shown.to_string()).at_line(i + 1), fp));
+        let finding = finding
+            .at_target(shown.to_string())
+            .at_line(i + 1)
+            .with_baseline_fingerprint(super::baseline::digest(&key));
+        out.push((finding, fp));
     }
     out
 }

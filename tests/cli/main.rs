@@ -12,6 +12,7 @@ mod audit_tamper;
 mod bad_input;
 mod completions;
 mod crash;
+mod example;
 mod generate;
 mod grace;
 mod hygiene;

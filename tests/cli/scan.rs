@@ -594,3 +594,274 @@ fn the_walk_honours_gitignore_but_keeps_hidden_files_tracked_files_and_env_files
         assert!(!targets.iter().any(|t| t == not), "{not} in {targets:?}");
     }
 }
+
+fn accepted(v: &Value) -> Vec<(String, String, String)> {
+    v["accepted"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["target"].as_str().unwrap().into(),
+                f["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_baseline_accepts_literals_by_fingerprint_keeps_reasons_and_never_silences_a_managed_key() {
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q"]);
+    sb.write(".gitignore", ".env\n");
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write(
+        "app/test_settings.py",
+        "SECRET_KEY = \"not-a-real-key-for-tests\"\n",
+    );
+    sb.write("docs/setup.md", &format!("Use:\n\n    {KEY}\n"));
+
+    // Written: the literal only, never the managed key, never a value.
+    let out = sb
+        .kw()
+        .args(["scan", "--update-baseline"])
+        .output()
+        .unwrap();
+    assert_no_key("update stdout", &out.stdout, KEY);
+    assert_no_key("update stderr", &out.stderr, KEY);
+    assert!(
+        stderr(&out).contains(".keywarden-scan.toml"),
+        "{}",
+        stderr(&out)
+    );
+    let text = sb.read(".keywarden-scan.toml");
+    assert!(text.contains("code = \"KW201\""), "{text}");
+    assert!(text.contains("path = \"app/test_settings.py\""), "{text}");
+    assert!(text.contains("fingerprint = \"sha256:"), "{text}");
+    assert!(text.contains("reason = \"accepted on "), "{text}");
+    assert!(
+        !text.contains("code = \"KW202\"") && !text.contains("docs/setup.md"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("not-a-real-key-for-tests"),
+        "the value is never written"
+    );
+    assert_no_key("baseline", text.as_bytes(), KEY);
+
+    // The team gives its reason; the literal is accepted and counted, the key is not.
+    let text = text.replace(
+        &text[text.find("accepted on 2").unwrap()..text.find("say why").unwrap() + 7],
+        "test settings, never deployed",
+    );
+    sb.write(".keywarden-scan.toml", &text);
+    let (code, v) = scan(&sb, &["--fail-on", "high"]);
+    assert_eq!(
+        code,
+        Some(1),
+        "the managed key in docs still fails the gate"
+    );
+    let f = found(&v);
+    assert!(
+        f.iter()
+            .any(|(c, t, _)| c == "KW202" && t == "docs/setup.md"),
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|(c, _, _)| c == "KW201"), "{f:?}");
+    assert_eq!(v["accepted"]["count"], 1);
+    assert_eq!(
+        accepted(&v),
+        vec![(
+            "KW201".into(),
+            "app/test_settings.py".into(),
+            "test settings, never deployed".into()
+        )]
+    );
+    let out = sb.kw().arg("scan").output().unwrap();
+    assert!(
+        stdout(&out).contains("1 finding(s) accepted by .keywarden-scan.toml"),
+        "{}",
+        stdout(&out)
+    );
+    // --no-baseline reports it again.
+    let (_, v) = scan(&sb, &["--no-baseline"]);
+    assert!(found(&v).iter().any(|(c, _, _)| c == "KW201"));
+
+    // SARIF: the accepted finding is a result with an external suppression.
+    let out = sb.kw().args(["scan", "--sarif"]).output().unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let suppressed: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{results:?}");
+    assert_eq!(suppressed[0]["ruleId"], "KW201");
+    assert_eq!(suppressed[0]["suppressions"][0]["kind"], "external");
+    assert_eq!(
+        suppressed[0]["suppressions"][0]["justification"],
+        "test settings, never deployed"
+    );
+
+    // A changed value is a new finding; the old entry is stale and said to be.
+    sb.write(
+        "app/test_settings.py",
+        "SECRET_KEY = \"another-value-for-tests\"\n",
+    );
+    let out = sb.kw().args(["scan", "--json"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(found(&v).iter().any(|(c, _, _)| c == "KW201"));
+    assert!(
+        stderr(&out).contains(".keywarden-scan.toml:"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("matches no finding"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(v["stale_baseline_entries"].as_array().unwrap().len(), 1);
+
+    // Updating keeps nothing stale, and a reason given to a kept entry survives.
+    sb.write(
+        "app/test_settings.py",
+        "SECRET_KEY = \"not-a-real-key-for-tests\"\nJWT_SECRET = \"another-value-for-tests\"\n",
+    );
+    sb.kw()
+        .args(["scan", "--update-baseline"])
+        .output()
+        .unwrap();
+    let text = sb.read(".keywarden-scan.toml");
+    assert!(text.contains("test settings, never deployed"), "{text}");
+    assert_eq!(text.matches("[[accepted]]").count(), 2, "{text}");
+}
+
+#[test]
+fn a_bad_baseline_names_its_file_line_and_fix_and_a_managed_key_cannot_be_accepted() {
+    let sb = Sandbox::new();
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write(
+        ".keywarden-scan.toml",
+        "# accepted\n\n[[accepted]]\ncode = \"KW202\"\npath = \"docs/setup.md\"\nfingerprint = \"sha256:00\"\nreason = \"fine\"\n",
+    );
+    let out = sb.kw().args(["scan"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(".keywarden-scan.toml:3"), "{err}");
+    assert!(err.contains("KW202 cannot be accepted"), "{err}");
+    assert!(err.contains("rotate"), "{err}");
+
+    sb.write(
+        ".keywarden-scan.toml",
+        "[[accepted]]\ncode = \"KW201\"\npath = \"a.py\"\n\n",
+    );
+    let err = stderr(&sb.kw().args(["scan"]).output().unwrap());
+    assert!(err.contains(".keywarden-scan.toml:1"), "{err}");
+    assert!(err.contains("no `fingerprint`"), "{err}");
+
+    sb.write(".keywarden-scan.toml", "[[accepted]\n");
+    let err = stderr(&sb.kw().args(["scan"]).output().unwrap());
+    assert!(err.contains(".keywarden-scan.toml:1"), "{err}");
+    assert!(err.contains("invalid TOML"), "{err}");
+    // --no-baseline does not read it.
+    assert_eq!(
+        sb.kw()
+            .args(["scan", "--no-baseline"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn progress_is_drawn_at_a_terminal_cleared_at_the_end_and_never_on_a_pipe() {
+    if !crate::common::require("tmux", "drawing scan's progress line at a terminal") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    for i in 0..200 {
+        sb.write(&format!("src/m{i}.py"), &"x = 1\n".repeat(200));
+    }
+    let bin = assert_cmd::cargo::cargo_bin("keywarden");
+    let raw = sb.home.path().join("raw-terminal-output");
+    let go = sb.home.path().join("go");
+    let cmd = format!(
+        "while [ ! -f '{}' ]; do sleep 0.05; done; cd '{}' && '{}' scan; echo EXIT=$?; sleep 60",
+        go.display(),
+        sb.project.path().display(),
+        bin.display()
+    );
+    let env = [
+        ("KEYWARDEN_HOME", sb.home.path()),
+        ("NO_COLOR", std::path::Path::new("1")),
+        ("KEYWARDEN_KEYRING", std::path::Path::new("off")),
+    ];
+    let t = crate::common::tmux::Tmux::start(160, 50, &env, &["sh", "-c", &cmd]);
+    let piped = t.run(&[
+        "pipe-pane",
+        "-t",
+        "kw",
+        "-o",
+        &format!("cat >> '{}'", raw.display()),
+    ]);
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    std::fs::write(&go, "").unwrap();
+    let screen = t.wait_for("the end", 30, |s| s.contains("EXIT="));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        !screen.contains("scanning:"),
+        "the line is cleared at the end: {screen}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let bytes = std::fs::read(&raw).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("scanning: "), "{text:?}");
+    assert!(text.contains(" files of "), "{text:?}");
+    assert!(text.contains("MB/s"), "{text:?}");
+    assert!(
+        text.contains("\r\x1b[K"),
+        "redrawn with \\r and cleared: {text:?}"
+    );
+
+    // --no-progress at a terminal: nothing drawn.
+    let raw2 = sb.home.path().join("raw-no-progress");
+    let go2 = sb.home.path().join("go2");
+    let cmd = format!(
+        "while [ ! -f '{}' ]; do sleep 0.05; done; cd '{}' && '{}' scan --no-progress; echo EXIT=$?; sleep 60",
+        go2.display(),
+        sb.project.path().display(),
+        bin.display()
+    );
+    let t2 = crate::common::tmux::Tmux::start(160, 50, &env, &["sh", "-c", &cmd]);
+    let piped = t2.run(&[
+        "pipe-pane",
+        "-t",
+        "kw",
+        "-o",
+        &format!("cat >> '{}'", raw2.display()),
+    ]);
+    assert!(piped.status.success());
+    std::fs::write(&go2, "").unwrap();
+    t2.wait_for("the end", 30, |s| s.contains("EXIT="));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let text = String::from_utf8_lossy(&std::fs::read(&raw2).unwrap()).into_owned();
+    assert!(text.contains("EXIT=0"), "{text:?}");
+    assert!(!text.contains("scanning:"), "{text:?}");
+
+    // On a pipe, nothing.
+    let out = sb.kw().arg("scan").output().unwrap();
+    assert!(!stderr(&out).contains("scanning:"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("scanning:"));
+    let out = sb.kw().args(["scan", "--json"]).output().unwrap();
+    assert!(serde_json::from_slice::<Value>(&out.stdout).is_ok());
+    assert!(!stderr(&out).contains("scanning:"));
+}
