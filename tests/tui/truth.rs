@@ -225,3 +225,30 @@ fn quitting_during_a_rotation_that_fails_says_so_and_the_next_start_says_why_it_
         assert!(s.contains("the service will not start"), "{s}");
     }
 }
+
+/// The details pane's "monitoring" item counts `[watch] webhook` as a notifier, as the
+/// checklist of `watch` does: the same project gives the same answer on every face.
+#[test]
+fn a_watch_webhook_counts_as_the_notifier_of_the_monitoring_item() {
+    let fx = Fixture::demo();
+    let mut app = fx.app();
+    select(&mut app, "production");
+    let before = screen(&app, 120, 40);
+    assert!(
+        before.contains("✗ monitoring: no notify command or [watch] webhook"),
+        "{before}"
+    );
+    let manifest = fx.read("keywarden.toml");
+    fx.write(
+        "keywarden.toml",
+        &format!("{manifest}\n[watch]\nwebhook = \"http://127.0.0.1:9/keywarden\"\n"),
+    );
+    let mut app = fx.app();
+    select(&mut app, "production");
+    let after = screen(&app, 120, 40);
+    let line = after
+        .lines()
+        .find(|l| l.contains("monitoring"))
+        .unwrap_or_else(|| panic!("no monitoring item:\n{after}"));
+    assert!(line.contains("✓ monitoring"), "{line}\n{after}");
+}

@@ -27,7 +27,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return render_empty(app, area, buf);
     };
     let manifest = app.session.project.manifest.environment(&env.name);
-    let checklist = manifest.map(|m| checklist::compute(env, m));
+    let project = &app.session.project;
+    let checklist = manifest.map(|m| checklist::compute_in(env, m, &project.manifest.watch));
 
     let block = super::pane(theme, focused, format!(" {} ", env.name));
     let main = block.inner(area).inner(ratatui::layout::Margin::new(1, 0));
