@@ -3,7 +3,6 @@
 //! the system's root certificates, which `SSL_CERT_FILE` and `SSL_CERT_DIR` can point
 //! elsewhere). No redirect is followed: an alert goes where the manifest says or fails.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The URL without any user:password part, for messages.
@@ -32,7 +31,9 @@ pub fn post_json(url: &str, body: &str, timeout: Duration) -> Result<(), String>
         .max_redirects(0)
         .user_agent(concat!("keywarden/", env!("CARGO_PKG_VERSION")));
     if https {
-        config = config.tls_config(system_roots());
+        let tls = crate::targets::vault::client::tls_config(&None)
+            .map_err(|e| format!("cannot load the system's root certificates: {e}"))?;
+        config = config.tls_config(tls);
     }
     let agent: ureq::Agent = config.build().into();
     let answer = agent
@@ -66,18 +67,4 @@ fn plain(e: &ureq::Error) -> String {
             }
         }
     }
-}
-
-/// The system's root certificates (rustls-native-certs reads `SSL_CERT_FILE` and
-/// `SSL_CERT_DIR` first).
-fn system_roots() -> ureq::tls::TlsConfig {
-    use ureq::tls::{Certificate, RootCerts, TlsConfig};
-    let roots: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
-        .certs
-        .into_iter()
-        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
-        .collect();
-    TlsConfig::builder()
-        .root_certs(RootCerts::Specific(Arc::new(roots)))
-        .build()
 }

@@ -617,8 +617,9 @@ fn host_port_of(url: &str) -> Option<String> {
     )
 }
 
-/// The system roots, plus the PEM file `cacert` names (BAO_CACERT/VAULT_CACERT).
-fn tls_config(cacert: &Option<String>) -> Result<ureq::tls::TlsConfig> {
+/// The system roots (`SSL_CERT_FILE`/`SSL_CERT_DIR` name others), plus the PEM file
+/// `cacert` names (BAO_CACERT/VAULT_CACERT). The webhook of `watch` trusts the same roots.
+pub fn tls_config(cacert: &Option<String>) -> Result<ureq::tls::TlsConfig> {
     use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
     let mut roots: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
         .certs
