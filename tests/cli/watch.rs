@@ -815,3 +815,63 @@ fn an_https_webhook_gets_the_alert_when_its_certificate_is_trusted_and_not_other
     server.kill().ok();
     server.wait().ok();
 }
+
+#[test]
+fn once_writes_the_textfile_that_prometheus_client_reads_and_leaves_no_temporary_file() {
+    let Some(python) = prometheus_python() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let root = sb.root();
+    sb.kw()
+        .args(["demo", "--no-tui"])
+        .arg(&root)
+        .assert()
+        .success();
+    let collector = tempfile::tempdir().unwrap();
+    let textfile = collector.path().join("keywarden.prom");
+    let once = || {
+        let out = sb
+            .kw()
+            .args(["watch", "--once", "--json", "--textfile"])
+            .arg(&textfile)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    once();
+    let text = std::fs::read_to_string(&textfile).unwrap();
+    let samples = parse_with_prometheus_client(&python, &text);
+    // The key ages are status's own.
+    let st: Value =
+        serde_json::from_slice(&sb.kw().args(["status", "--json"]).output().unwrap().stdout)
+            .unwrap();
+    let mut aged = 0;
+    for env in st["environments"].as_array().unwrap() {
+        let name = env["name"].as_str().unwrap();
+        if let Some(age) = env["age_days"].as_f64() {
+            aged += 1;
+            assert_eq!(
+                sample(&samples, "keywarden_key_age_days", ("environment", name)),
+                Some(age),
+                "{name}\n{text}"
+            );
+        }
+    }
+    assert!(aged > 0, "the demo's keys have ages: {st:#}");
+    // Readable by node_exporter, which runs as another user.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&textfile).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "{mode:o}");
+    // Written again in place by the next run, and nothing else left in the folder.
+    once();
+    let names: Vec<String> = std::fs::read_dir(collector.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["keywarden.prom"], "{names:?}");
+}
