@@ -875,3 +875,54 @@ fn once_writes_the_textfile_that_prometheus_client_reads_and_leaves_no_temporary
         .collect();
     assert_eq!(names, ["keywarden.prom"], "{names:?}");
 }
+
+#[test]
+fn the_same_alert_is_not_repeated_within_the_quiet_period_and_is_after_it() {
+    let sb = Sandbox::new();
+    let root = sb.root();
+    sb.kw()
+        .args(["demo", "--no-tui"])
+        .arg(&root)
+        .assert()
+        .success();
+    let manifest_path = root.join("keywarden.toml");
+    let mut manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    manifest.push_str(
+        "\n[watch]\nsignature_errors = { count = 3, window_secs = 60 }\nquiet_secs = 60\n",
+    );
+    std::fs::write(&manifest_path, manifest).unwrap();
+    let clock_dir = tempfile::tempdir().unwrap();
+    let clock = clock_dir.path().join("now");
+    let start_at = jiff::Timestamp::now();
+    std::fs::write(&clock, start_at.to_string()).unwrap();
+    let log = root.join("deploy/production/logs/app.log");
+    let mut w = start(&sb, &clock);
+    // At start: staging and production are overdue already.
+    let first = w.next(2);
+    assert!(
+        first.iter().all(|a| a["kind"] == "rotation_due"),
+        "{first:#?}"
+    );
+    let errors = "csrf verification failed\n".repeat(3);
+    append(&log, &errors);
+    let got = w.next(1);
+    assert_eq!(got[0]["kind"], "signature_errors", "{got:#?}");
+    // The same kind, environment and file again, 10 s later: within the quiet period.
+    std::fs::write(
+        &clock,
+        (start_at + jiff::SignedDuration::from_secs(10)).to_string(),
+    )
+    .unwrap();
+    append(&log, &errors);
+    w.next(0);
+    // 90 s after the first: raised again.
+    std::fs::write(
+        &clock,
+        (start_at + jiff::SignedDuration::from_secs(90)).to_string(),
+    )
+    .unwrap();
+    append(&log, &errors);
+    let got = w.next(1);
+    assert_eq!(got[0]["kind"], "signature_errors", "{got:#?}");
+    assert_eq!(got[0]["environment"], "production");
+}
