@@ -8,6 +8,7 @@ mod support;
 
 mod actions;
 mod activity;
+mod alerts;
 mod audit;
 mod autorefresh;
 mod clipboard;
