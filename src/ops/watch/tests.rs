@@ -191,3 +191,45 @@ fn a_rotated_log_is_read_to_its_end_then_the_new_file_from_its_start() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].1, 1);
 }
+
+/// A log replaced by a FIFO (an open that would block until a writer comes) or by a
+/// symlink to `/dev/zero` (a read that never ends) is refused as "not a regular file":
+/// the poll returns, the monitor keeps watching everything else.
+#[test]
+fn a_log_replaced_by_a_fifo_or_a_device_is_refused_not_followed_forever() {
+    let key = crate::keys::secret::Secret::new("a-key-long-enough-to-search-0123".into());
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    for replace in ["fifo", "dev-zero"] {
+        std::fs::write(&log, "old line\n").unwrap();
+        let mut f = Followed::open(log.clone(), "app.log".into(), From::End).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        if replace == "fifo" {
+            let ok = std::process::Command::new("mkfifo")
+                .arg(&log)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "mkfifo (coreutils) is needed");
+        } else {
+            std::os::unix::fs::symlink("/dev/zero", &log).unwrap();
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let key2 = crate::keys::secret::Secret::new(key.expose_secret().to_string());
+        std::thread::spawn(move || {
+            let needles = Needles::new(&[&key2]);
+            let mut s = Searcher::new(&needles, follow::WINDOW);
+            let mut read = vec![0u8; follow::READ_CHUNK];
+            let mut out = Vec::new();
+            let r = f.poll(&mut s, &mut read, &mut out);
+            let _ = tx.send(r.map_err(|e| e.to_string()));
+        });
+        // A hang guard, not a speed claim: a blocked open or an endless read never answers.
+        let r = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("poll of a log replaced by {replace} never returned"));
+        let err = r.expect_err(replace);
+        assert!(err.contains("not a regular file"), "{replace}: {err}");
+        std::fs::remove_file(&log).unwrap();
+    }
+}
