@@ -233,3 +233,37 @@ fn a_log_replaced_by_a_fifo_or_a_device_is_refused_not_followed_forever() {
         std::fs::remove_file(&log).unwrap();
     }
 }
+
+/// A client that sends its request a byte at a time does not hold `/metrics` from the
+/// scrapes after it: each request has one 5 s deadline, not 5 s per byte.
+#[test]
+fn a_trickling_client_does_not_block_metrics_scrapes() {
+    use std::io::{Read, Write};
+    let shared: metrics::Shared = Default::default();
+    let addr = metrics::serve("127.0.0.1:0", shared).unwrap();
+    let slow = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        for _ in 0..40 {
+            if s.write_all(b"G").is_err() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut body = String::new();
+        let _ = s.read_to_string(&mut body);
+        let _ = tx.send(body);
+    });
+    // A hang guard, not a speed claim: the slow client trickles for 20 s.
+    let body = rx
+        .recv_timeout(std::time::Duration::from_secs(15))
+        .expect("a scrape waited behind a trickling client");
+    assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+    slow.join().unwrap();
+}
