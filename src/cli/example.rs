@@ -35,6 +35,14 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
             }
         }
     }
+    for p in planned.iter().filter(|p| p.held_key) {
+        eprintln!(
+            "warning: {} held the key of {}: it is published wherever that file was committed (git history, forks, CI logs); rotate it: keywarden rotate {}",
+            p.path.display(),
+            args.env,
+            args.env
+        );
+    }
     let verb = if args.dry_run { "would write" } else { "wrote" };
     if args.json {
         let files: Vec<serde_json::Value> = planned
@@ -44,6 +52,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
                     "path": p.path,
                     "key": p.key,
                     "changed": p.write.is_some(),
+                    "held_key": p.held_key,
                 })
             })
             .collect();

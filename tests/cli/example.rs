@@ -156,3 +156,57 @@ fn scan_flags_a_real_or_published_key_in_an_example_file_as_critical() {
         "{crit:?}"
     );
 }
+
+/// The example path of one environment's target can be another environment's target, or
+/// a symlink to a target: writing the placeholder there would destroy a real key. Refused,
+/// the file untouched.
+#[test]
+fn example_refuses_to_write_over_a_target_of_any_environment() {
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q"]);
+    sb.write(
+        "keywarden.toml",
+        "version = 1\n\n[[environments]]\nname = \"development\"\ntargets = [{ path = \".env\", format = \"dotenv\" }]\n\n[[environments]]\nname = \"staging\"\ntargets = [{ path = \".env.example\", format = \"dotenv\" }]\n",
+    );
+    sb.write(".env", &format!("SECRET_KEY={KEY}\n"));
+    let staging = format!("SECRET_KEY={KEY}s\n");
+    sb.write(".env.example", &staging);
+    let out = sb.kw().args(["example", "development"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains(".env.example"), "{err}");
+    assert!(err.contains("target of environment `staging`"), "{err}");
+    assert_no_key("example stderr", &out.stderr, KEY);
+    assert_eq!(sb.read(".env.example"), staging, "the staging key is kept");
+
+    // A symlink from the example path to the environment's own target.
+    let sb = Sandbox::new();
+    project(&sb);
+    std::os::unix::fs::symlink(".env", sb.project.path().join(".env.example")).unwrap();
+    let before = sb.read(".env");
+    let out = sb.kw().args(["example", "development"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("target of environment `development`"), "{err}");
+    assert_eq!(sb.read(".env"), before, "the development key is kept");
+}
+
+/// An example file that held the environment's real key: `example` replaces it with the
+/// placeholder and says the key is published (the file is committed) and must be rotated.
+#[test]
+fn example_says_when_the_example_file_held_the_real_key() {
+    let sb = Sandbox::new();
+    project(&sb);
+    sb.write(".env.example", &format!("DEBUG=0\nSECRET_KEY={KEY}\n"));
+    let out = sb.kw().args(["example", "development"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_no_key("example stdout", &out.stdout, KEY);
+    assert_no_key("example stderr", &out.stderr, KEY);
+    let err = stderr(&out);
+    assert!(
+        err.contains(".env.example held the key of development"),
+        "{err}"
+    );
+    assert!(err.contains("keywarden rotate development"), "{err}");
+    assert_eq!(sb.read(".env.example"), "DEBUG=0\nSECRET_KEY='change-me'\n");
+}

@@ -55,7 +55,7 @@ impl Followed {
     /// Opens `path` and positions it; `None` when it cannot be opened (reported by the
     /// caller) — it is tried again on the next pass.
     pub fn open(path: PathBuf, shown: String, from: From) -> io::Result<Followed> {
-        let mut file = File::open(&path)?;
+        let mut file = open_regular(&path)?;
         let meta = file.metadata()?;
         let id = (meta.dev(), meta.ino());
         let mut f = Followed {
@@ -109,7 +109,7 @@ impl Followed {
             Ok(meta) if (meta.dev(), meta.ino()) != self.id => {
                 // Rotated: the old file is done (its last line, even without `\n`).
                 self.finish_line(search, out);
-                let mut file = File::open(&self.path)?;
+                let mut file = open_regular(&self.path)?;
                 let meta = file.metadata()?;
                 self.id = (meta.dev(), meta.ino());
                 self.offset = 0;
@@ -232,6 +232,34 @@ fn search_long(
         }
     }
     search.end_line();
+}
+
+/// Opens a log for reading, refusing anything but a regular file: a FIFO put in a log's
+/// place would block the open until a writer came (`O_NONBLOCK` makes it return), and a
+/// device such as `/dev/zero` (through a symlink) would be read without end.
+fn open_regular(path: &std::path::Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        use std::os::unix::fs::FileTypeExt;
+        let what = if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "a folder"
+        };
+        return Err(io::Error::other(format!(
+            "not a regular file ({what}): a log must be one; replace it with the app's log file"
+        )));
+    }
+    Ok(file)
 }
 
 /// Counts the `\n` from the current position to the end, leaving the file at its end.

@@ -119,7 +119,14 @@ pub fn serve(addr: &str, metrics: Shared) -> crate::error::Result<std::net::Sock
             let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
             let mut req = [0u8; 2048];
             let mut got = 0;
+            // One deadline for the whole request: a client trickling a byte at a time
+            // would otherwise hold this one-at-a-time server, and every scrape, forever.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
             while got < req.len() {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+                    break;
+                }
                 match stream.read(&mut req[got..]) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {

@@ -191,3 +191,79 @@ fn a_rotated_log_is_read_to_its_end_then_the_new_file_from_its_start() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].1, 1);
 }
+
+/// A log replaced by a FIFO (an open that would block until a writer comes) or by a
+/// symlink to `/dev/zero` (a read that never ends) is refused as "not a regular file":
+/// the poll returns, the monitor keeps watching everything else.
+#[test]
+fn a_log_replaced_by_a_fifo_or_a_device_is_refused_not_followed_forever() {
+    let key = crate::keys::secret::Secret::new("a-key-long-enough-to-search-0123".into());
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    for replace in ["fifo", "dev-zero"] {
+        std::fs::write(&log, "old line\n").unwrap();
+        let mut f = Followed::open(log.clone(), "app.log".into(), From::End).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        if replace == "fifo" {
+            let ok = std::process::Command::new("mkfifo")
+                .arg(&log)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "mkfifo (coreutils) is needed");
+        } else {
+            std::os::unix::fs::symlink("/dev/zero", &log).unwrap();
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let key2 = crate::keys::secret::Secret::new(key.expose_secret().to_string());
+        std::thread::spawn(move || {
+            let needles = Needles::new(&[&key2]);
+            let mut s = Searcher::new(&needles, follow::WINDOW);
+            let mut read = vec![0u8; follow::READ_CHUNK];
+            let mut out = Vec::new();
+            let r = f.poll(&mut s, &mut read, &mut out);
+            let _ = tx.send(r.map_err(|e| e.to_string()));
+        });
+        // A hang guard, not a speed claim: a blocked open or an endless read never answers.
+        let r = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("poll of a log replaced by {replace} never returned"));
+        let err = r.expect_err(replace);
+        assert!(err.contains("not a regular file"), "{replace}: {err}");
+        std::fs::remove_file(&log).unwrap();
+    }
+}
+
+/// A client that sends its request a byte at a time does not hold `/metrics` from the
+/// scrapes after it: each request has one 5 s deadline, not 5 s per byte.
+#[test]
+fn a_trickling_client_does_not_block_metrics_scrapes() {
+    use std::io::{Read, Write};
+    let shared: metrics::Shared = Default::default();
+    let addr = metrics::serve("127.0.0.1:0", shared).unwrap();
+    let slow = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        for _ in 0..40 {
+            if s.write_all(b"G").is_err() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut body = String::new();
+        let _ = s.read_to_string(&mut body);
+        let _ = tx.send(body);
+    });
+    // A hang guard, not a speed claim: the slow client trickles for 20 s.
+    let body = rx
+        .recv_timeout(std::time::Duration::from_secs(15))
+        .expect("a scrape waited behind a trickling client");
+    assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+    slow.join().unwrap();
+}
