@@ -193,3 +193,25 @@ pub fn forward_signals(pid: u32) {
         }
     }
 }
+
+/// Waits until child `pid` has ended, without reaping it: while it is a zombie its pid
+/// cannot be given to another process, so a signal [`forward_signals`] sends meanwhile
+/// never reaches a stranger. The caller reaps it after (`Child::wait`).
+pub fn wait_exited(pid: u32) {
+    loop {
+        // SAFETY: `info` is a zeroed plain C struct the kernel fills in; WNOWAIT leaves the
+        // child to be reaped by its `Child`.
+        let r = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return;
+        }
+    }
+}

@@ -162,6 +162,10 @@ pub fn exec(
             }));
         }
     }
+    // Forwarding stops once the child has ended but before it is reaped, so its pid
+    // cannot have been reused by the time a late signal is sent on.
+    crate::sys::wait_exited(child.id());
+    crate::sys::forward_signals(0);
     let status = loop {
         match child.wait() {
             Ok(s) => break s,
@@ -169,7 +173,6 @@ pub fn exec(
             Err(e) => return Err(Error::Failed(format!("waiting for the command: {e}"))),
         }
     };
-    crate::sys::forward_signals(0);
     for r in relays {
         let _ = r.join();
     }
