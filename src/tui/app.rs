@@ -135,6 +135,8 @@ pub struct App {
     pub(crate) restore_acknowledged: Option<String>,
     /// A background `watch`'s alerts (`KEYWARDEN_TUI_WATCH=1`), see [`super::alerts`].
     pub(crate) alerts: Option<super::alerts::AlertFeed>,
+    /// The background scan of the project's files ([`App::start_scan`]).
+    pub(crate) scan: Option<super::scan_feed::ScanFeed>,
 }
 
 /// What `/` typed: environments whose name, or one of whose findings, contains it.
@@ -179,6 +181,7 @@ impl App {
             activity_top: None,
             restore_acknowledged: None,
             alerts,
+            scan: None,
         };
         app.read_incidents();
         app.offer_at_start();

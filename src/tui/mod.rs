@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod keys;
 pub mod popup;
 mod rotation_flow;
+mod scan_feed;
 mod session;
 mod text;
 pub mod theme;
@@ -46,7 +47,8 @@ use ratatui::crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
 /// way out, a panic included.
 pub fn run(session: Session, settings: Settings) -> Result<()> {
     // Read the project before touching the terminal, so an error prints normally.
-    let app = App::new(session, settings)?;
+    let mut app = App::new(session, settings)?;
+    app.start_scan();
     let mut terminal = ratatui::init();
     // ratatui's hook restores the screen on panic; mouse capture must be released too.
     let hook = std::panic::take_hook();

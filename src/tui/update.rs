@@ -128,6 +128,7 @@ impl App {
         self.now = now;
         self.watch_tick();
         self.drain_alerts();
+        self.drain_scan();
         if let Some(Popup::Reveal(r)) = &self.popup
             && now >= r.until
         {
@@ -357,6 +358,14 @@ impl App {
                 })
                 .collect();
             sections.push((format!("{}: findings", env.name), findings));
+        }
+        if let Some(found) = self.scan.as_ref().and_then(|s| s.findings.as_ref()) {
+            let lines = if found.is_empty() {
+                vec!["no key out of place in the project's files".to_string()]
+            } else {
+                found.iter().map(super::scan_feed::finding_line).collect()
+            };
+            sections.push(("scan of the project's files".to_string(), lines));
         }
         self.popup = Some(Popup::Pager(super::popup::Pager {
             sections,

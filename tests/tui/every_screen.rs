@@ -122,9 +122,16 @@ fn every_screen_at(w: u16, h: u16) {
         tmux.keys(&["o"]);
         tmux.wait_for("the pager", 10, |s| s.contains("Whole text"));
         check(&format!("{name}: pager"), &settled(&tmux), true);
+        // Page to the end: until a page down changes nothing.
         let mut text = String::new();
-        for _ in 0..40 {
-            text.push_str(&tmux.screen());
+        let mut last = String::new();
+        for _ in 0..400 {
+            let page = settled(&tmux);
+            if page == last {
+                break;
+            }
+            text.push_str(&page);
+            last = page;
             tmux.keys(&["PageDown"]);
         }
         let flat: String = text

@@ -21,6 +21,7 @@ mod flows;
 mod leaks;
 mod legible;
 mod passphrase;
+mod scan;
 mod screens;
 mod timeline;
 mod tmux;

@@ -65,6 +65,12 @@ pub fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
             Span::raw(format!("{}…", r.job.describe())),
         ]));
     }
+    if let Some(progress) = app.scan.as_ref().and_then(|s| s.progress()) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", super::spinner(app)), theme.key),
+            Span::raw(format!("{progress}…")),
+        ]));
+    }
     let visible = usize::from(area.height.saturating_sub(1));
     let max = lines.len().saturating_sub(visible);
     app.regions.activity_max_scroll.set(max as u16);
