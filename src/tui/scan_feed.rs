@@ -42,7 +42,8 @@ impl ScanFeed {
     }
 }
 
-/// One line for a finding: severity, code, place, message and fix.
+/// One line for a finding (an environment's or the scan's): severity, code, place, message
+/// and fix.
 pub(crate) fn finding_line(f: &Finding) -> String {
     let place = f.target.as_deref().map_or(String::new(), |t| match f.line {
         Some(l) => format!("{t}:{l}: "),

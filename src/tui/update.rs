@@ -340,22 +340,7 @@ impl App {
             let findings = env
                 .findings
                 .iter()
-                .map(|f| {
-                    let place = f.target.as_deref().map_or(String::new(), |t| match f.line {
-                        Some(l) => format!("{t}:{l}: "),
-                        None => format!("{t}: "),
-                    });
-                    let fix = f
-                        .fix
-                        .as_deref()
-                        .map_or(String::new(), |x| format!(" — fix: {x}"));
-                    format!(
-                        "{} {} {place}{}{fix}",
-                        f.severity.as_str(),
-                        f.code.as_str(),
-                        f.message
-                    )
-                })
+                .map(super::scan_feed::finding_line)
                 .collect();
             sections.push((format!("{}: findings", env.name), findings));
         }
