@@ -135,6 +135,9 @@ pub struct App {
     pub(crate) restore_acknowledged: Option<String>,
     /// A background `watch`'s alerts (`KEYWARDEN_TUI_WATCH=1`), see [`super::alerts`].
     pub(crate) alerts: Option<super::alerts::AlertFeed>,
+    /// The alerts a separate `keywarden watch` writes to the audit trail, see
+    /// [`super::watch_trail`] (not followed when the view runs its own watch).
+    pub(crate) trail: Option<super::watch_trail::TrailFeed>,
     /// The background scan of the project's files ([`App::start_scan`]).
     pub(crate) scan: Option<super::scan_feed::ScanFeed>,
 }
@@ -153,6 +156,15 @@ impl App {
         let status = session.status()?;
         let autorefresh = super::autorefresh::AutoRefresh::watch(&session.project);
         let alerts = super::alerts::AlertFeed::start(&session);
+        let (trail, recent_alerts) = if alerts.is_none() {
+            let (feed, recent) = super::watch_trail::TrailFeed::start(
+                session.project.audit().path().to_path_buf(),
+                session.project.context.now(),
+            );
+            (Some(feed), recent)
+        } else {
+            (None, Vec::new())
+        };
         let mut app = App {
             session: Arc::new(session),
             settings,
@@ -181,8 +193,12 @@ impl App {
             activity_top: None,
             restore_acknowledged: None,
             alerts,
+            trail,
             scan: None,
         };
+        for line in recent_alerts {
+            app.log(Activity::Failed, line);
+        }
         app.read_incidents();
         app.offer_at_start();
         Ok(app)

@@ -26,6 +26,7 @@ mod text;
 pub mod theme;
 mod update;
 mod view;
+mod watch_trail;
 pub mod wizard;
 pub mod words;
 pub mod write_diff;

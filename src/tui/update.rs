@@ -128,6 +128,7 @@ impl App {
         self.now = now;
         self.watch_tick();
         self.drain_alerts();
+        self.drain_trail();
         self.drain_scan();
         if let Some(Popup::Reveal(r)) = &self.popup
             && now >= r.until

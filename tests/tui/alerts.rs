@@ -73,6 +73,9 @@ fn a_background_watch_shows_its_alerts_in_the_activity_lines() {
         s.contains("[signature_errors]")
     });
     assert!(s.contains("production"), "{s}");
+    // Its alerts are in the audit trail too; the view does not follow the trail as well
+    // (each would be shown twice).
+    assert!(!s.contains("alert (watch"), "{s}");
     // Never the log line's own text, never a key.
     assert!(!s.contains("marker-7f3a"), "{s}");
     assert_no_key(&s, &keys_used(&fx));

@@ -27,3 +27,4 @@ mod timeline;
 mod tmux;
 mod truth;
 mod vault;
+mod watch_trail;
