@@ -215,3 +215,31 @@ pub fn wait_exited(pid: u32) {
         }
     }
 }
+
+/// Set by [`stop_on_signals`]'s handler.
+static STOP_ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn ask_stop(_: libc::c_int) {
+    STOP_ASKED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// From now on SIGTERM and SIGINT do not end this process but set a flag that
+/// [`stop_asked`] reads, so a long-running command can finish what it has queued first.
+pub fn stop_on_signals() {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: `act` is a zeroed plain C struct then filled in; the handler only stores
+        // to an atomic, which is async-signal-safe.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            act.sa_sigaction = ask_stop as *const () as usize;
+            act.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut act.sa_mask);
+            libc::sigaction(sig, &act, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Whether SIGTERM or SIGINT came since [`stop_on_signals`].
+pub fn stop_asked() -> &'static std::sync::atomic::AtomicBool {
+    &STOP_ASKED
+}

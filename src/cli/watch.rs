@@ -13,8 +13,9 @@ use std::time::Duration;
 ///
 /// Alerts: signature_errors, key_exposed, rotation_due, target_changed, target_opened,
 /// notifier_failed. Each goes to stdout, the audit trail, the environment's `notify`
-/// command (on stdin) and `[watch] webhook`. Runs until stopped (Ctrl-C, SIGTERM), or one
-/// pass with --once (for cron).
+/// command (on stdin) and `[watch] webhook`. Runs until stopped (Ctrl-C, SIGTERM: it then
+/// delivers the alerts still queued, waiting at most 10 s, and exits 0), or one pass with
+/// --once (for cron).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environments to watch (default: every one).
@@ -106,7 +107,12 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
             }
         );
     }
-    let stop = AtomicBool::new(false);
-    w.run(&stop)?;
+    if args.once {
+        w.run(&AtomicBool::new(false))?;
+    } else {
+        // SIGTERM / Ctrl-C: stop following, deliver what is queued (bounded), exit 0.
+        crate::sys::stop_on_signals();
+        w.run(crate::sys::stop_asked())?;
+    }
     Ok(exit::OK)
 }

@@ -926,3 +926,147 @@ fn the_same_alert_is_not_repeated_within_the_quiet_period_and_is_after_it() {
     assert_eq!(got[0]["kind"], "signature_errors", "{got:#?}");
     assert_eq!(got[0]["environment"], "production");
 }
+
+/// The demo with `notify` commands set on staging and production (`None`: unset).
+fn with_notify(sb: &Sandbox, staging: Option<&str>, production: Option<&str>) -> PathBuf {
+    let root = sb.root();
+    sb.kw()
+        .args(["demo", "--no-tui"])
+        .arg(&root)
+        .assert()
+        .success();
+    let manifest_path = root.join("keywarden.toml");
+    let mut manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    for (env, cmd) in [("staging", staging), ("production", production)] {
+        if let Some(cmd) = cmd {
+            let line = format!("name = \"{env}\"\n");
+            assert!(manifest.contains(&line));
+            manifest = manifest.replace(&line, &format!("{line}notify = {cmd:?}\n"));
+        }
+    }
+    std::fs::write(&manifest_path, manifest).unwrap();
+    root
+}
+
+fn wait_for_file(path: &Path, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if !text.is_empty() || Instant::now() >= deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_notify_command_that_hangs_does_not_hold_up_another_environments_alerts() {
+    let sb = Sandbox::new();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("production.txt");
+    with_notify(
+        &sb,
+        Some("sleep 60"),
+        Some(&format!("cat >> '{}'", out.display())),
+    );
+    let clock_dir = tempfile::tempdir().unwrap();
+    let clock = clock_dir.path().join("now");
+    std::fs::write(&clock, jiff::Timestamp::now().to_string()).unwrap();
+    let mut w = start(&sb, &clock);
+    // Staging's alert is queued first (environments in manifest order) and its notify
+    // never ends; production's still arrives, well before staging's 30 s timeout.
+    let first = w.next(2);
+    assert!(
+        first.iter().all(|a| a["kind"] == "rotation_due"),
+        "{first:#?}"
+    );
+    let got = wait_for_file(&out, Duration::from_secs(8));
+    assert!(
+        got.contains("production"),
+        "production's notify got: {got:?}"
+    );
+    assert!(!got.contains("staging"), "{got:?}");
+}
+
+#[test]
+fn sigterm_delivers_the_queued_alerts_then_exits_0() {
+    let sb = Sandbox::new();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("production.txt");
+    // A slow notifier: its alert is still being delivered when SIGTERM comes.
+    with_notify(
+        &sb,
+        None,
+        Some(&format!("sleep 6; cat >> '{}'", out.display())),
+    );
+    let clock_dir = tempfile::tempdir().unwrap();
+    let clock = clock_dir.path().join("now");
+    std::fs::write(&clock, jiff::Timestamp::now().to_string()).unwrap();
+    let mut w = start(&sb, &clock);
+    w.next(2);
+    assert_eq!(std::fs::read_to_string(&out).unwrap_or_default(), "");
+    let pid = w.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = w.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "watch still running 15 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        status.success(),
+        "{status:?}\nstderr: {}",
+        w.stderr.lock().unwrap()
+    );
+    let got = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        got.contains("production"),
+        "delivered before exiting: {got:?}"
+    );
+}
+
+#[test]
+fn sigterm_exits_0_within_the_drain_bound_when_a_notifier_hangs() {
+    let sb = Sandbox::new();
+    with_notify(&sb, Some("sleep 60"), None);
+    let clock_dir = tempfile::tempdir().unwrap();
+    let clock = clock_dir.path().join("now");
+    std::fs::write(&clock, jiff::Timestamp::now().to_string()).unwrap();
+    let mut w = start(&sb, &clock);
+    w.next(2);
+    let pid = w.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = w.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "watch still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    // Drop's reader threads may still be filling stderr: give them a moment.
+    std::thread::sleep(Duration::from_millis(200));
+    let err = w.stderr.lock().unwrap().clone();
+    assert!(err.contains("still busy"), "{err}");
+}

@@ -1,16 +1,18 @@
 //! Sending alerts on: the environment's `notify` command (the alert's text on stdin,
 //! `sh -c` in the project root, as the incident playbook runs it) and `[watch] webhook`
-//! (the alert's JSON POSTed). Delivery runs on its own thread so a slow receiver never
-//! holds up the watch; a failing one is retried with backoff ([`BACKOFF`]) and, when every
+//! (the alert's JSON POSTed). Each destination has its own bounded queue and thread, so a
+//! slow or hung receiver holds up neither the watch nor the other destinations; a notify
+//! command is given [`TIMEOUT`] per try (then its process group is killed); a failing one is retried with backoff ([`BACKOFF`]) and, when every
 //! try failed, reported as a `notifier_failed` alert — never dropped silently.
 
 use super::alert::{Alert, AlertKind};
 use crate::finding::Severity;
 use crate::keys::secret::Secret;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The waits before the 2nd, 3rd and 4th tries.
 pub const BACKOFF: [Duration; 3] = [
@@ -30,80 +32,153 @@ pub struct Job {
     pub webhook: Option<String>,
 }
 
+/// How many alerts may wait for one destination; past it an alert is not queued for that
+/// destination and a `notifier_failed` alert says so (it is still on stdout and in the
+/// audit trail).
+pub const QUEUE: usize = 64;
+
+/// How long [`Delivery::finish`] waits, at most, for the queues to empty when the watch
+/// stops.
+pub const DRAIN: Duration = Duration::from_secs(10);
+
+type Failed = Arc<dyn Fn(Alert) + Send + Sync>;
+
+/// One queue and one thread per destination (each notify command, the webhook): a
+/// destination that hangs holds up only its own alerts.
 pub struct Delivery {
-    tx: Option<Sender<Job>>,
-    thread: Option<JoinHandle<()>>,
+    root: PathBuf,
+    redact: Arc<Vec<(Secret, String)>>,
+    failed: Failed,
+    queues: Vec<(String, SyncSender<Alert>, JoinHandle<()>)>,
 }
 
 impl Delivery {
-    /// Starts the delivery thread. `failed` gets a `notifier_failed` alert for every
-    /// destination that refused an alert after all its tries; `redact` are the keys that
-    /// must not appear in a notify command's kept output.
+    /// Prepares delivery (threads start with each destination's first alert). `failed`
+    /// gets a `notifier_failed` alert for every destination that refused an alert after
+    /// all its tries; `redact` are the keys that must not appear in a notify command's
+    /// kept output.
     pub fn start(
         root: PathBuf,
         redact: Vec<(Secret, String)>,
-        failed: impl Fn(Alert) + Send + 'static,
+        failed: impl Fn(Alert) + Send + Sync + 'static,
     ) -> Delivery {
-        let (tx, rx): (Sender<Job>, Receiver<Job>) = channel();
-        let thread = std::thread::spawn(move || {
-            for job in rx {
-                if let Some(cmd) = &job.notify {
-                    let text = job.alert.text();
-                    let r = with_retries(|| {
-                        let run = crate::ops::command::run_with_input(
-                            cmd,
-                            &root,
-                            TIMEOUT,
-                            &redact,
-                            Some(text.as_bytes()),
-                        );
-                        if run.succeeded() {
-                            Ok(())
-                        } else {
-                            Err(run.summary())
-                        }
-                    });
-                    if let Err(why) = r {
-                        failed(failure(
-                            &job.alert,
-                            &format!("the notify command `{cmd}`"),
-                            &why,
-                            "check the environment's `notify` command in keywarden.toml (it gets the alert on stdin and must exit 0)",
-                        ));
-                    }
-                }
-                if let Some(url) = &job.webhook {
-                    let body = job.alert.json();
-                    let r = with_retries(|| super::http::post_json(url, &body, TIMEOUT));
-                    if let Err(why) = r {
-                        failed(failure(
-                            &job.alert,
-                            &format!("the webhook {}", super::http::shown(url)),
-                            &why,
-                            "check `[watch] webhook` in keywarden.toml and that the receiver answers 2xx to a JSON POST",
-                        ));
-                    }
-                }
-            }
-        });
         Delivery {
-            tx: Some(tx),
-            thread: Some(thread),
+            root,
+            redact: Arc::new(redact),
+            failed: Arc::new(failed),
+            queues: Vec::new(),
         }
     }
 
-    pub fn send(&self, job: Job) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(job);
+    pub fn send(&mut self, job: Job) {
+        if let Some(cmd) = &job.notify {
+            let id = format!("notify\0{}\0{cmd}", job.alert.environment);
+            let (root, redact, cmd2) = (self.root.clone(), Arc::clone(&self.redact), cmd.clone());
+            let failed = Arc::clone(&self.failed);
+            let what = format!("the notify command `{cmd}`");
+            self.queue(id, &what, job.alert.clone(), move |alert: Alert| {
+                let text = alert.text();
+                let r = with_retries(|| {
+                    let run = crate::ops::command::run_with_input(
+                        &cmd2,
+                        &root,
+                        TIMEOUT,
+                        &redact,
+                        Some(text.as_bytes()),
+                    );
+                    if run.succeeded() {
+                        Ok(())
+                    } else {
+                        Err(run.summary())
+                    }
+                });
+                if let Err(why) = r {
+                    failed(failure(
+                        &alert,
+                        &format!("the notify command `{cmd2}`"),
+                        &why,
+                        "check the environment's `notify` command in keywarden.toml (it gets the alert on stdin and must exit 0)",
+                    ));
+                }
+            });
+        }
+        if let Some(url) = &job.webhook {
+            let id = format!("webhook\0{url}");
+            let failed = Arc::clone(&self.failed);
+            let url2 = url.clone();
+            let what = format!("the webhook {}", super::http::shown(url));
+            self.queue(id, &what, job.alert, move |alert: Alert| {
+                let body = alert.json();
+                let r = with_retries(|| super::http::post_json(&url2, &body, TIMEOUT));
+                if let Err(why) = r {
+                    failed(failure(
+                        &alert,
+                        &format!("the webhook {}", super::http::shown(&url2)),
+                        &why,
+                        "check `[watch] webhook` in keywarden.toml and that the receiver answers 2xx to a JSON POST",
+                    ));
+                }
+            });
         }
     }
 
-    /// Waits for every queued alert to be delivered (or given up).
-    pub fn finish(mut self) {
-        self.tx = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+    fn queue(
+        &mut self,
+        id: String,
+        what: &str,
+        alert: Alert,
+        deliver: impl Fn(Alert) + Send + 'static,
+    ) {
+        let tx = match self.queues.iter().find(|q| q.0 == id) {
+            Some(q) => q.1.clone(),
+            None => {
+                let (tx, rx) = sync_channel::<Alert>(QUEUE);
+                let thread = std::thread::spawn(move || {
+                    for alert in rx {
+                        deliver(alert);
+                    }
+                });
+                self.queues.push((id, tx.clone(), thread));
+                tx
+            }
+        };
+        if let Err(TrySendError::Full(alert) | TrySendError::Disconnected(alert)) =
+            tx.try_send(alert)
+        {
+            (self.failed)(failure(
+                &alert,
+                what,
+                &format!("{QUEUE} alerts were already waiting for it"),
+                "the destination is not keeping up: check that it answers promptly",
+            ));
         }
+    }
+
+    /// Waits for every queued alert to be delivered (or given up), at most `within`;
+    /// returns the destinations still busy then (their alerts are on stdout and in the
+    /// audit trail, not delivered).
+    pub fn finish(self, within: Duration) -> usize {
+        let deadline = Instant::now() + within;
+        let threads: Vec<JoinHandle<()>> = self
+            .queues
+            .into_iter()
+            .map(|(_, tx, t)| {
+                drop(tx);
+                t
+            })
+            .collect();
+        while Instant::now() < deadline && threads.iter().any(|t| !t.is_finished()) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut busy = 0;
+        for t in threads {
+            if t.is_finished() {
+                let _ = t.join();
+            } else {
+                busy += 1;
+            }
+        }
+        busy
     }
 }
 

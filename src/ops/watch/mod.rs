@@ -441,7 +441,13 @@ impl Watch {
             self.save();
         }
         if let Some(d) = self.delivery.take() {
-            d.finish();
+            let busy = d.finish(deliver::DRAIN);
+            if busy > 0 {
+                eprintln!(
+                    "keywarden: watch: {busy} alert destination(s) still busy after {} s; their remaining alerts are on stdout and in the audit trail but were not delivered",
+                    deliver::DRAIN.as_secs()
+                );
+            }
         }
         Ok(())
     }
@@ -968,7 +974,7 @@ impl Watch {
             .iter()
             .find(|e| e.env.name == alert.environment)
             .and_then(|e| e.env.notify.clone());
-        if let Some(d) = &self.delivery {
+        if let Some(d) = &mut self.delivery {
             d.send(deliver::Job {
                 alert,
                 notify,
