@@ -36,7 +36,7 @@ fn app_watching(fx: &Fixture) -> App {
 }
 
 /// Ticks until the screen satisfies `ok`, or panics with the last screen.
-fn until(app: &mut App, what: &str, ok: impl Fn(&str) -> bool) -> String {
+pub(super) fn until(app: &mut App, what: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         tick(app, Instant::now());

@@ -2,11 +2,12 @@
 //! writes each alert to the audit trail, the view follows the trail. Real processes: the
 //! `keywarden` binary runs the watch beside the view's `App`.
 
+use super::alerts::until;
 use super::support::*;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// `keywarden watch ARGS` on the fixture, with the fixture's state home, passphrase file
 /// and frozen clock.
@@ -37,23 +38,6 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// Ticks until the screen satisfies `ok`, or panics with the last screen.
-fn until(app: &mut keywarden::tui::App, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        tick(app, Instant::now());
-        let s = screen(app, 160, 50);
-        if ok(&s) {
-            return s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}:\n{s}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
