@@ -117,6 +117,11 @@ impl Drop for Running {
 }
 
 fn start(sb: &Sandbox, clock: &Path) -> Running {
+    start_with(sb, clock, &[])
+}
+
+/// [`start`] with more arguments after the usual ones.
+fn start_with(sb: &Sandbox, clock: &Path, extra: &[&str]) -> Running {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("keywarden"));
     cmd.current_dir(sb.project.path())
         .env("KEYWARDEN_HOME", sb.home.path())
@@ -125,6 +130,7 @@ fn start(sb: &Sandbox, clock: &Path) -> Running {
         .env_remove("SECRET_KEY")
         .env("KEYWARDEN_TEST_CLOCK_FILE", clock)
         .args(["watch", "--json", "--metrics", "127.0.0.1:0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
@@ -1069,4 +1075,72 @@ fn sigterm_exits_0_within_the_drain_bound_when_a_notifier_hangs() {
     std::thread::sleep(Duration::from_millis(200));
     let err = w.stderr.lock().unwrap().clone();
     assert!(err.contains("still busy"), "{err}");
+}
+
+#[test]
+fn with_poll_the_watch_finds_new_lines_on_its_interval_without_inotify() {
+    let sb = Sandbox::new();
+    let root = sb.root();
+    sb.kw()
+        .args(["demo", "--no-tui"])
+        .arg(&root)
+        .assert()
+        .success();
+    let manifest_path = root.join("keywarden.toml");
+    let mut manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    manifest.push_str("\n[watch]\nsignature_errors = { count = 3, window_secs = 60 }\n");
+    std::fs::write(&manifest_path, manifest).unwrap();
+    let clock_dir = tempfile::tempdir().unwrap();
+    let clock = clock_dir.path().join("now");
+    let start_at = jiff::Timestamp::now();
+    std::fs::write(&clock, start_at.to_string()).unwrap();
+    let log = root.join("deploy/production/logs/app.log");
+    let mut w = start_with(&sb, &clock, &["--poll", "--interval", "0.2"]);
+    let first = w.next(2);
+    let said = w.stderr.lock().unwrap().clone();
+    assert!(
+        said.contains("--poll was given; polling every 0.2 s"),
+        "{said}"
+    );
+    assert!(
+        first.iter().all(|a| a["kind"] == "rotation_due"),
+        "{first:#?}"
+    );
+    append(&log, &"csrf verification failed\n".repeat(3));
+    let got = w.next(1);
+    assert_eq!(got[0]["kind"], "signature_errors", "{got:#?}");
+    assert_eq!(got[0]["environment"], "production");
+    // A rotated log (renamed, a new file in its place) is found by polling too (90 s
+    // later: past the quiet period of the first alert).
+    std::fs::write(
+        &clock,
+        (start_at + jiff::SignedDuration::from_secs(90)).to_string(),
+    )
+    .unwrap();
+    std::fs::rename(&log, log.with_extension("log.1")).unwrap();
+    std::fs::write(&log, "csrf verification failed\n".repeat(3)).unwrap();
+    let got = w.next(1);
+    assert_eq!(got[0]["kind"], "signature_errors", "{got:#?}");
+}
+
+#[test]
+fn an_interval_out_of_range_is_refused_with_the_range() {
+    let sb = Sandbox::new();
+    let root = sb.root();
+    sb.kw()
+        .args(["demo", "--no-tui"])
+        .arg(&root)
+        .assert()
+        .success();
+    for bad in ["0.01", "7200", "NaN"] {
+        let out = sb
+            .kw()
+            .current_dir(&root)
+            .args(["watch", "--once", "--interval", bad])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "--interval {bad} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("0.05 to 3600"), "--interval {bad}: {err}");
+    }
 }

@@ -52,7 +52,7 @@ impl Wake {
     /// inotify, unless `force_interval` or the system refuses it.
     pub fn new(force_interval: bool) -> Wake {
         let (fd, unavailable) = if force_interval {
-            (None, Some("--interval-only was given".to_string()))
+            (None, Some("--poll was given".to_string()))
         } else {
             match inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK) {
                 Ok(fd) => (Some(fd), None),
