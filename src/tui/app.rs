@@ -158,7 +158,7 @@ impl App {
         let alerts = super::alerts::AlertFeed::start(&session);
         let (trail, recent_alerts) = if alerts.is_none() {
             let (feed, recent) = super::watch_trail::TrailFeed::start(
-                session.project.audit().path().to_path_buf(),
+                session.project.audit().path(),
                 session.project.context.now(),
             );
             (Some(feed), recent)

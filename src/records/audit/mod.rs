@@ -63,6 +63,7 @@ use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 mod chain;
+pub mod follow;
 pub mod syslog;
 pub use chain::*;
 
