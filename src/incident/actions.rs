@@ -584,6 +584,7 @@ fn notify(ctx: &StepCtx, incident: &Incident) -> Result<ActionOutcome> {
                 Duration::from_secs(timeout),
                 &hide,
                 Some(draft.as_bytes()),
+                None,
             );
             let msg = format!(
                 "draft saved to {}; sent with `{cmd}` ({})",

@@ -23,6 +23,7 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
@@ -68,16 +69,19 @@ pub fn run(
     timeout: Duration,
     redact: &[(Secret, String)],
 ) -> CommandRun {
-    run_with_input(command, root, timeout, redact, None)
+    run_with_input(command, root, timeout, redact, None, None)
 }
 
-/// [`run`], with `input` written to the command's stdin (e.g. a notification to send).
+/// [`run`], with `input` written to the command's stdin (e.g. a notification to send),
+/// and its process group killed early once `cancel` is set (e.g. the watch is exiting:
+/// nothing it started outlives it).
 pub fn run_with_input(
     command: &str,
     root: &Path,
     timeout: Duration,
     redact: &[(Secret, String)],
     input: Option<&[u8]>,
+    cancel: Option<&AtomicBool>,
 ) -> CommandRun {
     let start = Instant::now();
     let mut sh = Command::new("sh");
@@ -184,6 +188,10 @@ pub fn run_with_input(
             Ok(None) if start.elapsed() >= timeout => {
                 timed_out = true;
                 // The process group we created (`process_group(0)`).
+                crate::sys::kill_process_group(pid);
+                break child.wait().ok();
+            }
+            Ok(None) if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) => {
                 crate::sys::kill_process_group(pid);
                 break child.wait().ok();
             }
@@ -348,6 +356,7 @@ mod tests {
             Duration::from_secs(10),
             &[(Secret::new(key.into()), "kw:12345678".into())],
             None,
+            None,
         );
         assert!(!r.output.contains(&key[..16]), "{}", r.output);
         assert!(!r.output.contains(&key[48..]), "{}", r.output);
@@ -450,8 +459,44 @@ mod tests {
             Duration::from_secs(10),
             &[],
             Some(b"a\nb\nc\n"),
+            None,
         );
         assert_eq!(r.output.trim(), "3");
+    }
+
+    #[test]
+    fn a_cancel_kills_the_whole_group_before_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let r = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(300));
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+            run_with_input(
+                "sleep 30 & echo $! > bg; sleep 30",
+                dir.path(),
+                Duration::from_secs(60),
+                &[],
+                None,
+                Some(&cancel),
+            )
+        });
+        assert!(!r.succeeded() && !r.timed_out, "{r:?}");
+        assert!(r.duration_ms < 5_000, "{}", r.duration_ms);
+        // The background `sleep` of the group is gone too (reaped by init, or a zombie).
+        let bg = std::fs::read_to_string(dir.path().join("bg")).unwrap();
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", bg.trim()));
+        let gone = Instant::now() + Duration::from_secs(3);
+        let mut stat = stat;
+        while stat.as_deref().is_ok_and(|s| !s.contains(") Z ")) && Instant::now() < gone {
+            std::thread::sleep(Duration::from_millis(50));
+            stat = std::fs::read_to_string(format!("/proc/{}/stat", bg.trim()));
+        }
+        assert!(
+            stat.as_deref().map_or(true, |s| s.contains(") Z ")),
+            "the group's background process still runs: {stat:?}"
+        );
     }
 
     #[test]

@@ -3,13 +3,16 @@
 //! (the alert's JSON POSTed). Each destination has its own bounded queue and thread, so a
 //! slow or hung receiver holds up neither the watch nor the other destinations; a notify
 //! command is given [`TIMEOUT`] per try (then its process group is killed); a failing one is retried with backoff ([`BACKOFF`]) and, when every
-//! try failed, reported as a `notifier_failed` alert — never dropped silently.
+//! try failed, reported as a `notifier_failed` alert — never dropped silently. When the
+//! watch stops, [`Delivery::finish`] gives the queues [`DRAIN`] to empty, then kills the
+//! notify commands still running: none outlives the watch.
 
 use super::alert::{Alert, AlertKind};
 use crate::finding::Severity;
 use crate::keys::secret::Secret;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -50,6 +53,9 @@ pub struct Delivery {
     redact: Arc<Vec<(Secret, String)>>,
     failed: Failed,
     queues: Vec<(String, SyncSender<Alert>, JoinHandle<()>)>,
+    /// Set by [`Delivery::finish`] at its deadline: running commands are killed, nothing
+    /// more is tried.
+    abort: Arc<AtomicBool>,
 }
 
 impl Delivery {
@@ -67,6 +73,7 @@ impl Delivery {
             redact: Arc::new(redact),
             failed: Arc::new(failed),
             queues: Vec::new(),
+            abort: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -76,15 +83,17 @@ impl Delivery {
             let (root, redact, cmd2) = (self.root.clone(), Arc::clone(&self.redact), cmd.clone());
             let failed = Arc::clone(&self.failed);
             let what = format!("the notify command `{cmd}`");
+            let abort = Arc::clone(&self.abort);
             self.queue(id, &what, job.alert.clone(), move |alert: Alert| {
                 let text = alert.text();
-                let r = with_retries(|| {
+                let r = with_retries(&abort, || {
                     let run = crate::ops::command::run_with_input(
                         &cmd2,
                         &root,
                         TIMEOUT,
                         &redact,
                         Some(text.as_bytes()),
+                        Some(&abort),
                     );
                     if run.succeeded() {
                         Ok(())
@@ -92,7 +101,9 @@ impl Delivery {
                         Err(run.summary())
                     }
                 });
-                if let Err(why) = r {
+                if let Err(why) = r
+                    && !abort.load(Ordering::Relaxed)
+                {
                     failed(failure(
                         &alert,
                         &format!("the notify command `{cmd2}`"),
@@ -107,10 +118,13 @@ impl Delivery {
             let failed = Arc::clone(&self.failed);
             let url2 = url.clone();
             let what = format!("the webhook {}", super::http::shown(url));
+            let abort = Arc::clone(&self.abort);
             self.queue(id, &what, job.alert, move |alert: Alert| {
                 let body = alert.json();
-                let r = with_retries(|| super::http::post_json(&url2, &body, TIMEOUT));
-                if let Err(why) = r {
+                let r = with_retries(&abort, || super::http::post_json(&url2, &body, TIMEOUT));
+                if let Err(why) = r
+                    && !abort.load(Ordering::Relaxed)
+                {
                     failed(failure(
                         &alert,
                         &format!("the webhook {}", super::http::shown(&url2)),
@@ -133,8 +147,12 @@ impl Delivery {
             Some(q) => q.1.clone(),
             None => {
                 let (tx, rx) = sync_channel::<Alert>(QUEUE);
+                let abort = Arc::clone(&self.abort);
                 let thread = std::thread::spawn(move || {
                     for alert in rx {
+                        if abort.load(Ordering::Relaxed) {
+                            break;
+                        }
                         deliver(alert);
                     }
                 });
@@ -156,7 +174,8 @@ impl Delivery {
 
     /// Waits for every queued alert to be delivered (or given up), at most `within`;
     /// returns the destinations still busy then (their alerts are on stdout and in the
-    /// audit trail, not delivered).
+    /// audit trail, not delivered). Their notify commands are killed, with their process
+    /// groups, before it returns.
     pub fn finish(self, within: Duration) -> usize {
         let deadline = Instant::now() + within;
         let threads: Vec<JoinHandle<()>> = self
@@ -170,22 +189,35 @@ impl Delivery {
         while Instant::now() < deadline && threads.iter().any(|t| !t.is_finished()) {
             std::thread::sleep(Duration::from_millis(20));
         }
-        let mut busy = 0;
+        let busy = threads.iter().filter(|t| !t.is_finished()).count();
+        if busy > 0 {
+            // Each busy thread sees this within its 20 ms poll and kills its command's
+            // group; a webhook request in flight dies with the process.
+            self.abort.store(true, Ordering::Relaxed);
+            let grace = Instant::now() + Duration::from_secs(1);
+            while Instant::now() < grace && threads.iter().any(|t| !t.is_finished()) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         for t in threads {
             if t.is_finished() {
                 let _ = t.join();
-            } else {
-                busy += 1;
             }
         }
         busy
     }
 }
 
-fn with_retries(mut f: impl FnMut() -> Result<(), String>) -> Result<(), String> {
+fn with_retries(
+    abort: &AtomicBool,
+    mut f: impl FnMut() -> Result<(), String>,
+) -> Result<(), String> {
     let mut last = String::new();
     for wait in std::iter::once(Duration::ZERO).chain(BACKOFF) {
         std::thread::sleep(wait);
+        if abort.load(Ordering::Relaxed) {
+            return Err("the watch stopped".to_string());
+        }
         match f() {
             Ok(()) => return Ok(()),
             Err(e) => last = e,

@@ -231,6 +231,9 @@ struct Saved {
     audit_events: usize,
     /// Environment -> when its rotation was last alerted.
     rotation_alerted: BTreeMap<String, Timestamp>,
+    /// "env\ttarget\tfingerprint" -> when that target's revoked key was last alerted.
+    #[serde(default)]
+    revoked_alerted: BTreeMap<String, Timestamp>,
 }
 
 /// A running watch.
@@ -254,6 +257,10 @@ pub struct Watch {
     keys_changed: bool,
     clock_file: Option<PathBuf>,
     backups_noted: bool,
+    /// "env\ttarget\tfingerprint" -> when a revoked key in that target was last alerted.
+    revoked_alerted: BTreeMap<String, Timestamp>,
+    /// Logs that could not be followed, and why (each reason said once).
+    refused_logs: HashMap<PathBuf, String>,
 }
 
 impl Watch {
@@ -353,6 +360,8 @@ impl Watch {
             keys_changed: false,
             clock_file,
             backups_noted: false,
+            revoked_alerted: BTreeMap::new(),
+            refused_logs: HashMap::new(),
             options,
             project,
         };
@@ -444,7 +453,7 @@ impl Watch {
             let busy = d.finish(deliver::DRAIN);
             if busy > 0 {
                 eprintln!(
-                    "keywarden: watch: {busy} alert destination(s) still busy after {} s; their remaining alerts are on stdout and in the audit trail but were not delivered",
+                    "keywarden: watch: {busy} alert destination(s) were still busy after {} s and were stopped (a notify command is killed with its process group); their remaining alerts are on stdout and in the audit trail but were not delivered",
                     deliver::DRAIN.as_secs()
                 );
             }
@@ -554,6 +563,7 @@ impl Watch {
         }
         if self.options.once {
             self.audit_events = saved.audit_events.min(self.audit_events);
+            self.revoked_alerted = saved.revoked_alerted.clone();
         }
         let dirs: Vec<PathBuf> = self
             .envs
@@ -572,46 +582,64 @@ impl Watch {
         self.revoked_in_targets(None);
     }
 
-    /// A revoked key held by a target (of `only` when given).
-    fn revoked_in_targets(&mut self, only: Option<&str>) {
+    /// Revoked keys held by targets (only by `only`, an (environment, target) pair, when
+    /// given): one critical alert per target and key, again a day later while it stays
+    /// there, and at once when it comes back after it was gone.
+    fn revoked_in_targets(&mut self, only: Option<(&str, &str)>) {
         let mut alerts = Vec::new();
         let now = self.now();
         for e in &self.envs {
-            if only.is_some_and(|o| o != e.env.name) {
-                continue;
-            }
             for t in &e.env.targets {
+                let label = t.label();
+                if only.is_some_and(|(oe, ot)| oe != e.env.name || ot != label) {
+                    continue;
+                }
                 let read =
                     crate::targets::read(&self.project.root, t, self.project.context.env.reader());
-                if let Some(k) = read.key() {
+                let held = read.key().and_then(|k| {
                     let fp = self.pepper.fingerprint(k);
-                    if let Some(r) = self.state.is_revoked(&fp) {
-                        alerts.push(
-                            Alert::new(
-                                AlertKind::KeyExposed,
-                                Severity::Critical,
-                                &e.env.name,
-                                format!(
-                                    "{} holds the revoked key {fp} (revoked {} for {})",
-                                    t.label(),
-                                    r.at.strftime("%Y-%m-%d"),
-                                    r.environment
-                                ),
-                                format!(
-                                    "a revoked key must never be used again: keywarden set {} --generate, then find how it came back",
-                                    e.env.name
-                                ),
-                                now,
-                            )
-                            .at_target(&t.label()),
-                        );
-                    }
+                    self.state.is_revoked(&fp).map(|r| (fp, r))
+                });
+                let prefix = format!("{}\t{label}\t", e.env.name);
+                let now_key = held.as_ref().map(|(fp, _)| format!("{prefix}{fp}"));
+                // What the target no longer holds is forgotten: its return is news.
+                self.revoked_alerted
+                    .retain(|k, _| !k.starts_with(&prefix) || Some(k) == now_key.as_ref());
+                let (Some((fp, r)), Some(key)) = (held, now_key) else {
+                    continue;
+                };
+                if self
+                    .revoked_alerted
+                    .get(&key)
+                    .is_some_and(|t| now.as_second() - t.as_second() < 86_400)
+                {
+                    continue;
                 }
+                self.revoked_alerted.insert(key, now);
+                alerts.push(
+                    Alert::new(
+                        AlertKind::KeyExposed,
+                        Severity::Critical,
+                        &e.env.name,
+                        format!(
+                            "{label} holds the revoked key {fp} (revoked {} for {})",
+                            r.at.strftime("%Y-%m-%d"),
+                            r.environment
+                        ),
+                        format!(
+                            "a revoked key must never be used again: keywarden set {} --generate, then find how it came back",
+                            e.env.name
+                        ),
+                        now,
+                    )
+                    .at_target(&label),
+                );
             }
         }
         self.wake.discard();
         for a in alerts {
-            self.raise(a);
+            // Once per target, key and day, whatever the quiet period.
+            self.emit(a);
         }
     }
 
@@ -660,6 +688,7 @@ impl Watch {
 
         // Logs.
         let root = self.project.root.clone();
+        let targets = TargetFiles::of(&self.project);
         let mut hits: Vec<(usize, String, u64, LineHit)> = Vec::new();
         let mut notes = Vec::new();
         for (ei, e) in self.envs.iter_mut().enumerate() {
@@ -671,6 +700,17 @@ impl Watch {
                 if e.followed.contains(&canonical) {
                     continue;
                 }
+                if let Some(target) = targets.holding(&canonical) {
+                    let why = format!(
+                        "not following {shown}: it is the target {target}, not a log (a key file is never searched as one); make the `logs` globs of {} in keywarden.toml match the app's log files only",
+                        e.env.name
+                    );
+                    if self.refused_logs.get(&canonical) != Some(&why) {
+                        notes.push(why.clone());
+                        self.refused_logs.insert(canonical, why);
+                    }
+                    continue;
+                }
                 let from = if let Some((dev, ino, off, lines)) = saved.logs.get(&shown) {
                     From::Offset(*off, *lines, (*dev, *ino))
                 } else if first {
@@ -680,10 +720,18 @@ impl Watch {
                 };
                 match Followed::open(path.clone(), shown.clone(), from) {
                     Ok(f) => {
+                        self.refused_logs.remove(&canonical);
                         e.followed.insert(canonical);
                         e.logs.push(f);
                     }
-                    Err(err) => notes.push(format!("cannot read the log {shown}: {err}")),
+                    Err(err) => {
+                        // Tried again on every pass; said once per reason.
+                        let why = format!("cannot read the log {shown}: {err}");
+                        if self.refused_logs.get(&canonical) != Some(&why) {
+                            notes.push(why.clone());
+                            self.refused_logs.insert(canonical, why);
+                        }
+                    }
                 }
             }
             // Glob folders that do not exist yet are watched once they appear.
@@ -691,6 +739,19 @@ impl Watch {
                 let dir = literal_dir(&root, g);
                 self.wake.watch_dir(&dir);
             }
+            // A followed log replaced by a link to a target is let go before it is read.
+            e.logs.retain(|f| {
+                let canonical = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
+                let Some(target) = targets.holding(&canonical) else {
+                    return true;
+                };
+                notes.push(format!(
+                    "stopped following {}: it is now the target {target}, not a log (a key file is never searched as one)",
+                    f.shown
+                ));
+                false
+            });
+            e.followed.retain(|p| targets.holding(p).is_none());
             let mut out = Vec::new();
             for f in &mut e.logs {
                 if let Err(err) = f.poll(searcher, read, &mut out) {
@@ -708,6 +769,7 @@ impl Watch {
         self.rotation(now);
         if self.status_at.elapsed() > STATUS_EVERY {
             self.refresh_status();
+            self.revoked_in_targets(None);
         }
         self.update_metrics(now);
     }
@@ -824,6 +886,7 @@ impl Watch {
         let now = self.now();
         let mut alerts = Vec::new();
         let mut own_envs = Vec::new();
+        let mut settled = Vec::new();
         for ei in 0..self.envs.len() {
             let name = self.envs[ei].env.name.clone();
             for ti in 0..self.envs[ei].targets.len() {
@@ -846,6 +909,7 @@ impl Watch {
                     } else if let Some(a) = describe_change(&name, &t.label, &t.base, &snap, now) {
                         alerts.push(a);
                     }
+                    settled.push((name.clone(), t.label.clone()));
                     t.base = snap;
                     t.changed = None;
                 }
@@ -878,11 +942,14 @@ impl Watch {
             self.keys_changed = true;
         }
         for a in alerts {
-            let env = a.environment.clone();
             self.raise(a);
             // The file may now hold another key.
             self.keys_changed = true;
-            let _ = env;
+        }
+        // A file put back by hand may hold a key that was revoked (and one rewritten by
+        // keywarden no longer does: its return is alerted again).
+        for (env, target) in settled {
+            self.revoked_in_targets(Some((&env, &target)));
         }
     }
 
@@ -1017,6 +1084,7 @@ impl Watch {
                 s.rotation_alerted.insert(e.env.name.clone(), r);
             }
         }
+        s.revoked_alerted = self.revoked_alerted.clone();
         let dir = self.project.state_dir();
         let result = crate::fsio::create_private_dir(&dir).and_then(|_| {
             crate::fsio::atomic_write(
@@ -1097,6 +1165,50 @@ fn describe_change(
         )
         .at_target(label),
     )
+}
+
+/// Every file target of the project (of every environment, watched or not), to keep a
+/// log glob from matching one: by its resolved path and by its file's (device, inode),
+/// so neither a symlink nor a hard link to a key file is followed as a log.
+struct TargetFiles {
+    paths: Vec<(PathBuf, String)>,
+    ids: Vec<((u64, u64), String)>,
+}
+
+impl TargetFiles {
+    fn of(project: &Project) -> TargetFiles {
+        use std::os::unix::fs::MetadataExt;
+        let mut paths = Vec::new();
+        let mut ids = Vec::new();
+        for env in &project.manifest.environments {
+            for t in &env.targets {
+                let Target::File { path, .. } = t else {
+                    continue;
+                };
+                let full = project.root.join(path);
+                let label = format!("{} of {}", t.label(), env.name);
+                let resolved = std::fs::canonicalize(&full).unwrap_or(full);
+                if let Ok(m) = std::fs::metadata(&resolved) {
+                    ids.push(((m.dev(), m.ino()), label.clone()));
+                }
+                paths.push((resolved, label));
+            }
+        }
+        TargetFiles { paths, ids }
+    }
+
+    /// The target `canonical` (a resolved log path) is, if any.
+    fn holding(&self, canonical: &Path) -> Option<&str> {
+        use std::os::unix::fs::MetadataExt;
+        if let Some((_, label)) = self.paths.iter().find(|(p, _)| p == canonical) {
+            return Some(label);
+        }
+        let m = std::fs::metadata(canonical).ok()?;
+        self.ids
+            .iter()
+            .find(|(id, _)| *id == (m.dev(), m.ino()))
+            .map(|(_, label)| label.as_str())
+    }
 }
 
 /// The files the globs match now: (path, as shown).
