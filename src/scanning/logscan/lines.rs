@@ -7,6 +7,9 @@ use super::*;
 pub(super) struct Matcher<'n> {
     pub(super) direct: Vec<(Encoding, Finder<'n>)>,
     pub(super) url: Vec<Finder<'n>>,
+    /// Whether a URL-searched key holds a space: only then can a `+` (a space once
+    /// decoded) be part of one, and a line with a `+` but no `%` need decoding.
+    pub(super) url_space: bool,
     pub(super) signatures: Vec<(&'static str, Gate, Finder<'static>)>,
     pub(super) sig_word: Finder<'static>,
     pub(super) csrf_word: Finder<'static>,
@@ -42,6 +45,7 @@ impl<'n> Matcher<'n> {
                 .map(|(e, n)| (*e, Finder::new(&n[..])))
                 .collect(),
             url: needles.url.iter().map(|n| Finder::new(&n[..])).collect(),
+            url_space: needles.url.iter().any(|n| n.contains(&b' ')),
             signatures,
             sig_word: Finder::new(b"signature"),
             csrf_word: Finder::new(b"csrf"),
@@ -219,10 +223,14 @@ pub(super) fn scan_line(
             found[*enc as usize] = true;
         }
     }
-    if !m.url.is_empty()
-        && memchr::memchr2(b'%', b'+', line).is_some()
-        && url_decoded_hit(line, &m.url, decoded, escapes)
-    {
+    // A decoded hit needs an escape inside the key: a `%XX`, or a `+` if a key holds a
+    // space. Lines without one (most) are not decoded.
+    let escaped = if m.url_space {
+        memchr::memchr2(b'%', b'+', line).is_some()
+    } else {
+        memchr::memchr(b'%', line).is_some()
+    };
+    if !m.url.is_empty() && escaped && url_decoded_hit(line, &m.url, decoded, escapes) {
         found[Encoding::UrlEncoded as usize] = true;
     }
     for enc in [
@@ -275,7 +283,11 @@ pub(super) fn url_decoded_hit(
     escapes.clear();
     let mut i = 0;
     while i < line.len() {
-        let c = line[i];
+        // The bytes up to the next escape are copied as they are, in one piece.
+        let next = memchr::memchr2(b'%', b'+', &line[i..]).map_or(line.len(), |j| i + j);
+        decoded.extend_from_slice(&line[i..next]);
+        i = next;
+        let Some(&c) = line.get(i) else { break };
         if c == b'%'
             && i + 2 < line.len()
             && let (Some(h), Some(l)) = (hex(line[i + 1]), hex(line[i + 2]))

@@ -335,3 +335,41 @@ fn errors_name_the_glob() {
     assert!(text.contains("logs/[a"), "{text}");
     assert!(matches!(e, LogScanError::InvalidGlob { .. }));
 }
+
+#[test]
+fn a_key_with_spaces_form_encoded_with_only_plus_signs_is_found() {
+    // No `%` in the line: only `+` for the spaces. Lines are decoded only when they hold
+    // an escape a key could be in; a key with a space makes `+` one.
+    let key = "correct horse battery staple 7Hq2Zx9Lm4";
+    let line = format!(
+        "POST /login body=user=ann&secret={}",
+        quote_plus(key, false)
+    );
+    assert!(!line.contains('%'), "{line}");
+    assert_eq!(
+        kinds(line.as_bytes(), key),
+        vec![HitKind::Key(Encoding::UrlEncoded)]
+    );
+    // And a key without a space is not found in a `+`-only line that decodes to it with
+    // spaces (no false hit), while its `%`-escaped form is.
+    let plain_key = "Zq8#vN2!pL@4wX9$mR6^tY1&kB7*hD3(jF5)";
+    let escaped = quote_plus(plain_key, true);
+    let line = format!("GET /cb?state={escaped}&x=1+2 HTTP/1.1");
+    assert_eq!(
+        kinds(line.as_bytes(), plain_key),
+        vec![HitKind::Key(Encoding::UrlEncoded)]
+    );
+}
+
+#[test]
+fn decoding_copies_runs_between_escapes_exactly() {
+    let needles = Needles::new(&[&secret(KEY)]);
+    let m = Matcher::new(&needles);
+    let mut decoded = Vec::with_capacity(256);
+    let mut escapes = Vec::new();
+    // Escapes at the start, the end, side by side, a `%` without hex and a bare `%` last.
+    let line = b"%41bc+%2b%2Bd%zz%4";
+    let _ = url_decoded_hit(line, &m.url, &mut decoded, &mut escapes);
+    assert_eq!(decoded, b"Abc ++d%zz%4");
+    assert_eq!(escapes, vec![0, 3, 4, 5]);
+}
