@@ -10,7 +10,8 @@
 //!   `git cat-file --batch-all-objects --unordered --batch | rg -a -F -f LITERALS`, and
 //!   `gitleaks git` where installed.
 //!
-//! Run: `cargo bench --bench scan` (ripgrep from apt `ripgrep`, installed by
+//! Run: `cargo bench --bench scan` (`KEYWARDEN_BENCH_SCAN=tree` or `history` for one part;
+//! ripgrep from apt `ripgrep`, installed by
 //! `scripts/test`; rows whose tool is missing say so and are skipped).
 
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
@@ -382,6 +383,12 @@ fn main() {
         println!("rg not found: the floor rows are skipped (apt-get install ripgrep)");
     }
     let keys = keys();
-    tree(bin, home.path(), &keys, work.path());
-    history(bin, home.path(), &keys, work.path());
+    // `KEYWARDEN_BENCH_SCAN=tree` or `=history` runs one part.
+    let only = std::env::var("KEYWARDEN_BENCH_SCAN").unwrap_or_default();
+    if only != "history" {
+        tree(bin, home.path(), &keys, work.path());
+    }
+    if only != "tree" {
+        history(bin, home.path(), &keys, work.path());
+    }
 }
