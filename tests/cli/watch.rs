@@ -1289,6 +1289,18 @@ fn a_log_glob_that_reaches_a_target_is_refused_by_name_and_the_key_file_is_not_s
         manifest.contains("deploy/production/logs/*.log"),
         "{manifest}"
     );
+    // Staging gets a fallback file (it holds keys too).
+    let manifest = manifest.replacen(
+        "name = \"staging\"\n",
+        "name = \"staging\"\nfallback = { path = \"deploy/staging/fallback.env\", key = \"SECRET_KEY_FALLBACKS\" }\n",
+        1,
+    );
+    std::fs::write(root.join("keywarden.toml"), manifest).unwrap();
+    std::fs::write(
+        root.join("deploy/staging/fallback.env"),
+        "SECRET_KEY_FALLBACKS=\n",
+    )
+    .unwrap();
     let clock_dir = tempfile::tempdir().unwrap();
     let clock = clock_dir.path().join("now");
     std::fs::write(&clock, jiff::Timestamp::now().to_string()).unwrap();
@@ -1301,6 +1313,11 @@ fn a_log_glob_that_reaches_a_target_is_refused_by_name_and_the_key_file_is_not_s
     let logs = root.join("deploy/production/logs");
     std::os::unix::fs::symlink(root.join("deploy/production/.env"), logs.join("env.log")).unwrap();
     std::fs::hard_link(root.join("deploy/staging/.env"), logs.join("staging.log")).unwrap();
+    std::os::unix::fs::symlink(
+        root.join("deploy/staging/fallback.env"),
+        logs.join("fallback.log"),
+    )
+    .unwrap();
     // Nothing raised: no key is "exposed in a log".
     w.next(0);
     let stderr = w.stderr.lock().unwrap().clone();
@@ -1310,6 +1327,10 @@ fn a_log_glob_that_reaches_a_target_is_refused_by_name_and_the_key_file_is_not_s
     );
     assert!(
         stderr.contains("not following deploy/production/logs/staging.log: it is the target deploy/staging/.env of staging"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not following deploy/production/logs/fallback.log: it is the target deploy/staging/fallback.env of staging"),
         "{stderr}"
     );
     assert_eq!(

@@ -1167,7 +1167,8 @@ fn describe_change(
     )
 }
 
-/// Every file target of the project (of every environment, watched or not), to keep a
+/// Every file target and fallback file of the project (of every environment, watched or
+/// not), to keep a
 /// log glob from matching one: by its resolved path and by its file's (device, inode),
 /// so neither a symlink nor a hard link to a key file is followed as a log.
 struct TargetFiles {
@@ -1181,7 +1182,8 @@ impl TargetFiles {
         let mut paths = Vec::new();
         let mut ids = Vec::new();
         for env in &project.manifest.environments {
-            for t in &env.targets {
+            // Fallback files hold keys too (the previous ones, in their grace period).
+            for t in env.targets.iter().chain(env.fallback.iter()) {
                 let Target::File { path, .. } = t else {
                     continue;
                 };
