@@ -7,10 +7,12 @@
 //! to `SECRET_KEY`-like names. Binary blobs are searched for the known keys too.
 //!
 //! Then one pass over the commits of every ref (`git log --all --raw -m`: merges
-//! included, each against every parent) finds, for each blob that matched, the oldest
+//! included, each against every parent; started at the first match, beside the rest of
+//! the blob read, its output kept in an unlinked temporary file) finds, for each blob that matched, the oldest
 //! commit that added it and the path it had; a ref that reaches that commit is named. A
 //! blob that no commit reaches (a dropped stash, a rewritten branch, an object fetched
-//! but never merged) is reported by its object id. With `--since REV` only what is
+//! but never merged) is reported by its object id. Beside the blob read too, `git rev-list
+//! --objects --all` checks that every object a ref needs is in the store. With `--since REV` only what is
 //! reachable from a ref and not from REV is read: CI's incremental run.
 //!
 //! A git failure (a missing or corrupt object, a bad revision) is never taken for a clean
@@ -91,6 +93,16 @@ pub fn scan_history(
         ..Coverage::default()
     };
 
+    // Whether every object every ref needs is in the store (a blob missing from it was
+    // not searched, and the store alone cannot say so): checked beside the blob read.
+    let connectivity = since.is_none().then(|| {
+        let root = root.to_path_buf();
+        std::thread::spawn(move || connected(&root))
+    });
+    // The commit walk that places matching blobs, started at the first match, beside the
+    // rest of the blob read; a clean history never starts it.
+    let mut walk: Option<std::result::Result<Walk, String>> = None;
+
     // 1. Every blob, once.
     let mut hits: HashMap<String, Hit> = HashMap::new();
     let (mut blobs_done, mut bytes_done) = (0u64, 0u64);
@@ -120,17 +132,21 @@ pub fn scan_history(
         }
         if !hit.keys.is_empty() || !hit.literals.is_empty() {
             hits.insert(oid.to_string(), hit);
+            if walk.is_none() {
+                walk = Some(Walk::start(root, since));
+            }
         }
     });
     if let Err(e) = objects {
         coverage.incomplete.get_or_insert(e);
     }
-    // Every object every ref needs must be there: a blob missing from the store was not
-    // searched, and the store alone cannot say so.
-    if since.is_none()
-        && let Err(e) = connected(root)
-    {
-        coverage.incomplete.get_or_insert(e);
+    if let Some(check) = connectivity {
+        let result = check
+            .join()
+            .unwrap_or_else(|_| Err("the connectivity check stopped".to_string()));
+        if let Err(e) = result {
+            coverage.incomplete.get_or_insert(e);
+        }
     }
     // A shallow clone (CI's usual checkout) holds only the newest commits: what came
     // before is not here, and its oldest commit looks as if it added every file.
@@ -140,6 +156,9 @@ pub fn scan_history(
         );
     }
     if hits.is_empty() {
+        if let Some(Ok(w)) = walk {
+            w.stop();
+        }
         return Ok(History {
             findings: Vec::new(),
             coverage,
@@ -150,14 +169,19 @@ pub fn scan_history(
     // Per blob and path, the oldest commit that added it there (newest come first: the
     // last one seen), with its place in the walk (larger: older).
     let mut introduced: HashMap<String, BTreeMap<String, (String, u64)>> = HashMap::new();
-    if let Err(e) = walk_commits(root, since, &mut coverage, |commit, blob, path, age| {
-        if hits.contains_key(blob) {
-            introduced
-                .entry(blob.to_string())
-                .or_default()
-                .insert(path.to_string(), (commit.to_string(), age));
-        }
-    }) {
+    let walked = walk
+        .unwrap_or_else(|| Walk::start(root, since))
+        .and_then(|w| {
+            w.each(&mut coverage, |commit, blob, path, age| {
+                if hits.contains_key(blob) {
+                    introduced
+                        .entry(blob.to_string())
+                        .or_default()
+                        .insert(path.to_string(), (commit.to_string(), age));
+                }
+            })
+        });
+    if let Err(e) = walked {
         coverage.incomplete.get_or_insert(e);
     }
 
@@ -304,6 +328,11 @@ struct Git {
 /// Starts git with stderr collected (its first lines name a failure). Paths are printed
 /// as they are (`core.quotePath=false`) and a root commit's files count as added.
 fn spawn(root: &Path, args: &[&str], stdin: Stdio) -> Result<Git> {
+    spawn_to(root, args, stdin, Stdio::piped())
+}
+
+/// [`spawn`], its stdout going to `stdout`.
+fn spawn_to(root: &Path, args: &[&str], stdin: Stdio, stdout: Stdio) -> Result<Git> {
     let err = tempfile::tempfile()
         .map_err(|e| Error::Failed(format!("cannot make a file for git's messages: {e}")))?;
     let child = Command::new("git")
@@ -312,7 +341,7 @@ fn spawn(root: &Path, args: &[&str], stdin: Stdio) -> Result<Git> {
         .args(["-c", "core.quotePath=false", "-c", "log.showRoot=true"])
         .args(args)
         .stdin(stdin)
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::from(
             err.try_clone()
                 .map_err(|e| Error::Failed(format!("cannot run git: {e}")))?,
@@ -456,56 +485,87 @@ fn with_count(e: String, c: &Coverage) -> String {
     format!("{e} (after {} blobs)", c.blobs)
 }
 
-/// Every commit of every ref, newest first, with the blobs it adds or changes against
-/// each parent (merges included) and their paths.
-fn walk_commits(
-    root: &Path,
-    since: Option<&str>,
-    coverage: &mut Coverage,
-    mut each: impl FnMut(&str, &str, &str, u64),
-) -> std::result::Result<(), String> {
-    let not = since.map(|r| format!("^{r}"));
-    let mut args = vec![
-        "log",
-        "--all",
-        "--raw",
-        "-r",
-        "-m",
-        "--no-abbrev",
-        "--no-renames",
-        "--diff-filter=AMT",
-        "--format=commit %H",
-    ];
-    if let Some(n) = &not {
-        args.push(n);
+/// The commit walk, started while the blobs are read: `git log` writes to an unlinked
+/// temporary file, read by [`Walk::each`] once the blobs are done.
+struct Walk {
+    log: Git,
+    out: std::fs::File,
+}
+
+impl Walk {
+    /// Starts `git log` over every commit of every ref (or those not reachable from
+    /// `since`), newest first, with the blobs each adds or changes against each parent
+    /// (merges included) and their paths.
+    fn start(root: &Path, since: Option<&str>) -> std::result::Result<Walk, String> {
+        let not = since.map(|r| format!("^{r}"));
+        let mut args = vec![
+            "log",
+            "--all",
+            "--raw",
+            "-r",
+            "-m",
+            "--no-abbrev",
+            "--no-renames",
+            "--diff-filter=AMT",
+            "--format=commit %H",
+        ];
+        if let Some(n) = &not {
+            args.push(n);
+        }
+        args.push("--");
+        let out = tempfile::tempfile()
+            .map_err(|e| format!("cannot make a file for git log's output: {e}"))?;
+        let to = out
+            .try_clone()
+            .map_err(|e| format!("cannot make a file for git log's output: {e}"))?;
+        let log =
+            spawn_to(root, &args, Stdio::null(), Stdio::from(to)).map_err(|e| e.to_string())?;
+        Ok(Walk { log, out })
     }
-    args.push("--");
-    let mut log = spawn(root, &args, Stdio::null()).map_err(|e| e.to_string())?;
-    let out = log.child.stdout.take().expect("piped");
-    let mut commit = String::new();
-    for line in BufReader::new(out).split(b'\n') {
-        let Ok(line) = line else { break };
-        if let Some(c) = line.strip_prefix(b"commit ") {
-            let c = String::from_utf8_lossy(c);
-            // `-m` prints a merge once per parent: `commit H (from P)`.
-            let c = c.split(' ').next().unwrap_or("").to_string();
-            if c != commit {
-                coverage.commits += 1;
-                commit = c;
-            }
-        } else if line.starts_with(b":") {
-            // `:old_mode new_mode old_oid new_oid status\tpath`
-            let Some(tab) = line.iter().position(|&b| b == b'\t') else {
-                continue;
-            };
-            let meta = String::from_utf8_lossy(&line[..tab]);
-            let path = unquote(&line[tab + 1..]);
-            if let Some(new) = meta.split(' ').nth(3) {
-                each(&commit, new, &path, coverage.commits);
+
+    /// Not needed after all (nothing matched): stopped.
+    fn stop(mut self) {
+        let _ = self.log.child.kill();
+        let _ = self.log.child.wait();
+    }
+
+    /// Waits for git, then calls `each(commit, blob, path, age)` for every blob a commit
+    /// added or changed (`age`: its commit's place in the walk, larger is older).
+    fn each(
+        self,
+        coverage: &mut Coverage,
+        mut each: impl FnMut(&str, &str, &str, u64),
+    ) -> std::result::Result<(), String> {
+        use std::io::Seek;
+        let Walk { log, mut out } = self;
+        let ended = finish(log, "log");
+        out.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| format!("reading git log's output: {e}"))?;
+        let mut commit = String::new();
+        for line in BufReader::with_capacity(1 << 16, out).split(b'\n') {
+            let Ok(line) = line else { break };
+            if let Some(c) = line.strip_prefix(b"commit ") {
+                let c = String::from_utf8_lossy(c);
+                // `-m` prints a merge once per parent: `commit H (from P)`.
+                let c = c.split(' ').next().unwrap_or("").to_string();
+                if c != commit {
+                    coverage.commits += 1;
+                    commit = c;
+                }
+            } else if line.starts_with(b":") {
+                // `:old_mode new_mode old_oid new_oid status\tpath`
+                let Some(tab) = line.iter().position(|&b| b == b'\t') else {
+                    continue;
+                };
+                let meta = String::from_utf8_lossy(&line[..tab]);
+                let path = unquote(&line[tab + 1..]);
+                if let Some(new) = meta.split(' ').nth(3) {
+                    each(&commit, new, &path, coverage.commits);
+                }
             }
         }
+        ended
     }
-    finish(log, "log")
 }
 
 /// A path as `git log --raw` prints it: as is (`core.quotePath=false`), or C-quoted when
