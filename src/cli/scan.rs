@@ -175,6 +175,28 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     if let Some(n) = &report.not_searched {
         eprintln!("keywarden: warning: {}", n.message());
     }
+    // A file that could not be read is named, never passed over as clean.
+    const SHOWN_UNREAD: usize = 10;
+    for u in report.unread.iter().take(SHOWN_UNREAD) {
+        eprintln!(
+            "keywarden: warning: {}: could not be read ({}), so it was not searched",
+            u.path, u.error
+        );
+    }
+    if report.unread.len() > SHOWN_UNREAD {
+        eprintln!(
+            "keywarden: warning: and {} more file(s) could not be read (--json lists them all)",
+            report.unread.len() - SHOWN_UNREAD
+        );
+    }
+    let unread_gap = (!report.unread.is_empty()).then(|| {
+        format!(
+            "{} file(s) could not be read and were not searched (the first: {}: {})",
+            report.unread.len(),
+            report.unread[0].path,
+            report.unread[0].error
+        )
+    });
     let incomplete = report.history.as_ref().and_then(|c| c.incomplete.clone());
     if args.sarif {
         let refs: Vec<&Finding> = findings.iter().collect();
@@ -185,6 +207,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         if let Some(n) = &report.not_searched {
             gaps.push(n.message());
         }
+        gaps.extend(unread_gap.clone());
         let suppressed: Vec<(&Finding, &str)> = accepted
             .iter()
             .map(|a| (&a.finding, a.reason.as_str()))
@@ -198,6 +221,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         output::print_json(&serde_json::json!({
             "findings": findings,
             "not_searched": report.not_searched,
+            "unread": report.unread,
             "history": report.history,
             "accepted": { "count": accepted.len(), "findings": accepted },
             "stale_baseline_entries": applied.stale,
@@ -219,7 +243,11 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
             None if args.staged => " (what is staged for the next commit)".to_string(),
             None => " (files; --history adds git history)".to_string(),
         };
-        text.push_str(&format!("{}{scope}\n", output::summary(&findings)));
+        let unread = match report.unread.len() {
+            0 => String::new(),
+            n => format!("; {n} file(s) could not be read and were not searched"),
+        };
+        text.push_str(&format!("{}{scope}{unread}\n", output::summary(&findings)));
         if !accepted.is_empty() {
             text.push_str(&format!(
                 "{} finding(s) accepted by {} (--no-baseline shows them)\n",
@@ -234,6 +262,12 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
             "the git history was not fully searched: {why}; the findings above cover only \
              what was read. Repair the repository (`git fsck`, or fetch the missing objects) \
              and scan again"
+        )));
+    }
+    if let Some(gap) = unread_gap {
+        return Err(Error::Failed(format!(
+            "{gap}; the findings above cover only what was read. Give keywarden read access \
+             to them (or remove them) and scan again"
         )));
     }
     Ok(match (args.fail_on, worst(&findings)) {

@@ -7,7 +7,7 @@
 
 pub mod pinned;
 
-pub use pinned::{MAX_FILE_BYTES, PinnedDir, Snapshot, read_capped};
+pub use pinned::{MAX_FILE_BYTES, PinnedDir, Snapshot, open_regular, read_capped};
 
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};

@@ -463,6 +463,27 @@ pub fn read_capped(path: &Path) -> Result<Option<Snapshot>> {
     read_regular(path, fd).map(Some)
 }
 
+/// Opens `path` for reading if it is a regular file, never through a symlink and never
+/// blocking (a FIFO swapped in is not waited on): the file and its size, or `None` when it
+/// does not exist or is not a regular file. Any other failure (permission, I/O) is the
+/// caller's to report. Reads from the file are the caller's too, of any length.
+pub fn open_regular(path: &Path) -> io::Result<Option<(std::fs::File, u64)>> {
+    let fd = match rfs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => return Ok(None),
+        Err(e) => return Err(os_err(e)),
+    };
+    let st = rfs::fstat(&fd).map_err(os_err)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Ok(None);
+    }
+    Ok(Some((std::fs::File::from(fd), st.st_size as u64)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,6 +598,36 @@ mod tests {
             "{err}"
         );
         assert!(dir.read(OsStr::new("missing.env")).unwrap().is_none());
+    }
+
+    #[test]
+    fn open_regular_hands_over_regular_files_of_any_size_and_nothing_else() {
+        let (_d, root) = setup();
+        let big = root.join("big.bin");
+        fs::write(&big, vec![b'a'; 3 * MAX_FILE_BYTES as usize]).unwrap();
+        let (mut file, size) = open_regular(&big).unwrap().unwrap();
+        assert_eq!(size, 3 * MAX_FILE_BYTES);
+        assert_eq!(io::copy(&mut file, &mut io::sink()).unwrap(), size);
+        let fifo = root.join("pipe");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .is_ok_and(|s| s.success()),
+            "mkfifo"
+        );
+        assert!(
+            open_regular(&fifo).unwrap().is_none(),
+            "a FIFO is not waited on"
+        );
+        assert!(open_regular(Path::new("/dev/zero")).unwrap().is_none());
+        std::os::unix::fs::symlink(&big, root.join("link")).unwrap();
+        assert!(
+            open_regular(&root.join("link")).unwrap().is_none(),
+            "never through a symlink"
+        );
+        assert!(open_regular(&root.join("missing")).unwrap().is_none());
+        assert!(open_regular(&big.join("below")).unwrap().is_none());
     }
 
     #[test]

@@ -184,6 +184,51 @@ impl Needles {
         })
     }
 
+    /// [`Needles::positions`] over a stream of any length, read in 1 MiB chunks: memory
+    /// stays at one chunk (wiped after use). Each match is given as its 1-based line and
+    /// its text (fingerprint). The last `longest - 1` bytes of a chunk are searched again
+    /// with the next one, so a key cut between two reads is found; a match that lies
+    /// wholly in those bytes was given with the chunk before and is not given twice.
+    /// Returns the bytes read.
+    pub fn search_stream(
+        &self,
+        r: &mut dyn std::io::Read,
+        each: &mut dyn FnMut(usize, &str),
+    ) -> std::io::Result<u64> {
+        const CHUNK: usize = 1 << 20;
+        let keep = self.longest.saturating_sub(1);
+        let mut buf: Zeroizing<Vec<u8>> = Zeroizing::new(vec![0; CHUNK + keep]);
+        // buf[..held] is the end of the chunk before, already searched.
+        let (mut held, mut total, mut lines_before) = (0usize, 0u64, 0usize);
+        loop {
+            let mut len = held;
+            while len < buf.len() {
+                match r.read(&mut buf[len..]) {
+                    Ok(0) => break,
+                    Ok(n) => len += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            total += (len - held) as u64;
+            let window = &buf[..len];
+            if let Some(ac) = &self.automaton {
+                for m in ac.find_iter(window).filter(|m| m.end() > held) {
+                    let line =
+                        lines_before + memchr::memchr_iter(b'\n', &window[..m.start()]).count();
+                    each(line + 1, &self.replacement[m.pattern().as_usize()]);
+                }
+            }
+            if len < buf.len() {
+                return Ok(total);
+            }
+            let cut = len - keep;
+            lines_before += memchr::memchr_iter(b'\n', &buf[..cut]).count();
+            buf.copy_within(cut..len, 0);
+            held = keep;
+        }
+    }
+
     /// A stream over these needles.
     pub fn stream(&self) -> Redactor {
         Redactor {
@@ -632,5 +677,108 @@ mod tests {
         let mut r = n.stream();
         assert_eq!(r.feed(b"abc"), b"abc");
         assert!(r.finish().is_empty());
+    }
+
+    /// A reader that hands out at most `piece` bytes per read.
+    struct Pieces<'a> {
+        data: &'a [u8],
+        piece: usize,
+    }
+
+    impl std::io::Read for Pieces<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.data.len().min(self.piece).min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn stream_hits(n: &Needles, data: &[u8], piece: usize) -> (Vec<(usize, String)>, u64) {
+        let mut hits = Vec::new();
+        let read = n
+            .search_stream(&mut Pieces { data, piece }, &mut |line, shown| {
+                hits.push((line, shown.to_string()))
+            })
+            .unwrap();
+        (hits, read)
+    }
+
+    #[test]
+    fn a_stream_finds_each_key_once_with_its_line_at_every_chunk_offset() {
+        const CHUNK: usize = 1 << 20;
+        let n = needles();
+        // A key just before, across, wholly inside and across the end of the bytes carried
+        // from the first chunk to the next, and one past 2 MiB.
+        let keep = n.longest - 1;
+        let starts = [1, 2, 31, KEY.len() - 1, KEY.len(), KEY.len() + 1]
+            .map(|back| CHUNK - back)
+            .into_iter()
+            .chain([
+                CHUNK,
+                CHUNK + 5,
+                CHUNK + keep - KEY.len(),
+                CHUNK + keep - 10,
+                CHUNK + keep,
+            ]);
+        for start in starts {
+            let mut data = Vec::new();
+            let mut expect = Vec::new();
+            let mut line = 1;
+            let filler = b"x".repeat(99);
+            let push_line = |data: &mut Vec<u8>, line: &mut usize| {
+                data.extend_from_slice(&filler);
+                data.push(b'\n');
+                *line += 1;
+            };
+            while data.len() + 200 < start {
+                push_line(&mut data, &mut line);
+            }
+            data.resize(start, b'y');
+            data.extend_from_slice(KEY.as_bytes());
+            expect.push((line, "kw:00000000".to_string()));
+            data.push(b'\n');
+            line += 1;
+            while data.len() < 2 * CHUNK + 10_000 {
+                push_line(&mut data, &mut line);
+            }
+            data.extend_from_slice(b"SECRET_KEY=");
+            data.extend_from_slice(KEY.as_bytes());
+            expect.push((line, "kw:00000000".to_string()));
+            for piece in [usize::MAX, 4096, 777] {
+                let (hits, read) = stream_hits(&n, &data, piece);
+                assert_eq!(read, data.len() as u64);
+                assert_eq!(hits, expect, "key at {start}, piece {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stream_finds_a_key_read_a_byte_at_a_time_and_nothing_in_clean_text() {
+        let n = needles();
+        let data = format!("one\ntwo {KEY}\nthree\n{KEY}{KEY}");
+        let (hits, read) = stream_hits(&n, data.as_bytes(), 1);
+        assert_eq!(read, data.len() as u64);
+        let lines: Vec<usize> = hits.iter().map(|h| h.0).collect();
+        assert_eq!(lines, [2, 4, 4]);
+        let (hits, _) = stream_hits(&n, &b"no key here\n".repeat(300_000), 65_536);
+        assert!(hits.is_empty());
+        let (hits, read) = stream_hits(&Needles::new(&[]), data.as_bytes(), 10);
+        assert!(hits.is_empty());
+        assert_eq!(read, data.len() as u64);
+    }
+
+    #[test]
+    fn a_stream_error_is_returned() {
+        struct Broken;
+        impl std::io::Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk gone"))
+            }
+        }
+        let err = needles()
+            .search_stream(&mut Broken, &mut |_, _| {})
+            .unwrap_err();
+        assert_eq!(err.to_string(), "disk gone");
     }
 }

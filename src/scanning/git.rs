@@ -85,11 +85,16 @@ impl GitView {
 }
 
 /// The files staged for the next commit under `root` (added, copied, modified, renamed,
-/// type changed), relative to it, with their staged content (what the commit will hold,
-/// not the work tree's). A file git cannot hand over is an error, never a skip: the gate
+/// type changed), each handed to `each` with its path relative to `root` and a reader of
+/// its staged content (what the commit will hold, not the work tree's), streamed from git
+/// whatever its size. A file git cannot hand over is an error, never a skip: the gate
 /// must not pass what it did not read.
-pub fn staged(root: &Path) -> crate::error::Result<Vec<(String, Vec<u8>)>> {
+pub fn staged(
+    root: &Path,
+    each: &mut dyn FnMut(&str, &mut dyn std::io::Read) -> std::io::Result<()>,
+) -> crate::error::Result<()> {
     use crate::error::Error;
+    use std::io::Read as _;
     use std::os::unix::ffi::OsStrExt;
     let listed = Command::new("git")
         .arg("-C")
@@ -112,33 +117,58 @@ pub fn staged(root: &Path) -> crate::error::Result<Vec<(String, Vec<u8>)>> {
             why.lines().next().unwrap_or("").trim()
         )));
     }
-    let mut out = Vec::new();
     for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
         // `:./path`: the index entry of this path (a name like `1:x` is not a stage).
         let mut spec = std::ffi::OsString::from(":./");
         spec.push(std::ffi::OsStr::from_bytes(name));
         let shown = String::from_utf8_lossy(name).into_owned();
-        let blob = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["cat-file", "blob"])
-            .arg(&spec)
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| Error::Failed(format!("git cat-file could not start: {e}")))?;
-        if !blob.status.success() {
+        // stderr goes to a file, not a pipe: git never blocks on it while its stdout
+        // is read.
+        let errors = tempfile::tempfile()
+            .map_err(|e| Error::Failed(format!("no temporary file for git's errors: {e}")))?;
+        let mut child =
+            Command::new("git")
+                .arg("-C")
+                .arg(root)
+                .args(["cat-file", "blob"])
+                .arg(&spec)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(errors.try_clone().map_err(|e| {
+                    Error::Failed(format!("no temporary file for git's errors: {e}"))
+                })?)
+                .spawn()
+                .map_err(|e| Error::Failed(format!("git cat-file could not start: {e}")))?;
+        let mut out = child.stdout.take().expect("piped");
+        let read = each(&shown, &mut out);
+        drop(out);
+        if read.is_err() {
+            let _ = child.kill();
+        }
+        let status = child
+            .wait()
+            .map_err(|e| Error::Failed(format!("git cat-file: {e}")))?;
+        if !status.success() {
+            let mut why = String::new();
+            let mut errors = errors;
+            use std::io::Seek as _;
+            let _ = errors.seek(std::io::SeekFrom::Start(0));
+            let _ = errors.take(4096).read_to_string(&mut why);
             return Err(Error::Failed(format!(
                 "git could not read the staged {shown}: {}",
-                String::from_utf8_lossy(&blob.stderr)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim()
+                match read {
+                    Err(e) => e.to_string(),
+                    Ok(()) => why.lines().next().unwrap_or("").trim().to_string(),
+                }
             )));
         }
-        out.push((shown, blob.stdout));
+        if let Err(e) = read {
+            return Err(Error::Failed(format!(
+                "git could not read the staged {shown}: {e}"
+            )));
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn check_ignore(root: &Path, paths: &[PathBuf]) -> Result<HashSet<PathBuf>, String> {

@@ -106,9 +106,9 @@ pub fn scan_history(
     // 1. Every blob, once.
     let mut hits: HashMap<String, Hit> = HashMap::new();
     let (mut blobs_done, mut bytes_done) = (0u64, 0u64);
-    let objects = read_objects(root, since, &mut coverage, |oid, blob| {
+    let objects = read_objects(root, since, &mut coverage, |oid, size, blob| {
         blobs_done += 1;
-        bytes_done += blob.len() as u64;
+        bytes_done += size;
         progress(super::scan::Progress {
             phase: "blobs",
             done: blobs_done,
@@ -116,12 +116,23 @@ pub fn scan_history(
             bytes: bytes_done,
         });
         let mut hit = Hit::default();
+        let blob = match blob {
+            Blob::Whole(blob) => blob,
+            Blob::Large(r) => {
+                needles.search_stream(r, &mut |_, shown| {
+                    if let Some(k) = by_shown.get(shown) {
+                        hit.keys.insert(k.fingerprint.clone());
+                    }
+                })?;
+                &[][..]
+            }
+        };
         for shown in needles.found_in(blob) {
             if let Some(k) = by_shown.get(shown) {
                 hit.keys.insert(k.fingerprint.clone());
             }
         }
-        if blob.len() <= MAX_TEXT_BLOB
+        if !blob.is_empty()
             && !blob.iter().take(8192).any(|&b| b == 0)
             && let Ok(text) = std::str::from_utf8(blob)
         {
@@ -136,6 +147,7 @@ pub fn scan_history(
                 walk = Some(Walk::start(root, since));
             }
         }
+        Ok(())
     });
     if let Err(e) = objects {
         coverage.incomplete.get_or_insert(e);
@@ -370,13 +382,20 @@ fn finish(git: Git, what: &str) -> std::result::Result<(), String> {
     }
 }
 
+/// A blob as handed to the search: whole up to [`MAX_TEXT_BLOB`], a reader of its bytes
+/// beyond (memory stays bounded whatever is committed).
+enum Blob<'a> {
+    Whole(&'a [u8]),
+    Large(&'a mut dyn Read),
+}
+
 /// Streams every blob (or, with `since`, those reachable from a ref and not from it) to
-/// `each`, one at a time, in a buffer wiped between blobs.
+/// `each` with its id and size, one at a time, in a buffer wiped between blobs.
 fn read_objects(
     root: &Path,
     since: Option<&str>,
     coverage: &mut Coverage,
-    mut each: impl FnMut(&str, &[u8]),
+    mut each: impl FnMut(&str, u64, Blob<'_>) -> std::io::Result<()>,
 ) -> std::result::Result<(), String> {
     let mut lister = None;
     let mut cat = match since {
@@ -446,7 +465,23 @@ fn read_objects(
             break;
         };
         let oid = oid.to_string();
-        if kind == "blob" {
+        if kind == "blob" && size > MAX_TEXT_BLOB {
+            let mut part = reader.by_ref().take(size as u64);
+            let searched = each(&oid, size as u64, Blob::Large(&mut part));
+            if let Err(e) = searched.and_then(|()| {
+                // Whatever the search left unread, so the next header is where it belongs.
+                std::io::copy(&mut part, &mut std::io::sink())?;
+                match part.limit() {
+                    0 => Ok(()),
+                    _ => Err(std::io::ErrorKind::UnexpectedEof.into()),
+                }
+            }) {
+                problem = Some(format!("reading object {oid}: {e}"));
+                break;
+            }
+            coverage.blobs += 1;
+            coverage.bytes += size as u64;
+        } else if kind == "blob" {
             buf.clear();
             buf.reserve(size);
             if let Err(e) = reader.by_ref().take(size as u64).read_to_end(&mut buf) {
@@ -455,7 +490,10 @@ fn read_objects(
             }
             coverage.blobs += 1;
             coverage.bytes += size as u64;
-            each(&oid, &buf);
+            if let Err(e) = each(&oid, size as u64, Blob::Whole(&buf)) {
+                problem = Some(format!("reading object {oid}: {e}"));
+                break;
+            }
         } else if std::io::copy(&mut reader.by_ref().take(size as u64), &mut std::io::sink())
             .is_err()
         {

@@ -24,8 +24,10 @@ use crate::project::manifest::Target;
 use crate::records::backup::{BackupStore, Kind as BackupKind};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use zeroize::Zeroizing;
 
-/// Files larger than this are not source code: skipped.
+/// Files up to this size are read whole and searched for literals too (source code);
+/// larger ones are streamed and searched for the known keys only, in bounded memory.
 const MAX_FILE: u64 = 4 * 1024 * 1024;
 /// Literals shorter than this are not keys (flags, names, empty defaults).
 pub(super) const MIN_LITERAL: usize = 8;
@@ -47,7 +49,16 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Keys kept in encrypted backups that were not searched for, if any.
     pub not_searched: Option<NotSearched>,
+    /// Files that could not be read (permission, I/O error): nothing is known of them.
+    pub unread: Vec<Unread>,
     pub history: Option<Coverage>,
+}
+
+/// A file of the tree a scan could not read.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unread {
+    pub path: String,
+    pub error: String,
 }
 
 /// Retired and revoked keys a scan left out: they are in encrypted backups, and the
@@ -94,6 +105,15 @@ pub enum History<'a> {
 
 /// One file's findings and the fingerprints of its literals.
 type FileHits = (Vec<Finding>, Vec<Fingerprint>);
+
+/// What became of one file of the tree.
+enum Searched {
+    /// Read to the end: its findings and its size.
+    Read(FileHits, u64),
+    /// Gone, or no longer a regular file, since it was listed.
+    Skipped,
+    Unread(Unread),
+}
 
 /// How far a scan has got, given to a [`scan_with_progress`] callback as it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,7 +197,9 @@ pub fn scan_with_progress(
         .collect();
     let needles = Needles::new(&keys);
     let mut in_tree: BTreeSet<Fingerprint> = BTreeSet::new();
-    let search = |shown: &str, bytes: &[u8]| search_file(shown, bytes, &needles, &known, pepper);
+    let search =
+        |shown: &str, r: &mut dyn std::io::Read| search_reader(shown, r, &needles, &known, pepper);
+    let mut unread = Vec::new();
     match files {
         Files::Tree => {
             let skip = target_files(project);
@@ -197,36 +219,55 @@ pub fn scan_with_progress(
                     bytes: read.fetch_add(bytes, Relaxed) + bytes,
                 });
             };
-            let read_and_search_one = |rel: &PathBuf| -> Option<(FileHits, u64)> {
+            let read_and_search_one = |rel: &PathBuf| -> Searched {
                 let path = project.root.join(rel);
-                let meta = std::fs::symlink_metadata(&path).ok()?;
-                if !meta.is_file() || meta.len() > MAX_FILE {
-                    return None;
+                let shown = rel.display().to_string();
+                let unread = |e: std::io::Error| {
+                    Searched::Unread(Unread {
+                        path: shown.clone(),
+                        error: e.to_string(),
+                    })
+                };
+                // Opened without blocking, never through a symlink, and checked on the
+                // handle: a FIFO or device (or a file swapped for one) is skipped, never
+                // waited on or read without end.
+                match fsio::open_regular(&path) {
+                    Ok(Some((mut file, _))) => match search(&shown, &mut file) {
+                        Ok((hits, n)) => Searched::Read(hits, n),
+                        Err(e) => unread(e),
+                    },
+                    Ok(None) => Searched::Skipped,
+                    Err(e) => unread(e),
                 }
-                // Opened without blocking and checked again on the handle: a file swapped
-                // for a FIFO since the look above is skipped, never waited on.
-                let snapshot = fsio::read_capped(&path).ok()??;
-                let n = snapshot.bytes.len() as u64;
-                Some((search(&rel.display().to_string(), &snapshot.bytes), n))
             };
-            let read_and_search = |rel: &PathBuf| -> Option<(Vec<Finding>, Vec<Fingerprint>)> {
+            let read_and_search = |rel: &PathBuf| -> Option<Searched> {
                 let r = read_and_search_one(rel);
-                tick(r.as_ref().map_or(0, |(_, n)| *n));
-                r.map(|(found, _)| found)
+                tick(match &r {
+                    Searched::Read(_, n) => *n,
+                    _ => 0,
+                });
+                Some(r)
             };
-            for (f, fps) in parallel_filter_map(&files, read_and_search) {
-                findings.extend(f);
-                in_tree.extend(fps);
+            for r in parallel_filter_map(&files, read_and_search) {
+                match r {
+                    Searched::Read((f, fps), _) => {
+                        findings.extend(f);
+                        in_tree.extend(fps);
+                    }
+                    Searched::Skipped => {}
+                    Searched::Unread(u) => unread.push(u),
+                }
             }
         }
         Files::Staged => {
             // What the commit would hold: the index's content, targets included (a target
             // staged for commit is the leak itself).
-            for (rel, bytes) in super::git::staged(&project.root)? {
-                let (f, fps) = search(&rel, &bytes);
+            super::git::staged(&project.root, &mut |rel, blob| {
+                let ((f, fps), _) = search(rel, blob)?;
                 findings.extend(f);
                 in_tree.extend(fps);
-            }
+                Ok(())
+            })?;
         }
     }
     let coverage = match history {
@@ -250,7 +291,52 @@ pub fn scan_with_progress(
     Ok(Report {
         findings,
         not_searched,
+        unread,
         history: coverage,
+    })
+}
+
+/// Reads `r` to the end and searches it: whole when it is at most [`MAX_FILE`] (the known
+/// keys and the literals), streamed beyond that (the known keys only, in any encoding, in
+/// one chunk of memory at a time: a log or dump of any size is searched to its end).
+/// Returns the findings and the bytes read.
+fn search_reader(
+    shown: &str,
+    r: &mut dyn std::io::Read,
+    needles: &Needles,
+    known: &[Known],
+    pepper: &Pepper,
+) -> std::io::Result<(FileHits, u64)> {
+    use std::io::Read as _;
+    let mut head: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
+    (&mut *r).take(MAX_FILE + 1).read_to_end(&mut head)?;
+    if head.len() as u64 <= MAX_FILE {
+        let n = head.len() as u64;
+        return Ok((search_file(shown, &head, needles, known, pepper), n));
+    }
+    let mut findings = Vec::new();
+    let mut rest = std::io::Cursor::new(&head[..]).chain(r);
+    let n = needles.search_stream(&mut rest, &mut |line, fp| {
+        if let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) {
+            findings.push(key_finding(k, shown, line));
+        }
+    })?;
+    Ok(((findings, Vec::new()), n))
+}
+
+/// A known key found in a file, at `line`.
+fn key_finding(k: &Known, shown: &str, line: usize) -> Finding {
+    Finding::new(
+        Code::KeyInFile,
+        k.severity,
+        format!("holds {} ({}) in plain text", k.what, k.fingerprint),
+    )
+    .at_target(shown.to_string())
+    .at_line(line)
+    .with_fix(if k.what.contains("retired") || k.what.contains("revoked") {
+        "remove it from the file; it is no longer any environment's key, so check that no app still accepts it (a fallback list, another host's config)"
+    } else {
+        "remove it from the file, then rotate the key: it has been exposed"
     })
 }
 
@@ -271,21 +357,7 @@ fn search_file(
         let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) else {
             continue;
         };
-        let line = fsio::line_col(bytes, pos).0;
-        findings.push(
-            Finding::new(
-                Code::KeyInFile,
-                k.severity,
-                format!("holds {} ({}) in plain text", k.what, k.fingerprint),
-            )
-            .at_target(shown.to_string())
-            .at_line(line)
-            .with_fix(if k.what.contains("retired") || k.what.contains("revoked") {
-                "remove it from the file; it is no longer any environment's key, so check that no app still accepts it (a fallback list, another host's config)"
-            } else {
-                "remove it from the file, then rotate the key: it has been exposed"
-            }),
-        );
+        findings.push(key_finding(k, shown, fsio::line_col(bytes, pos).0));
     }
     if !binary && let Ok(text) = std::str::from_utf8(bytes) {
         for (f, fp) in hard_coded(text, shown, pepper, known) {

@@ -8,17 +8,21 @@ use super::app::{Activity, App};
 use crate::finding::Finding;
 use crate::keys::fingerprint::Pepper;
 use crate::project::Project;
-use crate::scanning::scan::{self, Files, History};
+use crate::scanning::scan::{self, Files, History, Unread};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
+
+/// What the background scan ends with: its findings and the files it could not read, or
+/// why it failed.
+type ScanResult = Result<(Vec<Finding>, Vec<Unread>), String>;
 
 /// The background scan: its progress while it runs, then its findings.
 pub(crate) struct ScanFeed {
     done: Arc<AtomicU64>,
     total: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
-    rx: Receiver<Result<Vec<Finding>, String>>,
+    rx: Receiver<ScanResult>,
     /// The findings, once the scan has ended; `None` while it runs.
     pub(crate) findings: Option<Vec<Finding>>,
 }
@@ -94,7 +98,7 @@ impl App {
                         },
                     )
                 })
-                .map(|report| report.findings)
+                .map(|report| (report.findings, report.unread))
                 .map_err(|e| e.to_string());
             let _ = tx.lock().map(|tx| tx.send(result));
         });
@@ -118,9 +122,39 @@ impl App {
         };
         let files = feed.total.load(Ordering::Relaxed);
         match result {
-            Ok(findings) => {
+            Ok((findings, unread)) => {
                 feed.findings = Some(findings.clone());
-                if findings.is_empty() {
+                if !unread.is_empty() {
+                    // Never "no key out of place" over files nobody read.
+                    self.log(
+                        Activity::Failed,
+                        format!(
+                            "scan: {} file(s) could not be read, so they were not searched:",
+                            unread.len()
+                        ),
+                    );
+                    for u in unread.iter().take(10) {
+                        self.log(Activity::Detail, format!("{}: {}", u.path, u.error));
+                    }
+                    if unread.len() > 10 {
+                        self.log(
+                            Activity::Detail,
+                            format!(
+                                "and {} more (`keywarden scan --json` lists them all)",
+                                unread.len() - 10
+                            ),
+                        );
+                    }
+                }
+                if findings.is_empty() && !unread.is_empty() {
+                    self.log(
+                        Activity::Failed,
+                        format!(
+                            "scan: no key out of place in the {} of the project's {files} files that could be read",
+                            files.saturating_sub(unread.len() as u64)
+                        ),
+                    );
+                } else if findings.is_empty() {
                     self.log(
                         Activity::Done,
                         format!("scan: no key out of place in the project's {files} files"),

@@ -865,3 +865,161 @@ fn progress_is_drawn_at_a_terminal_cleared_at_the_end_and_never_on_a_pipe() {
     assert!(serde_json::from_slice::<Value>(&out.stdout).is_ok());
     assert!(!stderr(&out).contains("scanning:"));
 }
+
+/// `lines` lines of filler, then `SECRET_KEY` placed so that it straddles each offset in
+/// `cuts` (one occurrence per cut, on a line of its own); the content and the line of
+/// each occurrence.
+fn large_text(size: usize, cuts: &[usize]) -> (String, Vec<u64>) {
+    let mut text = String::with_capacity(size + 4096);
+    let mut lines = Vec::new();
+    let mut line = 1u64;
+    for &cut in cuts {
+        while text.len() + 200 < cut - KEY.len() / 2 {
+            text.push_str("INSERT INTO log VALUES (1, 'an ordinary row of an ordinary dump');\n");
+            line += 1;
+        }
+        while text.len() < cut - KEY.len() / 2 {
+            text.push('-');
+        }
+        text.push_str(KEY);
+        text.push('\n');
+        lines.push(line);
+        line += 1;
+    }
+    while text.len() < size {
+        text.push_str("INSERT INTO log VALUES (2, 'more rows after the key');\n");
+        line += 1;
+    }
+    text.push_str(&format!("-- SECRET_KEY={KEY}\n"));
+    lines.push(line);
+    (text, lines)
+}
+
+/// A dump or log larger than any source file is still searched to its end for the keys
+/// keywarden knows, in the tree, in what is staged and in the history, with each key's
+/// line; only source-sized files are searched for literals.
+#[test]
+fn files_of_any_size_are_searched_to_their_end_for_known_keys() {
+    if !crate::common::require("git", "scan of large files in git") {
+        return;
+    }
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q", "-b", "main"]);
+    sb.write(".gitignore", ".env\n");
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    // Across the stream's first chunk, across the end of the part read whole (4 MiB), and
+    // at the very end of a 9 MB file.
+    let (text, lines) = large_text(9_000_000, &[1 << 20, 4 << 20]);
+    sb.write("backups/dump.sql", &text);
+    let (code, v) = scan(&sb, &[]);
+    assert_eq!(code, Some(0), "{v}");
+    let got: Vec<Option<u64>> = found(&v)
+        .into_iter()
+        .filter(|(c, t, _)| c == "KW202" && t == "backups/dump.sql")
+        .map(|(_, _, l)| l)
+        .collect();
+    assert_eq!(
+        got,
+        lines.iter().map(|&l| Some(l)).collect::<Vec<_>>(),
+        "{v}"
+    );
+    assert!(v["unread"].as_array().unwrap().is_empty(), "{v}");
+
+    // Staged: the content git hands over, streamed, with the same lines.
+    git(&sb, &["add", "backups/dump.sql"]);
+    let (code, v) = scan(&sb, &["--staged", "--fail-on", "high"]);
+    assert_eq!(code, Some(1), "{v}");
+    let got: Vec<Option<u64>> = found(&v)
+        .into_iter()
+        .filter(|(c, t, _)| c == "KW202" && t == "backups/dump.sql")
+        .map(|(_, _, l)| l)
+        .collect();
+    assert_eq!(
+        got,
+        lines.iter().map(|&l| Some(l)).collect::<Vec<_>>(),
+        "{v}"
+    );
+
+    // Committed with the key only at its end, then deleted: the history still holds it.
+    let (text, _) = large_text(9_000_000, &[]);
+    std::fs::write(sb.root().join("backups/dump.sql"), text).unwrap();
+    git(&sb, &["add", "backups/dump.sql"]);
+    git(&sb, &["commit", "-q", "-m", "add the dump"]);
+    git(&sb, &["rm", "-q", "backups/dump.sql"]);
+    git(&sb, &["commit", "-q", "-m", "remove the dump"]);
+    let (_, v) = scan(&sb, &["--history"]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "KW203"
+                && f["target"] == "backups/dump.sql"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("added the development key")),
+        "a key at the end of a 9 MB blob: {v}"
+    );
+    assert_eq!(v["history"]["incomplete"], Value::Null, "{v}");
+}
+
+/// A file the scan cannot read is named on stderr and in the JSON, and the scan fails: it
+/// never reports a tree as clean when part of it was not read.
+#[test]
+fn an_unreadable_file_is_named_and_fails_the_scan() {
+    if !crate::common::require("strace", "scan of a file it may not open") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write("notes/ok.txt", "nothing here\n");
+    let locked = sb.write("notes/locked.txt", &format!("pasted {KEY}\n"));
+    // Tests run as root, which no file mode stops: the open itself is made to fail.
+    let traced = |args: &[&str]| {
+        let mut cmd = crate::writes::command(
+            &sb,
+            std::path::Path::new("strace"),
+            &["-f", "-qq", "-o", "/dev/null", "-P"],
+        );
+        cmd.arg(&locked)
+            .args([
+                "-e",
+                "trace=open,openat",
+                "-e",
+                "inject=open,openat:error=EACCES",
+            ])
+            .arg(crate::writes::bin())
+            .args(args);
+        cmd.output().unwrap()
+    };
+    let out = traced(&["scan"]);
+    assert_no_key("stdout", &out.stdout, KEY);
+    assert_no_key("stderr", &out.stderr, KEY);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("notes/locked.txt: could not be read (Permission denied"),
+        "{err}"
+    );
+    assert!(err.contains("cover only what was read"), "{err}");
+    assert!(
+        stdout(&out).contains("; 1 file(s) could not be read and were not searched"),
+        "never a clean bill over an unread file: {}",
+        stdout(&out)
+    );
+    let out = traced(&["scan", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unread"][0]["path"], "notes/locked.txt", "{v}");
+    assert_eq!(v["unread"].as_array().unwrap().len(), 1, "{v}");
+    let out = traced(&["scan", "--sarif"]);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inv = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false, "{inv}");
+    // Readable again: the key in it is found.
+    let (_, v) = scan(&sb, &[]);
+    assert!(
+        found(&v).contains(&("KW202".into(), "notes/locked.txt".into(), Some(1))),
+        "{v}"
+    );
+}
