@@ -18,7 +18,7 @@
 //! A git failure (a missing or corrupt object, a bad revision) is never taken for a clean
 //! history: the scan says how far it got and fails.
 
-use super::scan::{hard_coded, is_example};
+use super::scan::{is_dotenv_name, is_example, key_lines, literals_on};
 use crate::error::{Error, Result};
 use crate::finding::{Code, Finding};
 use crate::keys::fingerprint::{Fingerprint, Pepper};
@@ -52,8 +52,11 @@ pub struct Coverage {
 #[derive(Default)]
 struct Hit {
     keys: BTreeSet<Fingerprint>,
-    /// Hard-coded literal findings (line only, no path yet) and their fingerprints.
+    /// Hard-coded literal findings (line only, no path yet) and their fingerprints, the
+    /// blob read as source code.
     literals: Vec<(Finding, Fingerprint)>,
+    /// The same, the blob read as a `.env` file (unquoted values are literals there).
+    dotenv: Vec<(Finding, Fingerprint)>,
 }
 
 /// Where a matching blob came in: (its place in the walk, larger is older; the blob; the
@@ -136,12 +139,21 @@ pub fn scan_history(
             && !blob.iter().take(8192).any(|&b| b == 0)
             && let Ok(text) = std::str::from_utf8(blob)
         {
-            hit.literals = hard_coded(text, "", pepper, known)
-                .into_iter()
-                .filter(|(_, fp)| !skip_literals.contains(fp))
-                .collect();
+            // A blob has no name of its own: it is read both ways, and each path it was
+            // committed at takes the reading its name calls for.
+            let candidate = key_lines(text);
+            if !candidate.is_empty() {
+                let read = |dotenv| {
+                    literals_on(text, &candidate, "", dotenv, pepper, known)
+                        .into_iter()
+                        .filter(|(_, fp)| !skip_literals.contains(fp))
+                        .collect()
+                };
+                hit.literals = read(false);
+                hit.dotenv = read(true);
+            }
         }
-        if !hit.keys.is_empty() || !hit.literals.is_empty() {
+        if !hit.keys.is_empty() || !hit.literals.is_empty() || !hit.dotenv.is_empty() {
             hits.insert(oid.to_string(), hit);
             if walk.is_none() {
                 walk = Some(Walk::start(root, since));
@@ -265,10 +277,14 @@ pub fn scan_history(
             }
             findings.push(f);
         }
-        let in_example = path
-            .as_deref()
-            .is_some_and(|p| is_example(p.rsplit('/').next().unwrap_or(p)));
-        for (lit, fp) in &hit.literals {
+        let file_name = path.as_deref().map(|p| p.rsplit('/').next().unwrap_or(p));
+        let in_example = file_name.is_some_and(is_example);
+        let literals = if file_name.is_some_and(is_dotenv_name) {
+            &hit.dotenv
+        } else {
+            &hit.literals
+        };
+        for (lit, fp) in literals {
             // Placeholders belong in example files (the tree scan skips them there too).
             if in_example && lit.severity == crate::finding::Severity::Medium {
                 continue;

@@ -459,10 +459,30 @@ pub(super) fn hard_coded(
     known: &[Known],
 ) -> Vec<(Finding, Fingerprint)> {
     let file_name = shown.rsplit('/').next().unwrap_or(shown);
-    let dotenv_file = file_name.starts_with(".env") || file_name.ends_with(".env");
-    let example = is_example(file_name);
-    // Only lines that name a key can assign one: one case-insensitive multi-pattern pass
-    // over the whole text finds them, and most files have none.
+    let candidate = key_lines(text);
+    if candidate.is_empty() {
+        return Vec::new();
+    }
+    literals_on(
+        text,
+        &candidate,
+        shown,
+        is_dotenv_name(file_name),
+        pepper,
+        known,
+    )
+}
+
+/// Whether a file of this name is read as a `.env` file (`.env`, `.env.production`,
+/// `prod.env`): its unquoted values are literals.
+pub(super) fn is_dotenv_name(file_name: &str) -> bool {
+    file_name.starts_with(".env") || file_name.ends_with(".env")
+}
+
+/// The 0-based numbers of the lines of `text` that name a key, in order. Only those can
+/// assign one: one case-insensitive multi-pattern pass over the whole text finds them,
+/// and most files have none.
+pub(super) fn key_lines(text: &str) -> Vec<usize> {
     let mut candidate: Vec<usize> = Vec::new();
     let mut line_no = 0;
     let mut counted_to = 0;
@@ -473,12 +493,24 @@ pub(super) fn hard_coded(
             candidate.push(line_no);
         }
     }
-    if candidate.is_empty() {
-        return Vec::new();
-    }
+    candidate
+}
+
+/// The literals given to key names on the `candidate` lines of `text` ([`key_lines`]),
+/// read as a `.env` file (`dotenv`) or as source code, each with its fingerprint.
+pub(super) fn literals_on(
+    text: &str,
+    candidate: &[usize],
+    shown: &str,
+    dotenv_file: bool,
+    pepper: &Pepper,
+    known: &[Known],
+) -> Vec<(Finding, Fingerprint)> {
+    let file_name = shown.rsplit('/').next().unwrap_or(shown);
+    let example = is_example(file_name);
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    for &i in &candidate {
+    for &i in candidate {
         let Some(line) = lines.get(i) else { continue };
         let found = if dotenv_file {
             dotenv_literal(line)

@@ -1023,3 +1023,65 @@ fn an_unreadable_file_is_named_and_fails_the_scan() {
         "{v}"
     );
 }
+
+/// A key committed unquoted in a `.env` file (`SECRET_KEY=…`, as every `.env` writes it)
+/// and deleted since is found in the history at the path and commit that added it; the
+/// same bytes committed as Python are no assignment of a literal and are not flagged.
+#[test]
+fn history_reads_a_committed_env_file_as_a_env_file() {
+    if !crate::common::require("git", "scan --history of a committed .env") {
+        return;
+    }
+    const LEAKED: &str = "hX3kP9vQ2mL7nR4tW8yZ1bC6dF5gJ0sAq";
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q", "-b", "main"]);
+    sb.write(".gitignore", ".env\n");
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write("app/settings.py", "SECRET_KEY = os.environ['SECRET_KEY']\n");
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "app"]);
+    git(&sb, &["checkout", "-q", "-b", "deploy"]);
+    let content = format!("DEBUG=0\nDJANGO_SECRET_KEY={LEAKED}\n");
+    sb.write("deploy/.env.production", &content);
+    sb.write("docs/snippet.py", &content);
+    git(&sb, &["add", "-A"]);
+    git(&sb, &["commit", "-q", "-m", "deploy settings"]);
+    let added = git_out(&sb, &["rev-parse", "HEAD"]);
+    git(
+        &sb,
+        &["rm", "-q", "deploy/.env.production", "docs/snippet.py"],
+    );
+    git(&sb, &["commit", "-q", "-m", "oops"]);
+    git(&sb, &["checkout", "-q", "main"]);
+
+    let (code, v) = scan(&sb, &["--history", "--fail-on", "high"]);
+    assert_no_key("scan output", v.to_string().as_bytes(), LEAKED);
+    assert_eq!(code, Some(1), "{v}");
+    let hits: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "KW201")
+        .collect();
+    assert_eq!(hits.len(), 1, "{v}");
+    assert_eq!(hits[0]["target"], "deploy/.env.production", "{v}");
+    assert_eq!(hits[0]["line"], 2, "{v}");
+    assert_eq!(hits[0]["commit"], added.as_str(), "{v}");
+    assert!(
+        hits[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(reachable from refs/heads/deploy)"),
+        "{v}"
+    );
+    // The tree (no .env.production any more) has nothing of it.
+    let (_, v) = scan(&sb, &[]);
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "KW201"),
+        "{v}"
+    );
+}
