@@ -499,7 +499,11 @@ fn read_objects(
             coverage.bytes += size as u64;
         } else if kind == "blob" {
             buf.clear();
-            buf.reserve(size);
+            if buf.capacity() < size {
+                // A new buffer, the old one wiped as it drops: growing it in place would
+                // leave its bytes behind in freed memory.
+                buf = Zeroizing::new(Vec::with_capacity(size));
+            }
             if let Err(e) = reader.by_ref().take(size as u64).read_to_end(&mut buf) {
                 problem = Some(format!("reading object {oid}: {e}"));
                 break;

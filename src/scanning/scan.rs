@@ -197,8 +197,9 @@ pub fn scan_with_progress(
         .collect();
     let needles = Needles::new(&keys);
     let mut in_tree: BTreeSet<Fingerprint> = BTreeSet::new();
-    let search =
-        |shown: &str, r: &mut dyn std::io::Read| search_reader(shown, r, &needles, &known, pepper);
+    let search = |shown: &str, r: &mut dyn std::io::Read, size: Option<u64>| {
+        search_reader(shown, r, size, &needles, &known, pepper)
+    };
     let mut unread = Vec::new();
     match files {
         Files::Tree => {
@@ -232,7 +233,7 @@ pub fn scan_with_progress(
                 // handle: a FIFO or device (or a file swapped for one) is skipped, never
                 // waited on or read without end.
                 match fsio::open_regular(&path) {
-                    Ok(Some((mut file, _))) => match search(&shown, &mut file) {
+                    Ok(Some((mut file, size))) => match search(&shown, &mut file, Some(size)) {
                         Ok((hits, n)) => Searched::Read(hits, n),
                         Err(e) => unread(e),
                     },
@@ -263,7 +264,7 @@ pub fn scan_with_progress(
             // What the commit would hold: the index's content, targets included (a target
             // staged for commit is the leak itself).
             super::git::staged(&project.root, &mut |rel, blob| {
-                let ((f, fps), _) = search(rel, blob)?;
+                let ((f, fps), _) = search(rel, blob, None)?;
                 findings.extend(f);
                 in_tree.extend(fps);
                 Ok(())
@@ -299,16 +300,20 @@ pub fn scan_with_progress(
 /// Reads `r` to the end and searches it: whole when it is at most [`MAX_FILE`] (the known
 /// keys and the literals), streamed beyond that (the known keys only, in any encoding, in
 /// one chunk of memory at a time: a log or dump of any size is searched to its end).
-/// Returns the findings and the bytes read.
+/// Returns the findings and the bytes read. `size` is what the file's metadata says, when
+/// known: the buffer is made that large at once, so no copy of the file's bytes is left
+/// behind, unwiped, by a buffer grown and moved.
 fn search_reader(
     shown: &str,
     r: &mut dyn std::io::Read,
+    size: Option<u64>,
     needles: &Needles,
     known: &[Known],
     pepper: &Pepper,
 ) -> std::io::Result<(FileHits, u64)> {
     use std::io::Read as _;
-    let mut head: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
+    let capacity = size.map_or(MAX_FILE, |s| s.min(MAX_FILE)) + 1;
+    let mut head: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(capacity as usize));
     (&mut *r).take(MAX_FILE + 1).read_to_end(&mut head)?;
     if head.len() as u64 <= MAX_FILE {
         let n = head.len() as u64;
