@@ -149,11 +149,12 @@ pub fn staged(
             .wait()
             .map_err(|e| Error::Failed(format!("git cat-file: {e}")))?;
         if !status.success() {
-            let mut why = String::new();
+            let mut why = Vec::new();
             let mut errors = errors;
             use std::io::Seek as _;
             let _ = errors.seek(std::io::SeekFrom::Start(0));
-            let _ = errors.take(4096).read_to_string(&mut why);
+            let _ = errors.take(4096).read_to_end(&mut why);
+            let why = String::from_utf8_lossy(&why);
             return Err(Error::Failed(format!(
                 "git could not read the staged {shown}: {}",
                 match read {

@@ -1085,3 +1085,35 @@ fn history_reads_a_committed_env_file_as_a_env_file() {
         "{v}"
     );
 }
+
+/// The pre-commit gate never passes what it did not read: a staged file whose content git
+/// cannot hand over (its object gone from the store) fails the scan and is named.
+#[test]
+fn a_staged_file_git_cannot_hand_over_fails_the_gate() {
+    if !crate::common::require("git", "scan --staged of a damaged index") {
+        return;
+    }
+    let sb = Sandbox::new();
+    git(&sb, &["init", "-q", "-b", "main"]);
+    sb.write(".gitignore", ".env\n");
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb.write("app/notes.txt", &format!("pasted {KEY}\n"));
+    git(&sb, &["add", "app/notes.txt"]);
+    let blob = git_out(&sb, &["rev-parse", ":app/notes.txt"]);
+    std::fs::remove_file(
+        sb.root()
+            .join(".git/objects")
+            .join(&blob[..2])
+            .join(&blob[2..]),
+    )
+    .unwrap();
+    let out = sb.kw().args(["scan", "--staged"]).output().unwrap();
+    assert_no_key("stdout", &out.stdout, KEY);
+    assert_no_key("stderr", &out.stderr, KEY);
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("git could not read the staged app/notes.txt"),
+        "{err}"
+    );
+}
