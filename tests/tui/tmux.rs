@@ -392,3 +392,70 @@ fn a_file_changed_from_outside_shows_in_tmux() {
     tmux.keys(&["q"]);
     wait_until_gone(&tmux);
 }
+
+/// The background scan of the view never calls a tree clean when it could not read part
+/// of it: a file it may not open is named in the activity pane, and the summary counts
+/// only the files read. (Run as root, which no mode stops: the open is made to fail by
+/// strace.)
+#[test]
+fn the_views_scan_names_a_file_it_could_not_read() {
+    if !require("tmux", "the TUI end to end in a real terminal")
+        || !require("strace", "a file the view's scan may not open")
+    {
+        return;
+    }
+    const KEY: &str = "Zq8#vN2!pL5@wR9$tY3^uI7&oP1*aS4(dF6)gH0_jK2+lM8-xC5=Bn7]vM3[cX9{z";
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = std::fs::canonicalize(tmp.path()).unwrap().join("proj");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(dir.join("notes")).unwrap();
+    std::fs::write(dir.join(".env"), format!("SECRET_KEY='{KEY}'\n")).unwrap();
+    std::fs::write(dir.join("notes/ok.txt"), "nothing here\n").unwrap();
+    let locked = dir.join("notes/locked.txt");
+    std::fs::write(&locked, format!("pasted {KEY}\n")).unwrap();
+    let tmux = Tmux::start(
+        200,
+        40,
+        &tmux_env(&home)
+            .iter()
+            .map(|(k, v)| (*k, v.as_path()))
+            .collect::<Vec<_>>(),
+        &[
+            "strace",
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-P",
+            locked.to_str().unwrap(),
+            "-e",
+            "trace=open,openat",
+            "-e",
+            "inject=open,openat:error=EACCES",
+            bin().to_str().unwrap(),
+            "--project",
+            dir.to_str().unwrap(),
+        ],
+    );
+    let s = tmux.wait_for("the scan's end", 30, |s| {
+        s.contains("could be read") || s.contains("no key out of place")
+    });
+    assert!(
+        s.contains("scan: 1 file(s) could not be read"),
+        "the unread file is said:\n{s}"
+    );
+    assert!(
+        s.contains("notes/locked.txt: Permission denied"),
+        "and named:\n{s}"
+    );
+    assert!(
+        s.contains("no key out of place in the 1 of the project's 2 files that could be read"),
+        "{s}"
+    );
+    assert!(
+        !s.contains(KEY) && !s.contains(&KEY[..16]),
+        "no key on screen:\n{s}"
+    );
+    tmux.keys(&["q"]);
+    wait_until_gone(&tmux);
+}
