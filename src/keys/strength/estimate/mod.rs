@@ -109,29 +109,97 @@ pub struct Name {
 }
 
 /// Names indexed by length, so a key is searched in O(length × distinct name lengths)
-/// whatever the number of names (a project may have a thousand environments).
+/// whatever the number of names (a project may have a thousand environments). Each length
+/// keeps the set of first bytes its names start with: most positions of a key start no
+/// name and are passed over without hashing.
 #[derive(Debug, Default)]
 pub struct NameIndex {
-    by_len: Vec<(usize, std::collections::HashMap<Vec<u8>, usize>)>,
+    by_len: Vec<NamesOfLen>,
+}
+
+#[derive(Debug)]
+struct NamesOfLen {
+    len: usize,
+    /// Bit `b` set: some name of this length starts with byte `b`.
+    first: [u64; 4],
+    names: std::collections::HashMap<Vec<u8>, usize, BuildFnv>,
 }
 
 impl NameIndex {
     /// The first pattern of a given spelling wins.
     pub fn new(names: Vec<Name>) -> NameIndex {
-        let mut by_len: Vec<(usize, std::collections::HashMap<Vec<u8>, usize>)> = Vec::new();
+        let mut by_len: Vec<NamesOfLen> = Vec::new();
         for n in names {
             let len = n.pattern.len();
-            let slot = match by_len.iter().position(|(l, _)| *l == len) {
+            let Some(&b) = n.pattern.first() else {
+                continue;
+            };
+            let slot = match by_len.iter().position(|l| l.len == len) {
                 Some(i) => i,
                 None => {
-                    by_len.push((len, Default::default()));
+                    by_len.push(NamesOfLen {
+                        len,
+                        first: [0; 4],
+                        names: Default::default(),
+                    });
                     by_len.len() - 1
                 }
             };
-            by_len[slot].1.entry(n.pattern).or_insert(n.index);
+            by_len[slot].first[usize::from(b >> 6)] |= 1 << (b & 63);
+            by_len[slot].names.entry(n.pattern).or_insert(n.index);
         }
-        by_len.sort_by_key(|(l, _)| *l);
+        by_len.sort_by_key(|l| l.len);
         NameIndex { by_len }
+    }
+
+    /// Every name found in `low` (lowercased bytes): (start, length, index).
+    pub(super) fn find(&self, low: &[u8], mut each: impl FnMut(usize, usize, usize)) {
+        for names in &self.by_len {
+            let len = names.len;
+            if len > low.len() {
+                continue;
+            }
+            for i in 0..=low.len() - len {
+                let b = low[i];
+                if names.first[usize::from(b >> 6)] & (1 << (b & 63)) == 0 {
+                    continue;
+                }
+                if let Some(&index) = names.names.get(&low[i..i + len]) {
+                    each(i, len, index);
+                }
+            }
+        }
+    }
+}
+
+/// FNV-1a: names are short and not chosen by an attacker who could flood the table (they
+/// are the project's own environment names), so a cheap hash serves better than SipHash.
+#[derive(Default, Clone, Copy)]
+struct BuildFnv;
+
+struct Fnv(u64);
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+impl std::fmt::Debug for BuildFnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BuildFnv")
     }
 }
 

@@ -162,18 +162,10 @@ impl Text<'_> {
     }
 
     pub(super) fn names(&self, out: &mut Vec<Token>) {
-        for (len, patterns) in &self.names.by_len {
-            let len = *len;
-            if len == 0 || len > self.low.len() {
-                continue;
-            }
-            for i in 0..=self.low.len() - len {
-                if let Some(&index) = patterns.get(&self.low[i..i + len]) {
-                    let bits = 1.0 + case_bits(&self.chars[i..i + len]);
-                    out.push(token(i, i + len, Kind::Name(index), bits));
-                }
-            }
-        }
+        self.names.find(self.low, |i, len, index| {
+            let bits = 1.0 + case_bits(&self.chars[i..i + len]);
+            out.push(token(i, i + len, Kind::Name(index), bits));
+        });
     }
 
     pub(super) fn dates(&self, out: &mut Vec<Token>) {

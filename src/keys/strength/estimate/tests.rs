@@ -65,6 +65,44 @@ fn names_match_case_insensitively() {
 }
 
 #[test]
+fn the_name_index_finds_every_name_at_every_place_and_nothing_else() {
+    let names = NameIndex::new(
+        [
+            "e0042",
+            "9lives",
+            "prod",
+            "staging",
+            "_x_y",
+            "~tilde",
+            "\u{7f}del",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(index, p)| Name {
+            pattern: p.as_bytes().to_vec(),
+            index,
+        })
+        .collect(),
+    );
+    let find = |text: &str| {
+        let mut got = Vec::new();
+        names.find(text.as_bytes(), |i, len, index| got.push((i, len, index)));
+        got.sort_unstable();
+        got
+    };
+    assert_eq!(find("prod"), [(0, 4, 2)]);
+    assert_eq!(
+        find("e0042xx9livesstaging_x_y~tilde"),
+        [(0, 5, 0), (7, 6, 1), (13, 7, 3), (20, 4, 4), (24, 6, 5)]
+    );
+    assert_eq!(find("xxprodxxprod"), [(2, 4, 2), (8, 4, 2)]);
+    assert_eq!(find("\u{7f}del"), [(0, 4, 6)]);
+    assert!(find("e0043 9live stagin pro").is_empty());
+    assert!(find("").is_empty());
+    assert!(NameIndex::new(Vec::new()).by_len.is_empty());
+}
+
+#[test]
 fn estimates_are_sane() {
     let b = |s: &str| est(s).bits;
     assert!(b("password") < 5.0);
