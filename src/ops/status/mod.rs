@@ -120,22 +120,25 @@ pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<Proj
     let env_var = project.context.env.reader();
     let now = project.context.now();
     let envs = &project.manifest.environments;
-    let reads = read_all(project, envs, env_var);
-    let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
-    let project_name = project.name();
-    let ctx = strength::Context::new(Some(&project_name), &env_names);
-
-    // Git is asked about the files that exist (the reads above know which do).
-    let file_paths: Vec<PathBuf> = reads
+    // Git is asked about every file target while the targets are read (its answers are
+    // looked at only for the files that exist): its processes run beside the reads and
+    // cost the wall clock nothing.
+    let file_paths: Vec<PathBuf> = envs
         .iter()
-        .flatten()
-        .filter(|r| r.meta.is_some())
-        .filter_map(|r| match &r.target {
+        .flat_map(|e| &e.targets)
+        .filter_map(|t| match t {
             Target::File { path, .. } => Some(fsio::normalize(path)),
             Target::Env { .. } | Target::Vault { .. } => None,
         })
         .collect();
-    let git = GitView::query(&project.root, &file_paths);
+    let (reads, git) = std::thread::scope(|s| {
+        let git = s.spawn(|| GitView::query(&project.root, &file_paths));
+        let reads = read_all(project, envs, env_var);
+        (reads, git.join().expect("the git query panicked"))
+    });
+    let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+    let project_name = project.name();
+    let ctx = strength::Context::new(Some(&project_name), &env_names);
     let me = fsio::current_uid();
     let leftovers = leftovers::Leftovers::find(project, envs, &reads);
 
