@@ -77,7 +77,7 @@ impl Style {
 pub fn finding_lines(f: &Finding, style: Style, indent: &str) -> String {
     let mut where_ = String::new();
     if let Some(t) = &f.target {
-        where_.push_str(t);
+        where_.push_str(&printable(t));
         if let Some(l) = f.line {
             where_.push_str(&format!(":{l}"));
         }
@@ -97,6 +97,24 @@ pub fn finding_lines(f: &Finding, style: Style, indent: &str) -> String {
         ));
     }
     s
+}
+
+/// `text` (a path, a name from a file) with its control characters escaped (`\n`,
+/// `\u{1b}`): a file named with a newline or a terminal escape cannot forge a line of
+/// output or drive the terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `3 critical, 1 high` (only severities present), or `no findings`.
@@ -129,5 +147,32 @@ fn emit_bytes(bytes: &[u8]) -> Result<()> {
             Err(Error::writing("<stdout>", "write to", e))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_control_characters_and_nothing_else() {
+        assert_eq!(printable("app/é config.py"), "app/é config.py");
+        assert_eq!(
+            printable("evil\n\u{1b}[2Jkeywarden: ok.txt\r\t\u{7f}"),
+            "evil\\n\\u{1b}[2Jkeywarden: ok.txt\\r\\t\\u{7f}"
+        );
+        let f = Finding::new(
+            crate::finding::Code::KeyInFile,
+            Severity::Critical,
+            "holds it".to_string(),
+        )
+        .at_target("a\nb".to_string())
+        .at_line(3);
+        let lines = finding_lines(&f, Style { color: false }, "");
+        assert!(
+            lines.starts_with("critical KW202 a\\nb:3: holds it"),
+            "{lines}"
+        );
+        assert_eq!(lines.lines().count(), 1);
     }
 }

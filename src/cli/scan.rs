@@ -180,7 +180,8 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     for u in report.unread.iter().take(SHOWN_UNREAD) {
         eprintln!(
             "keywarden: warning: {}: could not be read ({}), so it was not searched",
-            u.path, u.error
+            output::printable(&u.path),
+            u.error
         );
     }
     if report.unread.len() > SHOWN_UNREAD {
@@ -193,7 +194,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         format!(
             "{} file(s) could not be read and were not searched (the first: {}: {})",
             report.unread.len(),
-            report.unread[0].path,
+            output::printable(&report.unread[0].path),
             report.unread[0].error
         )
     });

@@ -18,7 +18,7 @@
 //! A git failure (a missing or corrupt object, a bad revision) is never taken for a clean
 //! history: the scan says how far it got and fails.
 
-use super::scan::{is_dotenv_name, is_example, key_lines, literals_on};
+use super::scan::{is_dotenv_name, is_example, key_lines, literals_on, looks_like_dotenv};
 use crate::error::{Error, Result};
 use crate::finding::{Code, Finding};
 use crate::keys::fingerprint::{Fingerprint, Pepper};
@@ -57,6 +57,9 @@ struct Hit {
     literals: Vec<(Finding, Fingerprint)>,
     /// The same, the blob read as a `.env` file (unquoted values are literals there).
     dotenv: Vec<(Finding, Fingerprint)>,
+    /// Whether the text has the shape of a `.env` file (only `NAME=value` lines and
+    /// comments): how a blob no commit names (an unreachable object) is read.
+    dotenv_shaped: bool,
 }
 
 /// Where a matching blob came in: (its place in the walk, larger is older; the blob; the
@@ -151,6 +154,7 @@ pub fn scan_history(
                 };
                 hit.literals = read(false);
                 hit.dotenv = read(true);
+                hit.dotenv_shaped = looks_like_dotenv(text);
             }
         }
         if !hit.keys.is_empty() || !hit.literals.is_empty() || !hit.dotenv.is_empty() {
@@ -279,7 +283,7 @@ pub fn scan_history(
         }
         let file_name = path.as_deref().map(|p| p.rsplit('/').next().unwrap_or(p));
         let in_example = file_name.is_some_and(is_example);
-        let literals = if file_name.is_some_and(is_dotenv_name) {
+        let literals = if file_name.map_or(hit.dotenv_shaped, is_dotenv_name) {
             &hit.dotenv
         } else {
             &hit.literals

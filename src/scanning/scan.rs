@@ -112,7 +112,8 @@ enum Searched {
     Read(FileHits, u64),
     /// Gone, or no longer a regular file, since it was listed.
     Skipped,
-    Unread(Unread),
+    /// Not read to the end: what was found in the part read, and why.
+    Unread(FileHits, Unread),
 }
 
 /// How far a scan has got, given to a [`scan_with_progress`] callback as it goes.
@@ -204,7 +205,17 @@ pub fn scan_with_progress(
     match files {
         Files::Tree => {
             let skip = target_files(project);
-            let files: Vec<PathBuf> = super::walk::project_files(&project.root)
+            let walked = super::walk::project_files(&project.root);
+            // A folder the walk could not open (or git's list of tracked files, when git
+            // failed) hides whatever is in it: named like a file that could not be read.
+            unread.extend(
+                walked
+                    .errors
+                    .into_iter()
+                    .map(|(path, error)| Unread { path, error }),
+            );
+            let files: Vec<PathBuf> = walked
+                .files
                 .into_iter()
                 .filter(|rel| !skip.contains(rel))
                 .collect();
@@ -223,22 +234,25 @@ pub fn scan_with_progress(
             let read_and_search_one = |rel: &PathBuf| -> Searched {
                 let path = project.root.join(rel);
                 let shown = rel.display().to_string();
-                let unread = |e: std::io::Error| {
-                    Searched::Unread(Unread {
-                        path: shown.clone(),
-                        error: e.to_string(),
-                    })
+                let unread = |e: std::io::Error| Unread {
+                    path: shown.clone(),
+                    error: e.to_string(),
                 };
                 // Opened without blocking, never through a symlink, and checked on the
                 // handle: a FIFO or device (or a file swapped for one) is skipped, never
-                // waited on or read without end.
+                // waited on or read without end. Read up to the size it had when opened:
+                // a file growing while it is read (a busy log) is searched as it was then,
+                // not followed without end.
                 match fsio::open_regular(&path) {
-                    Ok(Some((mut file, size))) => match search(&shown, &mut file, Some(size)) {
-                        Ok((hits, n)) => Searched::Read(hits, n),
-                        Err(e) => unread(e),
-                    },
+                    Ok(Some((file, size))) => {
+                        let mut capped = std::io::Read::take(file, size);
+                        match search(&shown, &mut capped, Some(size)) {
+                            (hits, n, None) => Searched::Read(hits, n),
+                            (hits, _, Some(e)) => Searched::Unread(hits, unread(e)),
+                        }
+                    }
                     Ok(None) => Searched::Skipped,
-                    Err(e) => unread(e),
+                    Err(e) => Searched::Unread(FileHits::default(), unread(e)),
                 }
             };
             let read_and_search = |rel: &PathBuf| -> Option<Searched> {
@@ -256,18 +270,24 @@ pub fn scan_with_progress(
                         in_tree.extend(fps);
                     }
                     Searched::Skipped => {}
-                    Searched::Unread(u) => unread.push(u),
+                    Searched::Unread((f, fps), u) => {
+                        findings.extend(f);
+                        in_tree.extend(fps);
+                        unread.push(u);
+                    }
                 }
             }
         }
         Files::Staged => {
             // What the commit would hold: the index's content, targets included (a target
             // staged for commit is the leak itself).
+            // A staged file git cannot hand over whole fails the gate (an error, not a
+            // report): the gate never passes what it did not read.
             super::git::staged(&project.root, &mut |rel, blob| {
-                let ((f, fps), _) = search(rel, blob, None)?;
+                let ((f, fps), _, error) = search(rel, blob, None);
                 findings.extend(f);
                 in_tree.extend(fps);
-                Ok(())
+                error.map_or(Ok(()), Err)
             })?;
         }
     }
@@ -300,9 +320,13 @@ pub fn scan_with_progress(
 /// Reads `r` to the end and searches it: whole when it is at most [`MAX_FILE`] (the known
 /// keys and the literals), streamed beyond that (the known keys only, in any encoding, in
 /// one chunk of memory at a time: a log or dump of any size is searched to its end).
-/// Returns the findings and the bytes read. `size` is what the file's metadata says, when
-/// known: the buffer is made that large at once, so no copy of the file's bytes is left
-/// behind, unwiped, by a buffer grown and moved.
+/// `size` is what the file's metadata says, when known: the buffer is made that large at
+/// once, so no copy of the file's bytes is left behind, unwiped, by a buffer grown and
+/// moved (the caller caps the reader at it).
+///
+/// Returns the findings, the bytes read, and the error that stopped the read, if one did:
+/// what was read before it is still searched for the known keys, so an exposure found is
+/// never dropped with the file.
 fn search_reader(
     shown: &str,
     r: &mut dyn std::io::Read,
@@ -310,23 +334,32 @@ fn search_reader(
     needles: &Needles,
     known: &[Known],
     pepper: &Pepper,
-) -> std::io::Result<(FileHits, u64)> {
+) -> (FileHits, u64, Option<std::io::Error>) {
     use std::io::Read as _;
     let capacity = size.map_or(MAX_FILE, |s| s.min(MAX_FILE)) + 1;
     let mut head: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(capacity as usize));
-    (&mut *r).take(MAX_FILE + 1).read_to_end(&mut head)?;
-    if head.len() as u64 <= MAX_FILE {
-        let n = head.len() as u64;
-        return Ok((search_file(shown, &head, needles, known, pepper), n));
-    }
     let mut findings = Vec::new();
-    let mut rest = std::io::Cursor::new(&head[..]).chain(r);
-    let n = needles.search_stream(&mut rest, &mut |line, fp| {
+    let mut on_key = |line: usize, fp: &str| {
         if let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) {
             findings.push(key_finding(k, shown, line));
         }
-    })?;
-    Ok(((findings, Vec::new()), n))
+    };
+    if let Err(e) = (&mut *r).take(MAX_FILE + 1).read_to_end(&mut head) {
+        let n = head.len() as u64;
+        let _ = needles.search_stream(&mut &head[..], &mut on_key);
+        return ((findings, Vec::new()), n, Some(e));
+    }
+    if head.len() as u64 <= MAX_FILE {
+        let n = head.len() as u64;
+        return (search_file(shown, &head, needles, known, pepper), n, None);
+    }
+    let mut rest = std::io::Cursor::new(&head[..]).chain(r);
+    let read = needles.search_stream(&mut rest, &mut on_key);
+    let (n, error) = match read {
+        Ok(n) => (n, None),
+        Err(e) => (head.len() as u64, Some(e)),
+    };
+    ((findings, Vec::new()), n, error)
 }
 
 /// A known key found in a file, at `line`.
@@ -358,11 +391,16 @@ fn search_file(
     let mut fps = Vec::new();
     // Binary files are searched for the known keys, not for source-code literals.
     let binary = bytes.iter().take(8192).any(|&b| b == 0);
+    // Matches come in order: lines are counted on from the one before, never from the
+    // start of the file again (a file of a thousand keys is not read a thousand times).
+    let (mut line, mut counted_to) = (1, 0);
     for (pos, fp) in needles.positions(bytes) {
         let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) else {
             continue;
         };
-        findings.push(key_finding(k, shown, fsio::line_col(bytes, pos).0));
+        line += memchr::memchr_iter(b'\n', &bytes[counted_to..pos]).count();
+        counted_to = pos;
+        findings.push(key_finding(k, shown, line));
     }
     if !binary && let Ok(text) = std::str::from_utf8(bytes) {
         for (f, fp) in hard_coded(text, shown, pepper, known) {
@@ -482,6 +520,33 @@ pub(super) fn hard_coded(
 /// `prod.env`): its unquoted values are literals.
 pub(super) fn is_dotenv_name(file_name: &str) -> bool {
     file_name.starts_with(".env") || file_name.ends_with(".env")
+}
+
+/// Whether `text` has the shape of a `.env` file: every line blank, a comment, or
+/// `NAME=value` (`export` allowed, no space before the `=`, as `.env` files write it and
+/// source code seldom does), with at least one assignment.
+pub(super) fn looks_like_dotenv(text: &str) -> bool {
+    let mut assignments = 0;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let Some((name, _)) = line.split_once('=') else {
+            return false;
+        };
+        let mut chars = name.chars();
+        let named = chars
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+            && chars.all(|c| c == '_' || c == '.' || c == '-' || c.is_ascii_alphanumeric());
+        if !named {
+            return false;
+        }
+        assignments += 1;
+    }
+    assignments > 0
 }
 
 /// The 0-based numbers of the lines of `text` that name a key, in order. Only those can
@@ -769,6 +834,18 @@ mod tests {
             let got = assigned_literal(line);
             assert_eq!(got.as_ref().map(|(l, c)| (l.as_str(), *c)), want, "{line}");
         }
+    }
+
+    #[test]
+    fn the_shape_of_a_dotenv_file_is_told_from_source_code() {
+        assert!(looks_like_dotenv(
+            "# prod\nDEBUG=0\n\nexport SECRET_KEY=abc\nA.B-C='x y'\n"
+        ));
+        assert!(!looks_like_dotenv("import os\nSECRET_KEY=abc\n"));
+        assert!(!looks_like_dotenv("SECRET_KEY = 'abc'\nDEBUG = False\n"));
+        assert!(!looks_like_dotenv("# only a comment\n\n"));
+        assert!(!looks_like_dotenv("SECRET_KEY=abc\nprint(SECRET_KEY)\n"));
+        assert!(!looks_like_dotenv("1ABC=x\n"));
     }
 
     #[test]

@@ -34,8 +34,17 @@ pub(super) fn is_env_file(name: &OsStr) -> bool {
     b.starts_with(b".env") || b.ends_with(b".env")
 }
 
-/// The project's files, relative to `root`, sorted and without duplicates.
-pub(super) fn project_files(root: &Path) -> Vec<PathBuf> {
+/// What the walk found.
+pub(super) struct Walked {
+    /// The project's files, relative to the root, sorted and without duplicates.
+    pub files: Vec<PathBuf>,
+    /// What could not be listed, relative to the root, and why: a folder that could not
+    /// be opened, git's list of tracked files when git failed. Sorted.
+    pub errors: Vec<(String, String)>,
+}
+
+/// The project's files, and what could not be listed.
+pub(super) fn project_files(root: &Path) -> Walked {
     let in_git = root.ancestors().any(|d| d.join(".git").exists());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let mut builder = ignore::WalkBuilder::new(root);
@@ -55,11 +64,19 @@ pub(super) fn project_files(root: &Path) -> Vec<PathBuf> {
             !(dir && (name == ".git" || (!in_git && SKIP_DIRS.iter().any(|s| name == *s))))
         });
     let (tx, rx) = mpsc::channel::<PathBuf>();
+    let (etx, erx) = mpsc::channel::<(String, String)>();
     builder.build_parallel().run(|| {
         let tx = tx.clone();
+        let etx = etx.clone();
         Box::new(move |entry| {
-            let Ok(entry) = entry else {
-                return ignore::WalkState::Continue;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    if let Some(unread) = unreadable(root, &e) {
+                        let _ = etx.send(unread);
+                    }
+                    return ignore::WalkState::Continue;
+                }
             };
             let Some(t) = entry.file_type() else {
                 return ignore::WalkState::Continue;
@@ -85,35 +102,80 @@ pub(super) fn project_files(root: &Path) -> Vec<PathBuf> {
         })
     });
     drop(tx);
+    drop(etx);
     let mut files: Vec<PathBuf> = rx.into_iter().collect();
+    let mut errors: Vec<(String, String)> = erx.into_iter().collect();
     if in_git {
-        files.extend(tracked(root));
+        match tracked(root) {
+            Ok(list) => files.extend(list),
+            Err(why) => errors.push((
+                ".".to_string(),
+                format!("git could not list the tracked files ({why}), so ignored files git tracks were not searched"),
+            )),
+        }
     }
     files.sort();
     files.dedup();
-    files
+    errors.sort();
+    errors.dedup();
+    Walked { files, errors }
 }
 
-/// The files git tracks under `root`, relative to it (empty when git cannot say).
-fn tracked(root: &Path) -> Vec<PathBuf> {
-    let Ok(out) = Command::new("git")
+/// A walk error that hides files (a folder or file that could not be opened or read):
+/// its path relative to `root` and the error. `None` for what hides nothing (an ignore
+/// file's bad pattern, which the walk reports and goes on past).
+fn unreadable(root: &Path, e: &ignore::Error) -> Option<(String, String)> {
+    fn path_and_io(e: &ignore::Error) -> Option<(Option<&Path>, &std::io::Error)> {
+        match e {
+            ignore::Error::WithPath { path, err } => {
+                path_and_io(err).map(|(inner, io)| (inner.or(Some(path.as_path())), io))
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_and_io(err)
+            }
+            ignore::Error::Io(io) => Some((None, io)),
+            _ => None,
+        }
+    }
+    let (path, io) = path_and_io(e)?;
+    let path = path?;
+    // An ignore file that cannot be read is reported with its own path: the folder is
+    // still walked, but what it would have ignored is not known, which hides nothing.
+    if path
+        .file_name()
+        .is_some_and(|n| n == ".gitignore" || n == ".ignore")
+    {
+        return None;
+    }
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    Some((rel.display().to_string(), io.to_string()))
+}
+
+/// The files git tracks under `root`, relative to it, or why git could not say.
+fn tracked(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let out = Command::new("git")
         .arg("-C")
         .arg(root)
         .args(["ls-files", "-z", "--cached"])
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .output()
-    else {
-        return Vec::new();
-    };
+        .map_err(|e| format!("git could not start: {e}"))?;
     if !out.status.success() {
-        return Vec::new();
+        let why = String::from_utf8_lossy(&out.stderr);
+        return Err(why
+            .lines()
+            .next()
+            .unwrap_or("git ls-files failed")
+            .trim()
+            .to_string());
     }
-    out.stdout
+    Ok(out
+        .stdout
         .split(|&b| b == 0)
         .filter(|s| !s.is_empty())
         .map(|s| PathBuf::from(OsStr::from_bytes(s)))
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]

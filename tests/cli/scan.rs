@@ -925,6 +925,17 @@ fn files_of_any_size_are_searched_to_their_end_for_known_keys() {
     );
     assert!(v["unread"].as_array().unwrap().is_empty(), "{v}");
 
+    // Twenty thousand copies in one file: each at its line.
+    sb.write("backups/keys.txt", &format!("{KEY}\n").repeat(20_000));
+    let (_, v) = scan(&sb, &[]);
+    let got: Vec<u64> = found(&v)
+        .into_iter()
+        .filter(|(c, t, _)| c == "KW202" && t == "backups/keys.txt")
+        .filter_map(|(_, _, l)| l)
+        .collect();
+    assert_eq!(got, (1..=20_000).collect::<Vec<u64>>());
+    std::fs::remove_file(sb.root().join("backups/keys.txt")).unwrap();
+
     // Staged: the content git hands over, streamed, with the same lines.
     git(&sb, &["add", "backups/dump.sql"]);
     let (code, v) = scan(&sb, &["--staged", "--fail-on", "high"]);
@@ -975,23 +986,18 @@ fn an_unreadable_file_is_named_and_fails_the_scan() {
     sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
     sb.write("notes/ok.txt", "nothing here\n");
     let locked = sb.write("notes/locked.txt", &format!("pasted {KEY}\n"));
+    // A folder it may not open hides what is in it: named too.
+    sb.write("vault/copy.txt", &format!("{KEY}\n"));
+    let vault = sb.root().join("vault");
     // Tests run as root, which no file mode stops: the open itself is made to fail.
     let traced = |args: &[&str]| {
-        let mut cmd = crate::writes::command(
+        traced_scan(
             &sb,
-            std::path::Path::new("strace"),
-            &["-f", "-qq", "-o", "/dev/null", "-P"],
-        );
-        cmd.arg(&locked)
-            .args([
-                "-e",
-                "trace=open,openat",
-                "-e",
-                "inject=open,openat:error=EACCES",
-            ])
-            .arg(crate::writes::bin())
-            .args(args);
-        cmd.output().unwrap()
+            &[&locked, &vault],
+            "trace=open,openat",
+            "inject=open,openat:error=EACCES",
+            args,
+        )
     };
     let out = traced(&["scan"]);
     assert_no_key("stdout", &out.stdout, KEY);
@@ -1004,24 +1010,171 @@ fn an_unreadable_file_is_named_and_fails_the_scan() {
     );
     assert!(err.contains("cover only what was read"), "{err}");
     assert!(
-        stdout(&out).contains("; 1 file(s) could not be read and were not searched"),
+        err.contains("vault: could not be read (Permission denied"),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("; 2 file(s) could not be read and were not searched"),
         "never a clean bill over an unread file: {}",
         stdout(&out)
     );
     let out = traced(&["scan", "--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["unread"][0]["path"], "notes/locked.txt", "{v}");
-    assert_eq!(v["unread"].as_array().unwrap().len(), 1, "{v}");
+    let mut unread: Vec<&str> = v["unread"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["path"].as_str().unwrap())
+        .collect();
+    unread.sort_unstable();
+    assert_eq!(unread, ["notes/locked.txt", "vault"], "{v}");
     let out = traced(&["scan", "--sarif"]);
     let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
     let inv = &sarif["runs"][0]["invocations"][0];
     assert_eq!(inv["executionSuccessful"], false, "{inv}");
-    // Readable again: the key in it is found.
+    // Readable again: the keys in them are found.
     let (_, v) = scan(&sb, &[]);
     assert!(
         found(&v).contains(&("KW202".into(), "notes/locked.txt".into(), Some(1))),
         "{v}"
     );
+    assert!(
+        found(&v).contains(&("KW202".into(), "vault/copy.txt".into(), Some(1))),
+        "{v}"
+    );
+}
+
+/// `keywarden scan ARGS` under strace, `trace` and `inject` applied to the syscalls on
+/// `paths` only (`-P`).
+fn traced_scan(
+    sb: &Sandbox,
+    paths: &[&std::path::Path],
+    trace: &str,
+    inject: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let mut cmd = crate::writes::command(
+        sb,
+        std::path::Path::new("strace"),
+        &["-f", "-qq", "-o", "/dev/null"],
+    );
+    for p in paths {
+        cmd.arg("-P").arg(p);
+    }
+    cmd.args(["-e", trace, "-e", inject])
+        .arg(crate::writes::bin())
+        .args(args);
+    cmd.output().unwrap()
+}
+
+/// A read that fails halfway through a large file keeps what was found before it: the
+/// key in its first megabyte is reported, and the file is named as not read whole.
+#[test]
+fn a_read_error_midway_keeps_what_was_found_before_it() {
+    if !crate::common::require("strace", "a read error inside a large file") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let (text, _) = large_text(9_000_000, &[]);
+    let big = std::fs::canonicalize(sb.write("dump.sql", &format!("{KEY}\n{text}"))).unwrap();
+    let out = traced_scan(
+        &sb,
+        &[&big],
+        "trace=read",
+        "inject=read:error=EIO:when=3+",
+        &["scan", "--json"],
+    );
+    assert_no_key("stdout", &out.stdout, KEY);
+    assert_no_key("stderr", &out.stderr, KEY);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unread"][0]["path"], "dump.sql", "{v}");
+    assert!(
+        v["unread"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Input/output error"),
+        "{v}"
+    );
+    assert!(
+        found(&v).contains(&("KW202".into(), "dump.sql".into(), Some(1))),
+        "the key read before the error is kept: {v}"
+    );
+}
+
+/// A file that grows while it is read (a busy log) is searched as it was when it was
+/// opened: the scan ends, and what was appended after the open is left to the next scan.
+#[test]
+fn a_file_growing_while_it_is_read_is_searched_as_it_was_opened() {
+    if !crate::common::require("strace", "a file growing during a scan") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let log = std::fs::canonicalize(sb.write("app.log", &"GET / 200\n".repeat(1000))).unwrap();
+    // The scan's first read of the log waits 3 s: time to append after the open.
+    let mut cmd = crate::writes::command(
+        &sb,
+        std::path::Path::new("strace"),
+        &["-f", "-qq", "-o", "/dev/null", "-P"],
+    );
+    cmd.arg(&log)
+        .args([
+            "-e",
+            "trace=read",
+            "-e",
+            "inject=read:delay_enter=3000000:when=1",
+        ])
+        .arg(crate::writes::bin())
+        .args(["scan", "--json"]);
+    let out_file = tempfile::NamedTempFile::new().unwrap();
+    let mut child = cmd
+        .stdout(out_file.reopen().unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the log is open in the scan (its fd in /proc), then append a key.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !open_anywhere(&log) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scan never opened the log"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    writeln!(f, "late {KEY}").unwrap();
+    drop(f);
+    let status = child.wait().unwrap();
+    let text = std::fs::read(out_file.path()).unwrap();
+    assert_no_key("stdout", &text, KEY);
+    assert!(status.success());
+    let v: Value = serde_json::from_slice(&text).unwrap();
+    assert!(
+        !found(&v).iter().any(|(_, t, _)| t == "app.log"),
+        "read past the size it had when opened: {v}"
+    );
+    // The next scan reads it as it is now.
+    let (_, v) = scan(&sb, &[]);
+    assert!(
+        found(&v).contains(&("KW202".into(), "app.log".into(), Some(1001))),
+        "{v}"
+    );
+}
+
+/// Whether any process has `path` open.
+fn open_anywhere(path: &std::path::Path) -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.flatten().any(|p| {
+        std::fs::read_dir(p.path().join("fd")).is_ok_and(|fds| {
+            fds.flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == path))
+        })
+    })
 }
 
 /// A key committed unquoted in a `.env` file (`SECRET_KEY=…`, as every `.env` writes it)
@@ -1084,6 +1237,34 @@ fn history_reads_a_committed_env_file_as_a_env_file() {
             .any(|f| f["code"] == "KW201"),
         "{v}"
     );
+
+    // A branch deleted after a commit to it, its reflog expired: its `.env.staging` is an
+    // object no commit names, read as the `.env` file it looks like.
+    const STAGING: &str = "pR7mK2xW9qL4vN8tB3cZ6hJ1fD5gS0aYu";
+    git(&sb, &["checkout", "-q", "-b", "tmp"]);
+    sb.write(".env.staging", &format!("DJANGO_SECRET_KEY={STAGING}\n"));
+    git(&sb, &["add", ".env.staging"]);
+    git(&sb, &["commit", "-q", "-m", "staging"]);
+    git(&sb, &["checkout", "-q", "main"]);
+    git(&sb, &["branch", "-q", "-D", "tmp"]);
+    git(&sb, &["reflog", "expire", "--expire=now", "--all"]);
+    let (_, v) = scan(&sb, &["--history"]);
+    assert_no_key("scan output", v.to_string().as_bytes(), STAGING);
+    let unnamed: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "KW201" && f["target"].is_null())
+        .collect();
+    assert_eq!(unnamed.len(), 1, "{v}");
+    assert!(
+        unnamed[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reachable from no ref"),
+        "{v}"
+    );
+    assert_eq!(unnamed[0]["line"], 1, "{v}");
 }
 
 /// The pre-commit gate never passes what it did not read: a staged file whose content git
