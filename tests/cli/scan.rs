@@ -31,6 +31,21 @@ fn scan(sb: &Sandbox, args: &[&str]) -> (Option<i32>, Value) {
     )
 }
 
+/// A project whose development key (in `.env`) is [`KEY`].
+fn keyed_project() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    sb
+}
+
+/// [`keyed_project`] in a git repository (branch `main`) that ignores `.env`.
+fn keyed_repository() -> Sandbox {
+    let sb = keyed_project();
+    git(&sb, &["init", "-q", "-b", "main"]);
+    sb.write(".gitignore", ".env\n");
+    sb
+}
+
 fn found(v: &Value) -> Vec<(String, String, Option<u64>)> {
     v["findings"]
         .as_array()
@@ -175,10 +190,7 @@ fn history_covers_every_ref_merges_binaries_encodings_and_loose_objects() {
     if !crate::common::require("git", "scan --history over every ref") {
         return;
     }
-    let sb = Sandbox::new();
-    git(&sb, &["init", "-q", "-b", "main"]);
-    sb.write(".gitignore", ".env\n");
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_repository();
     sb.write("README.md", "app\n");
     git(&sb, &["add", "-A"]);
     git(&sb, &["commit", "-q", "-m", "start"]);
@@ -301,10 +313,7 @@ fn history_with_a_missing_object_fails_and_says_what_was_covered() {
     if !crate::common::require("git", "scan --history of a damaged repository") {
         return;
     }
-    let sb = Sandbox::new();
-    git(&sb, &["init", "-q", "-b", "main"]);
-    sb.write(".gitignore", ".env\n");
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_repository();
     sb.write("a.txt", "one\n");
     git(&sb, &["add", "-A"]);
     git(&sb, &["commit", "-q", "-m", "one"]);
@@ -465,10 +474,7 @@ fn history_names_the_commit_that_added_it_and_knows_a_shallow_clone() {
     if !crate::common::require("git", "scan --history attribution") {
         return;
     }
-    let sb = Sandbox::new();
-    git(&sb, &["init", "-q", "-b", "main"]);
-    sb.write(".gitignore", ".env\n");
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_repository();
     sb.write("café notes.txt", &format!("one\nkey {KEY}\n"));
     git(&sb, &["add", "-A"]);
     git(&sb, &["commit", "-q", "-m", "add"]);
@@ -740,8 +746,7 @@ fn a_baseline_accepts_literals_by_fingerprint_keeps_reasons_and_never_silences_a
 
 #[test]
 fn a_bad_baseline_names_its_file_line_and_fix_and_a_managed_key_cannot_be_accepted() {
-    let sb = Sandbox::new();
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_project();
     sb.write(
         ".keywarden-scan.toml",
         "# accepted\n\n[[accepted]]\ncode = \"KW202\"\npath = \"docs/setup.md\"\nfingerprint = \"sha256:00\"\nreason = \"fine\"\n",
@@ -782,8 +787,7 @@ fn progress_is_drawn_at_a_terminal_cleared_at_the_end_and_never_on_a_pipe() {
     if !crate::common::require("tmux", "drawing scan's progress line at a terminal") {
         return;
     }
-    let sb = Sandbox::new();
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_project();
     for i in 0..200 {
         sb.write(&format!("src/m{i}.py"), &"x = 1\n".repeat(200));
     }
@@ -903,10 +907,7 @@ fn files_of_any_size_are_searched_to_their_end_for_known_keys() {
     if !crate::common::require("git", "scan of large files in git") {
         return;
     }
-    let sb = Sandbox::new();
-    git(&sb, &["init", "-q", "-b", "main"]);
-    sb.write(".gitignore", ".env\n");
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_repository();
     // Across the stream's first chunk, across the end of the part read whole (4 MiB), and
     // at the very end of a 9 MB file.
     let (text, lines) = large_text(9_000_000, &[1 << 20, 4 << 20]);
@@ -982,8 +983,7 @@ fn an_unreadable_file_is_named_and_fails_the_scan() {
     if !crate::common::require("strace", "scan of a file it may not open") {
         return;
     }
-    let sb = Sandbox::new();
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_project();
     sb.write("notes/ok.txt", "nothing here\n");
     let locked = sb.write("notes/locked.txt", &format!("pasted {KEY}\n"));
     // A folder it may not open hides what is in it: named too.
@@ -1074,8 +1074,7 @@ fn a_read_error_midway_keeps_what_was_found_before_it() {
     if !crate::common::require("strace", "a read error inside a large file") {
         return;
     }
-    let sb = Sandbox::new();
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_project();
     let (text, _) = large_text(9_000_000, &[]);
     let big = std::fs::canonicalize(sb.write("dump.sql", &format!("{KEY}\n{text}"))).unwrap();
     let out = traced_scan(
@@ -1110,8 +1109,7 @@ fn a_file_growing_while_it_is_read_is_searched_as_it_was_opened() {
     if !crate::common::require("strace", "a file growing during a scan") {
         return;
     }
-    let sb = Sandbox::new();
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_project();
     let log = std::fs::canonicalize(sb.write("app.log", &"GET / 200\n".repeat(1000))).unwrap();
     // The scan's first read of the log waits 3 s: time to append after the open.
     let mut cmd = crate::writes::command(
@@ -1186,10 +1184,7 @@ fn history_reads_a_committed_env_file_as_a_env_file() {
         return;
     }
     const LEAKED: &str = "hX3kP9vQ2mL7nR4tW8yZ1bC6dF5gJ0sAq";
-    let sb = Sandbox::new();
-    git(&sb, &["init", "-q", "-b", "main"]);
-    sb.write(".gitignore", ".env\n");
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_repository();
     sb.write("app/settings.py", "SECRET_KEY = os.environ['SECRET_KEY']\n");
     git(&sb, &["add", "-A"]);
     git(&sb, &["commit", "-q", "-m", "app"]);
@@ -1274,10 +1269,7 @@ fn a_staged_file_git_cannot_hand_over_fails_the_gate() {
     if !crate::common::require("git", "scan --staged of a damaged index") {
         return;
     }
-    let sb = Sandbox::new();
-    git(&sb, &["init", "-q", "-b", "main"]);
-    sb.write(".gitignore", ".env\n");
-    sb.write(".env", &format!("SECRET_KEY='{KEY}'\n"));
+    let sb = keyed_repository();
     sb.write("app/notes.txt", &format!("pasted {KEY}\n"));
     git(&sb, &["add", "app/notes.txt"]);
     let blob = git_out(&sb, &["rev-parse", ":app/notes.txt"]);
