@@ -186,13 +186,13 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     }
     if report.unread.len() > SHOWN_UNREAD {
         eprintln!(
-            "keywarden: warning: and {} more file(s) could not be read (--json lists them all)",
+            "keywarden: warning: and {} more file(s) or folder(s) could not be read (--json lists them all)",
             report.unread.len() - SHOWN_UNREAD
         );
     }
     let unread_gap = (!report.unread.is_empty()).then(|| {
         format!(
-            "{} file(s) could not be read and were not searched (the first: {}: {})",
+            "{} file(s) or folder(s) could not be read and were not searched (the first: {}: {})",
             report.unread.len(),
             output::printable(&report.unread[0].path),
             report.unread[0].error
@@ -246,7 +246,7 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         };
         let unread = match report.unread.len() {
             0 => String::new(),
-            n => format!("; {n} file(s) could not be read and were not searched"),
+            n => format!("; {n} file(s) or folder(s) could not be read and were not searched"),
         };
         text.push_str(&format!("{}{scope}{unread}\n", output::summary(&findings)));
         if !accepted.is_empty() {

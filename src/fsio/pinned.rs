@@ -474,7 +474,11 @@ pub fn open_regular(path: &Path) -> io::Result<Option<(std::fs::File, u64)>> {
         Mode::empty(),
     ) {
         Ok(fd) => fd,
-        Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => return Ok(None),
+        // Gone, a symlink, a path through a file; a socket (ENXIO) or a device with no
+        // driver (ENODEV): none of them a regular file.
+        Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR | Errno::NXIO | Errno::NODEV) => {
+            return Ok(None);
+        }
         Err(e) => return Err(os_err(e)),
     };
     let st = rfs::fstat(&fd).map_err(os_err)?;
@@ -621,6 +625,12 @@ mod tests {
             "a FIFO is not waited on"
         );
         assert!(open_regular(Path::new("/dev/zero")).unwrap().is_none());
+        let socket = root.join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        assert!(
+            open_regular(&socket).unwrap().is_none(),
+            "a socket is skipped"
+        );
         std::os::unix::fs::symlink(&big, root.join("link")).unwrap();
         assert!(
             open_regular(&root.join("link")).unwrap().is_none(),

@@ -213,9 +213,11 @@ impl Needles {
             total += (len - held) as u64;
             let window = &buf[..len];
             if let Some(ac) = &self.automaton {
+                // Matches come in order: lines are counted on from the one before.
+                let (mut line, mut counted_to) = (lines_before, 0);
                 for m in ac.find_iter(window).filter(|m| m.end() > held) {
-                    let line =
-                        lines_before + memchr::memchr_iter(b'\n', &window[..m.start()]).count();
+                    line += memchr::memchr_iter(b'\n', &window[counted_to..m.start()]).count();
+                    counted_to = m.start();
                     each(line + 1, &self.replacement[m.pattern().as_usize()]);
                 }
             }

@@ -336,18 +336,17 @@ fn search_reader(
     pepper: &Pepper,
 ) -> (FileHits, u64, Option<std::io::Error>) {
     use std::io::Read as _;
-    let capacity = size.map_or(MAX_FILE, |s| s.min(MAX_FILE)) + 1;
-    let mut head: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(capacity as usize));
-    let mut findings = Vec::new();
+    let mut keys = KeyFindings::default();
     let mut on_key = |line: usize, fp: &str| {
         if let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) {
-            findings.push(key_finding(k, shown, line));
+            keys.push(k, shown, line);
         }
     };
-    if let Err(e) = (&mut *r).take(MAX_FILE + 1).read_to_end(&mut head) {
+    let (head, error) = read_head(r, MAX_FILE + 1, size);
+    if let Some(e) = error {
         let n = head.len() as u64;
         let _ = needles.search_stream(&mut &head[..], &mut on_key);
-        return ((findings, Vec::new()), n, Some(e));
+        return ((keys.finish(shown), Vec::new()), n, Some(e));
     }
     if head.len() as u64 <= MAX_FILE {
         let n = head.len() as u64;
@@ -359,7 +358,85 @@ fn search_reader(
         Ok(n) => (n, None),
         Err(e) => (head.len() as u64, Some(e)),
     };
-    ((findings, Vec::new()), n, error)
+    ((keys.finish(shown), Vec::new()), n, error)
+}
+
+/// The known keys found in one file: each copy with its line up to
+/// [`MAX_KEY_FINDINGS`], then a count (a log printing the key on every line is one
+/// finding per copy up to there, not millions).
+#[derive(Default)]
+struct KeyFindings {
+    findings: Vec<Finding>,
+    more: u64,
+    worst: Option<Severity>,
+}
+
+/// Copies of known keys listed one by one per file.
+const MAX_KEY_FINDINGS: usize = 1000;
+
+impl KeyFindings {
+    fn push(&mut self, k: &Known, shown: &str, line: usize) {
+        if self.findings.len() < MAX_KEY_FINDINGS {
+            self.findings.push(key_finding(k, shown, line));
+        } else {
+            self.more += 1;
+            self.worst = self.worst.max(Some(k.severity));
+        }
+    }
+
+    fn finish(mut self, shown: &str) -> Vec<Finding> {
+        if let Some(severity) = self.worst {
+            self.findings.push(
+                Finding::new(
+                    Code::KeyInFile,
+                    severity,
+                    format!(
+                        "holds {} more copies of known keys in plain text (the first {MAX_KEY_FINDINGS} are listed with their lines)",
+                        self.more
+                    ),
+                )
+                .at_target(shown.to_string())
+                .with_fix("remove them from the file, then rotate the keys: they have been exposed"),
+            );
+        }
+        self.findings
+    }
+}
+
+/// Up to `limit` bytes of `r`, in a buffer that is never grown in place: sized from
+/// `size` when known, else started small and, when full, moved to one twice as large (the
+/// old one wiped as it drops), so a small staged file costs a small buffer and no copy of
+/// the bytes is left behind unwiped. With the error that stopped the read, if one did.
+fn read_head(
+    r: &mut dyn std::io::Read,
+    limit: u64,
+    size: Option<u64>,
+) -> (Zeroizing<Vec<u8>>, Option<std::io::Error>) {
+    let mut capacity = size.map_or(64 * 1024, |s| s.saturating_add(1)).min(limit) as usize;
+    let mut buf: Zeroizing<Vec<u8>> = Zeroizing::new(vec![0; capacity]);
+    let mut len = 0;
+    loop {
+        if len == capacity {
+            if capacity as u64 >= limit {
+                break;
+            }
+            capacity = (capacity * 2).min(limit as usize);
+            let mut larger: Zeroizing<Vec<u8>> = Zeroizing::new(vec![0; capacity]);
+            larger[..len].copy_from_slice(&buf[..len]);
+            buf = larger;
+        }
+        match r.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(len);
+                return (buf, Some(e));
+            }
+        }
+    }
+    buf.truncate(len);
+    (buf, None)
 }
 
 /// A known key found in a file, at `line`.
@@ -387,7 +464,7 @@ fn search_file(
     known: &[Known],
     pepper: &Pepper,
 ) -> (Vec<Finding>, Vec<Fingerprint>) {
-    let mut findings = Vec::new();
+    let mut keys = KeyFindings::default();
     let mut fps = Vec::new();
     // Binary files are searched for the known keys, not for source-code literals.
     let binary = bytes.iter().take(8192).any(|&b| b == 0);
@@ -400,8 +477,9 @@ fn search_file(
         };
         line += memchr::memchr_iter(b'\n', &bytes[counted_to..pos]).count();
         counted_to = pos;
-        findings.push(key_finding(k, shown, line));
+        keys.push(k, shown, line);
     }
+    let mut findings = keys.finish(shown);
     if !binary && let Ok(text) = std::str::from_utf8(bytes) {
         for (f, fp) in hard_coded(text, shown, pepper, known) {
             fps.push(fp);

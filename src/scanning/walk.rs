@@ -110,7 +110,9 @@ pub(super) fn project_files(root: &Path) -> Walked {
             Ok(list) => files.extend(list),
             Err(why) => errors.push((
                 ".".to_string(),
-                format!("git could not list the tracked files ({why}), so ignored files git tracks were not searched"),
+                format!(
+                    "git could not list the tracked files ({why}), so files git tracks but ignores were not searched; make git work in this repository (for another user's checkout: `git config --global --add safe.directory PATH`) and scan again"
+                ),
             )),
         }
     }
@@ -140,15 +142,20 @@ fn unreadable(root: &Path, e: &ignore::Error) -> Option<(String, String)> {
     let (path, io) = path_and_io(e)?;
     let path = path?;
     // An ignore file that cannot be read is reported with its own path: the folder is
-    // still walked, but what it would have ignored is not known, which hides nothing.
-    if path
+    // still walked (with fewer files ignored, not more), which hides nothing.
+    let ignore_file = path
         .file_name()
         .is_some_and(|n| n == ".gitignore" || n == ".ignore")
-    {
+        || path.ends_with(".git/info/exclude");
+    if ignore_file {
         return None;
     }
     let rel = path.strip_prefix(root).unwrap_or(path);
-    Some((rel.display().to_string(), io.to_string()))
+    let shown = match rel.as_os_str().is_empty() {
+        true => ".".to_string(),
+        false => rel.display().to_string(),
+    };
+    Some((shown, io.to_string()))
 }
 
 /// The files git tracks under `root`, relative to it, or why git could not say.

@@ -129,12 +129,15 @@ impl App {
                     self.log(
                         Activity::Failed,
                         format!(
-                            "scan: {} file(s) could not be read, so they were not searched:",
+                            "scan: {} file(s) or folder(s) could not be read, so they were not searched:",
                             unread.len()
                         ),
                     );
                     for u in unread.iter().take(10) {
-                        self.log(Activity::Detail, format!("{}: {}", u.path, u.error));
+                        self.log(
+                            Activity::Detail,
+                            format!("{}: {}", u.path.escape_debug(), u.error),
+                        );
                     }
                     if unread.len() > 10 {
                         self.log(
@@ -150,8 +153,7 @@ impl App {
                     self.log(
                         Activity::Failed,
                         format!(
-                            "scan: no key out of place in the {} of the project's {files} files that could be read",
-                            files.saturating_sub(unread.len() as u64)
+                            "scan: no key out of place in what could be read of the project's {files} files"
                         ),
                     );
                 } else if findings.is_empty() {

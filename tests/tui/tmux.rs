@@ -441,7 +441,7 @@ fn the_views_scan_names_a_file_it_could_not_read() {
         s.contains("could be read") || s.contains("no key out of place")
     });
     assert!(
-        s.contains("scan: 1 file(s) could not be read"),
+        s.contains("scan: 1 file(s) or folder(s) could not be read"),
         "the unread file is said:\n{s}"
     );
     assert!(
@@ -449,7 +449,7 @@ fn the_views_scan_names_a_file_it_could_not_read() {
         "and named:\n{s}"
     );
     assert!(
-        s.contains("no key out of place in the 1 of the project's 2 files that could be read"),
+        s.contains("no key out of place in what could be read of the project's 2 files"),
         "{s}"
     );
     assert!(
