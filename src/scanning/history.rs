@@ -18,7 +18,8 @@
 //! A git failure (a missing or corrupt object, a bad revision) is never taken for a clean
 //! history: the scan says how far it got and fails.
 
-use super::scan::{is_dotenv_name, is_example, key_lines, literals_on, looks_like_dotenv};
+use super::scan::{is_example, key_lines, literals_on, looks_like_dotenv};
+use super::walk::is_env_file;
 use crate::error::{Error, Result};
 use crate::finding::{Code, Finding};
 use crate::keys::fingerprint::{Fingerprint, Pepper};
@@ -283,11 +284,12 @@ pub fn scan_history(
         }
         let file_name = path.as_deref().map(|p| p.rsplit('/').next().unwrap_or(p));
         let in_example = file_name.is_some_and(is_example);
-        let literals = if file_name.map_or(hit.dotenv_shaped, is_dotenv_name) {
-            &hit.dotenv
-        } else {
-            &hit.literals
-        };
+        let literals =
+            if file_name.map_or(hit.dotenv_shaped, |n| is_env_file(std::ffi::OsStr::new(n))) {
+                &hit.dotenv
+            } else {
+                &hit.literals
+            };
         for (lit, fp) in literals {
             // Placeholders belong in example files (the tree scan skips them there too).
             if in_example && lit.severity == crate::finding::Severity::Medium {

@@ -338,7 +338,7 @@ fn search_reader(
     use std::io::Read as _;
     let mut keys = KeyFindings::default();
     let mut on_key = |line: usize, fp: &str| {
-        if let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) {
+        if let Some(k) = known.iter().find(|k| k.fingerprint.as_str() == fp) {
             keys.push(k, shown, line);
         }
     };
@@ -472,7 +472,7 @@ fn search_file(
     // start of the file again (a file of a thousand keys is not read a thousand times).
     let (mut line, mut counted_to) = (1, 0);
     for (pos, fp) in needles.positions(bytes) {
-        let Some(k) = known.iter().find(|k| k.fingerprint.to_string() == fp) else {
+        let Some(k) = known.iter().find(|k| k.fingerprint.as_str() == fp) else {
             continue;
         };
         line += memchr::memchr_iter(b'\n', &bytes[counted_to..pos]).count();
@@ -588,16 +588,10 @@ pub(super) fn hard_coded(
         text,
         &candidate,
         shown,
-        is_dotenv_name(file_name),
+        super::walk::is_env_file(std::ffi::OsStr::new(file_name)),
         pepper,
         known,
     )
-}
-
-/// Whether a file of this name is read as a `.env` file (`.env`, `.env.production`,
-/// `prod.env`): its unquoted values are literals.
-pub(super) fn is_dotenv_name(file_name: &str) -> bool {
-    file_name.starts_with(".env") || file_name.ends_with(".env")
 }
 
 /// Whether `text` has the shape of a `.env` file: every line blank, a comment, or

@@ -28,7 +28,8 @@ const SKIP_DIRS: &[&str] = &[
     ".tox",
 ];
 
-/// Whether a file name is an env file, searched even when git ignores it.
+/// Whether a file name is an env file (`.env`, `.env.production`, `prod.env`): searched
+/// even when git ignores it, and read as a `.env` file (its unquoted values are literals).
 pub(super) fn is_env_file(name: &OsStr) -> bool {
     let b = name.as_bytes();
     b.starts_with(b".env") || b.ends_with(b".env")
