@@ -169,6 +169,14 @@ fn start_with(sb: &Sandbox, clock: &Path, extra: &[&str]) -> Running {
     }
 }
 
+/// Sets the injected clock at once: written beside it and renamed over it, so the watch
+/// never reads a half-written time (and takes the real one for it).
+fn set_clock(clock: &Path, at: impl std::fmt::Display) {
+    let tmp = clock.with_extension("tmp");
+    std::fs::write(&tmp, at.to_string()).unwrap();
+    std::fs::rename(&tmp, clock).unwrap();
+}
+
 fn append(path: &Path, text: &str) {
     let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     f.write_all(text.as_bytes()).unwrap();
@@ -435,7 +443,7 @@ fn watch_raises_each_alert_once_everywhere_and_serves_metrics() {
 
     // 5. Time passes (the injected clock): development's rotation falls due.
     let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 10);
-    std::fs::write(&clock, later.to_string()).unwrap();
+    set_clock(&clock, later.to_string());
     // The 10 days are also more than the day after which overdue staging and
     // production are reminded of: those two reminders, and development's one alert.
     let got = w.next(3);
@@ -900,7 +908,7 @@ fn the_same_alert_is_not_repeated_within_the_quiet_period_and_is_after_it() {
     let clock_dir = tempfile::tempdir().unwrap();
     let clock = clock_dir.path().join("now");
     let start_at = jiff::Timestamp::now();
-    std::fs::write(&clock, start_at.to_string()).unwrap();
+    set_clock(&clock, start_at.to_string());
     let log = root.join("deploy/production/logs/app.log");
     let mut w = start(&sb, &clock);
     // At start: staging and production are overdue already.
@@ -914,19 +922,17 @@ fn the_same_alert_is_not_repeated_within_the_quiet_period_and_is_after_it() {
     let got = w.next(1);
     assert_eq!(got[0]["kind"], "signature_errors", "{got:#?}");
     // The same kind, environment and file again, 10 s later: within the quiet period.
-    std::fs::write(
+    set_clock(
         &clock,
         (start_at + jiff::SignedDuration::from_secs(10)).to_string(),
-    )
-    .unwrap();
+    );
     append(&log, &errors);
     w.next(0);
     // 90 s after the first: raised again.
-    std::fs::write(
+    set_clock(
         &clock,
         (start_at + jiff::SignedDuration::from_secs(90)).to_string(),
-    )
-    .unwrap();
+    );
     append(&log, &errors);
     let got = w.next(1);
     assert_eq!(got[0]["kind"], "signature_errors", "{got:#?}");
@@ -977,7 +983,7 @@ fn a_notify_command_that_hangs_does_not_hold_up_another_environments_alerts() {
     );
     let clock_dir = tempfile::tempdir().unwrap();
     let clock = clock_dir.path().join("now");
-    std::fs::write(&clock, jiff::Timestamp::now().to_string()).unwrap();
+    set_clock(&clock, jiff::Timestamp::now().to_string());
     let mut w = start(&sb, &clock);
     // Staging's alert is queued first (environments in manifest order) and its notify
     // never ends; production's still arrives, well before staging's 30 s timeout.
@@ -1007,7 +1013,7 @@ fn sigterm_delivers_the_queued_alerts_then_exits_0() {
     );
     let clock_dir = tempfile::tempdir().unwrap();
     let clock = clock_dir.path().join("now");
-    std::fs::write(&clock, jiff::Timestamp::now().to_string()).unwrap();
+    set_clock(&clock, jiff::Timestamp::now().to_string());
     let mut w = start(&sb, &clock);
     w.next(2);
     assert_eq!(std::fs::read_to_string(&out).unwrap_or_default(), "");
@@ -1048,7 +1054,7 @@ fn sigterm_exits_0_within_the_drain_bound_when_a_notifier_hangs_and_kills_it() {
     let root = with_notify(&sb, Some("echo $$ > notify.pid; exec sleep 60"), None);
     let clock_dir = tempfile::tempdir().unwrap();
     let clock = clock_dir.path().join("now");
-    std::fs::write(&clock, jiff::Timestamp::now().to_string()).unwrap();
+    set_clock(&clock, jiff::Timestamp::now().to_string());
     let mut w = start(&sb, &clock);
     w.next(2);
     let pid = w.child.id().to_string();
@@ -1108,7 +1114,7 @@ fn with_poll_the_watch_finds_new_lines_on_its_interval_without_inotify() {
     let clock_dir = tempfile::tempdir().unwrap();
     let clock = clock_dir.path().join("now");
     let start_at = jiff::Timestamp::now();
-    std::fs::write(&clock, start_at.to_string()).unwrap();
+    set_clock(&clock, start_at.to_string());
     let log = root.join("deploy/production/logs/app.log");
     let mut w = start_with(&sb, &clock, &["--poll", "--interval", "0.2"]);
     let first = w.next(2);
@@ -1127,11 +1133,10 @@ fn with_poll_the_watch_finds_new_lines_on_its_interval_without_inotify() {
     assert_eq!(got[0]["environment"], "production");
     // A rotated log (renamed, a new file in its place) is found by polling too (90 s
     // later: past the quiet period of the first alert).
-    std::fs::write(
+    set_clock(
         &clock,
         (start_at + jiff::SignedDuration::from_secs(90)).to_string(),
-    )
-    .unwrap();
+    );
     std::fs::rename(&log, log.with_extension("log.1")).unwrap();
     std::fs::write(&log, "csrf verification failed\n".repeat(3)).unwrap();
     let got = w.next(1);
@@ -1254,7 +1259,7 @@ fn a_revoked_key_put_back_in_a_target_raises_one_critical_alert_and_again_when_i
     std::fs::write(&manifest_path, manifest).unwrap();
     let clock_dir = tempfile::tempdir().unwrap();
     let clock = clock_dir.path().join("now");
-    std::fs::write(&clock, jiff::Timestamp::now().to_string()).unwrap();
+    set_clock(&clock, jiff::Timestamp::now().to_string());
     let mut w = start_with(&sb, &clock, &["staging"]);
     let first = w.next(1);
     assert_eq!(first[0]["kind"], "key_exposed", "{first:#?}");
@@ -1303,7 +1308,7 @@ fn a_log_glob_that_reaches_a_target_is_refused_by_name_and_the_key_file_is_not_s
     .unwrap();
     let clock_dir = tempfile::tempdir().unwrap();
     let clock = clock_dir.path().join("now");
-    std::fs::write(&clock, jiff::Timestamp::now().to_string()).unwrap();
+    set_clock(&clock, jiff::Timestamp::now().to_string());
     let mut w = start_with(&sb, &clock, &["production"]);
     let first = w.next(1);
     assert_eq!(first[0]["kind"], "rotation_due", "{first:#?}");
