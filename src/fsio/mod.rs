@@ -246,6 +246,26 @@ impl FolderCache {
     }
 }
 
+/// For a read-only pass: [`resolve_inside_with`] then [`read_capped`] in one `open`
+/// (`O_NOFOLLOW`) instead of an `lstat` and an `open`, when the simple case holds: the
+/// file's folder resolves inside `root` (through `cache`) and the file is not a symlink.
+/// `None` for anything else (a symlink, a folder that is missing, outside or unreadable):
+/// the caller takes the full way, which reports each of those.
+pub fn read_inside_cached(
+    root: &Path,
+    path: &Path,
+    cache: &FolderCache,
+) -> Option<(PathBuf, Result<Option<Snapshot>>)> {
+    let full = root.join(path);
+    let real_parent = cache.canonical(parent_of(&full)).ok()?;
+    if !real_parent.starts_with(root) {
+        return None;
+    }
+    let file = real_parent.join(full.file_name()?);
+    let read = pinned::read_capped_unless_link(&file)?;
+    Some((file, read))
+}
+
 /// [`resolve_inside`], reusing canonical folders from `cache`.
 pub fn resolve_inside_with(
     root: &Path,

@@ -433,10 +433,23 @@ fn read_regular(path: &Path, fd: OwnedFd) -> Result<Snapshot> {
         return Err(too_large(path, size));
     }
     let mut bytes = Zeroizing::new(Vec::with_capacity(size as usize + 1));
-    std::fs::File::from(fd)
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::reading(path, "read", e))?;
+    let mut file = std::fs::File::from(fd).take(MAX_FILE_BYTES + 1);
+    // One read asks for a byte more than the file holds: when it returns the size `fstat`
+    // gave, the file ended there (it did not grow since), and the read that would return 0
+    // is not needed. A file that grew, or a short read, goes on to the end.
+    bytes.resize(size as usize + 1, 0);
+    let first = loop {
+        match file.read(&mut bytes[..]) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::reading(path, "read", e)),
+        }
+    };
+    bytes.truncate(first);
+    if first as u64 != size {
+        file.read_to_end(&mut bytes)
+            .map_err(|e| Error::reading(path, "read", e))?;
+    }
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(path, bytes.len() as u64));
     }
@@ -461,6 +474,21 @@ pub fn read_capped(path: &Path) -> Result<Option<Snapshot>> {
         Err(e) => return Err(Error::reading(path, "read", os_err(e))),
     };
     read_regular(path, fd).map(Some)
+}
+
+/// [`read_capped`] that does not follow `path` itself if it is a symlink: `None` then (the
+/// caller resolves the link and decides whether it may be followed).
+pub fn read_capped_unless_link(path: &Path) -> Option<Result<Option<Snapshot>>> {
+    match rfs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::empty(),
+    ) {
+        Ok(fd) => Some(read_regular(path, fd).map(Some)),
+        Err(Errno::LOOP) => None,
+        Err(Errno::NOENT) => Some(Ok(None)),
+        Err(e) => Some(Err(Error::reading(path, "read", os_err(e)))),
+    }
 }
 
 /// Opens `path` for reading if it is a regular file, never through a symlink and never

@@ -65,11 +65,18 @@ impl TargetKind for File<'_> {
         _env_var: &dyn Fn(&str) -> Option<OsString>,
         folders: Option<&fsio::FolderCache>,
     ) -> TargetRead {
-        let resolved = fsio::resolve_inside_with(root, self.path, folders);
-        let (file, meta, value, findings) = match resolved {
+        // Regular files only, never blocking on a FIFO, at most 1 MiB; a status pass (with
+        // its folder cache) opens the file once when it is no symlink.
+        let read = match folders.and_then(|c| fsio::read_inside_cached(root, self.path, c)) {
+            Some((file, snap)) => Ok((file, snap)),
+            None => fsio::resolve_inside_with(root, self.path, folders).map(|file| {
+                let snap = fsio::read_capped(&file);
+                (file, snap)
+            }),
+        };
+        let (file, meta, value, findings) = match read {
             Err(e) => (None, None, Err(e), Vec::new()),
-            // Regular files only, never blocking on a FIFO, at most 1 MiB.
-            Ok(file) => match fsio::read_capped(&file) {
+            Ok((file, snap)) => match snap {
                 Ok(Some(snap)) => {
                     let meta = fsio::FileMeta {
                         mode: snap.mode,

@@ -43,20 +43,25 @@ impl Leftovers {
                 out
             })
             .collect();
-        let distinct: HashSet<&Path> = folders.iter().flatten().map(|(_, d)| d.as_path()).collect();
-        let mut found = HashMap::new();
-        for dir in distinct {
-            let names: Vec<String> = std::fs::read_dir(dir)
+        let mut distinct: Vec<&Path> = folders.iter().flatten().map(|(_, d)| d.as_path()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        // One listing per folder, over every core (a folder per environment is common).
+        let listed = parallel_map(&distinct, |dir| {
+            std::fs::read_dir(dir)
                 .into_iter()
                 .flatten()
                 .flatten()
                 .filter(|e| fsio::pinned::is_temp_name(&e.file_name()))
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect();
-            if !names.is_empty() {
-                found.insert(dir.to_path_buf(), names);
-            }
-        }
+                .collect::<Vec<String>>()
+        });
+        let found = distinct
+            .into_iter()
+            .zip(listed)
+            .filter(|(_, names)| !names.is_empty())
+            .map(|(dir, names)| (dir.to_path_buf(), names))
+            .collect();
         Leftovers { found, folders }
     }
 

@@ -4,23 +4,18 @@
 use super::*;
 
 impl Parser<'_> {
-    pub(super) fn check_fields(
-        &self,
-        t: &dyn TableLike,
-        allowed: &[&str],
-        ctx: &str,
-    ) -> Result<()> {
+    pub(super) fn check_fields(&self, t: &Table<'_>, allowed: &[&str], ctx: &str) -> Result<()> {
         for (k, _) in t.iter() {
-            if !allowed.contains(&k) {
-                let pos = t.key(k).and_then(|k| k.span()).map_or(0, |s| s.start);
-                let hint = match suggest(k, allowed) {
+            let name: &str = k.get_ref();
+            if !allowed.contains(&name) {
+                let hint = match suggest(name, allowed) {
                     Some(s) => format!("did you mean `{s}`? Otherwise remove the field"),
                     None => "remove the field, or check its spelling".to_string(),
                 };
                 return Err(self.err(
-                    pos,
+                    k.span().start,
                     format!(
-                        "unknown field `{k}` {ctx}; expected one of {}",
+                        "unknown field `{name}` {ctx}; expected one of {}",
                         allowed.join(", ")
                     ),
                     hint,
@@ -30,13 +25,13 @@ impl Parser<'_> {
         Ok(())
     }
 
-    pub(super) fn table<'t>(
+    pub(super) fn table<'t, 'i>(
         &self,
-        item: &'t Item,
+        item: &'t Item<'i>,
         what: &str,
         example: &str,
-    ) -> Result<&'t dyn TableLike> {
-        item.as_table_like().ok_or_else(|| {
+    ) -> Result<&'t Table<'i>> {
+        item.get_ref().as_table().ok_or_else(|| {
             self.type_error(
                 item,
                 what.trim_matches('`'),
@@ -46,51 +41,45 @@ impl Parser<'_> {
     }
 
     /// An array of tables: `[[name]]` sections or an array of inline tables.
-    pub(super) fn array_of_tables<'t>(
+    pub(super) fn array_of_tables<'t, 'i>(
         &self,
-        item: &'t Item,
+        item: &'t Item<'i>,
         name: &str,
-    ) -> Result<Vec<(usize, &'t dyn TableLike)>> {
-        match item {
-            Item::ArrayOfTables(a) => Ok(a
-                .iter()
-                .map(|t| (t.span().map_or(0, |s| s.start), t as &dyn TableLike))
-                .collect()),
-            Item::Value(Value::Array(a)) => a
-                .iter()
-                .map(|v| match v {
-                    Value::InlineTable(t) => {
-                        Ok((t.span().map_or(0, |s| s.start), t as &dyn TableLike))
-                    }
-                    other => Err(self.err(
-                        other.span().map_or(0, |s| s.start),
-                        format!(
-                            "each entry of `{name}` must be a table, found {}",
-                            value_type(other)
-                        ),
-                        format!("write entries as {{ ... }} (or use [[{name}]] sections)"),
-                    )),
-                })
-                .collect(),
-            other => Err(self.type_error(
-                other,
+    ) -> Result<Vec<(usize, &'t Table<'i>)>> {
+        let Some(array) = item.get_ref().as_array() else {
+            return Err(self.type_error(
+                item,
                 name,
                 &format!("an array of tables ([[{name}]] or {name} = [{{ ... }}])"),
-            )),
-        }
+            ));
+        };
+        array
+            .iter()
+            .map(|v| match v.get_ref() {
+                DeValue::Table(t) => Ok((v.span().start, t)),
+                other => Err(self.err(
+                    v.span().start,
+                    format!(
+                        "each entry of `{name}` must be a table, found {}",
+                        value_type(other)
+                    ),
+                    format!("write entries as {{ ... }} (or use [[{name}]] sections)"),
+                )),
+            })
+            .collect()
     }
 
-    pub(super) fn string(&self, t: &dyn TableLike, name: &str) -> Result<Option<(String, usize)>> {
+    pub(super) fn string(&self, t: &Table<'_>, name: &str) -> Result<Option<(String, usize)>> {
         match t.get(name) {
             None => Ok(None),
-            Some(item) => match item.as_str() {
-                Some(s) => Ok(Some((s.to_string(), span_start(item)))),
+            Some(item) => match item.get_ref().as_str() {
+                Some(s) => Ok(Some((s.to_string(), item.span().start))),
                 None => Err(self.type_error(item, name, "a string")),
             },
         }
     }
 
-    pub(super) fn command(&self, t: &dyn TableLike, name: &str) -> Result<Option<String>> {
+    pub(super) fn command(&self, t: &Table<'_>, name: &str) -> Result<Option<String>> {
         match self.string(t, name)? {
             Some((s, pos)) if s.trim().is_empty() => Err(self.err(
                 pos,
@@ -101,18 +90,23 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn int(&self, item: &Item, name: &str, min: i64, max: i64) -> Result<i64> {
-        let Some(n) = item.as_integer() else {
+    pub(super) fn int(&self, item: &Item<'_>, name: &str, min: i64, max: i64) -> Result<i64> {
+        let Some(i) = item.get_ref().as_integer() else {
             return Err(self.type_error(item, name, "a whole number"));
         };
-        if n < min || n > max {
-            return Err(self.err(
-                span_start(item),
-                format!("`{name}` must be between {min} and {max}, found {n}"),
+        // TOML integers are 64-bit; a longer one is out of range like any other.
+        let n = i64::from_str_radix(i.as_str(), i.radix());
+        match n {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(self.err(
+                item.span().start,
+                format!(
+                    "`{name}` must be between {min} and {max}, found {}",
+                    n.map_or_else(|_| self.text[item.span()].to_string(), |n| n.to_string())
+                ),
                 format!("set `{name}` to a value from {min} to {max}"),
-            ));
+            )),
         }
-        Ok(n)
     }
 
     /// A key value where a key *name* belongs. The value is not repeated: the manifest is
@@ -128,36 +122,38 @@ impl Parser<'_> {
         )
     }
 
-    pub(super) fn type_error(&self, item: &Item, name: &str, expected: &str) -> ManifestError {
-        let found = match item {
-            Item::Value(v) => value_type(v),
-            Item::Table(_) => "a table".to_string(),
-            Item::ArrayOfTables(_) => "an array of tables".to_string(),
-            Item::None => "nothing".to_string(),
-        };
+    pub(super) fn type_error(&self, item: &Item<'_>, name: &str, expected: &str) -> ManifestError {
         self.err(
-            span_start(item),
-            format!("`{name}` must be {expected}, found {found}"),
+            item.span().start,
+            format!("`{name}` must be {expected}, found {}", value_type(item.get_ref())),
             format!("write `{name}` as {expected}"),
         )
     }
 }
 
-pub(super) fn span_start(item: &Item) -> usize {
-    item.span().map_or(0, |s| s.start)
+/// The start of a table key's name, or `or` when the table lacks it.
+pub(super) fn key_start(t: &Table<'_>, name: &str, or: usize) -> usize {
+    t.get_key_value(name).map_or(or, |(k, _)| k.span().start)
 }
 
-pub(super) fn value_type(v: &Value) -> String {
+/// The start of a field's value, or `or` when the table lacks it.
+pub(super) fn value_start(t: &Table<'_>, name: &str, or: usize) -> usize {
+    t.get(name).map_or(or, |v| v.span().start)
+}
+
+pub(super) fn value_type(v: &DeValue<'_>) -> &'static str {
     match v {
-        Value::String(_) => "a string",
-        Value::Integer(_) => "an integer",
-        Value::Float(_) => "a float",
-        Value::Boolean(_) => "a boolean",
-        Value::Datetime(_) => "a date-time",
-        Value::Array(_) => "an array",
-        Value::InlineTable(_) => "a table",
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(a) if !a.is_empty() && a.iter().all(|v| v.get_ref().is_table()) => {
+            "an array of tables"
+        }
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
     }
-    .to_string()
 }
 
 /// Whether a would-be name is more likely a pasted key: long, or with characters that no

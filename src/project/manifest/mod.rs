@@ -69,7 +69,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
-use toml_edit::{Document, Item, TableLike, Value};
+use toml::de::{DeTable, DeValue};
+
+/// A value of the manifest with its byte span.
+type Item<'i> = toml::Spanned<DeValue<'i>>;
+/// A table of the manifest (keys in document order, with their spans).
+type Table<'i> = DeTable<'i>;
 
 mod fields;
 mod parse;
@@ -364,7 +369,7 @@ impl Manifest {
 
     /// Parses manifest text; `path` is only used in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
-        let doc = Document::parse(text).map_err(|e| {
+        let doc = DeTable::parse(text).map_err(|e| {
             ManifestError {
                 kind: ErrorKind::Syntax,
                 path: path.to_path_buf(),
@@ -376,7 +381,7 @@ impl Manifest {
             }
             .located(text, e.span().map_or(0, |s| s.start))
         })?;
-        Parser { text, path }.manifest(doc.as_table())
+        Parser { text, path }.manifest(doc.get_ref())
     }
 
     pub fn environment(&self, name: &str) -> Option<&Environment> {

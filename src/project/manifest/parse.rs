@@ -1,4 +1,4 @@
-//! The reader: walks the toml_edit document by hand so every error, semantic ones
+//! The reader: walks the spanned TOML tree by hand so every error, semantic ones
 //! included, carries the line and column of the offending key or value (see "Parsing" in
 //! [`super`]).
 
@@ -76,8 +76,8 @@ impl<'a> Parser<'a> {
 
     /// `backup_recipients`: age X25519 public keys (`age1…`) that every backup is also
     /// encrypted to, so a team's offline identity can restore one.
-    fn recipients(&self, item: &Item) -> Result<Vec<String>> {
-        let Some(array) = item.as_array() else {
+    fn recipients(&self, item: &Item<'_>) -> Result<Vec<String>> {
+        let Some(array) = item.get_ref().as_array() else {
             return Err(self.type_error(
                 item,
                 "backup_recipients",
@@ -86,13 +86,13 @@ impl<'a> Parser<'a> {
         };
         let mut out: Vec<String> = Vec::new();
         for v in array.iter() {
-            let pos = v.span().map_or(span_start(item), |s| s.start);
-            let Some(s) = v.as_str() else {
+            let pos = v.span().start;
+            let Some(s) = v.get_ref().as_str() else {
                 return Err(self.err(
                     pos,
                     format!(
                         "each entry of `backup_recipients` must be a string, found {}",
-                        value_type(v)
+                        value_type(v.get_ref())
                     ),
                     "write age recipients as strings, e.g. backup_recipients = [\"age1…\"]",
                 ));
@@ -119,7 +119,7 @@ impl<'a> Parser<'a> {
         Ok(out)
     }
 
-    pub(super) fn manifest(&self, root: &toml_edit::Table) -> Result<Manifest> {
+    pub(super) fn manifest(&self, root: &Table<'_>) -> Result<Manifest> {
         // The version first: a newer manifest is reported as such, not as unknown fields.
         let version = match root.get("version") {
             None => {
@@ -140,7 +140,7 @@ impl<'a> Parser<'a> {
                 format!("set `version = {VERSION}`")
             };
             return Err(self.err(
-                span_start(&root["version"]),
+                value_start(root, "version", 0),
                 format!(
                     "unsupported manifest version {version}; this keywarden reads version {VERSION}"
                 ),
@@ -162,7 +162,7 @@ impl<'a> Parser<'a> {
                 let n = self.int(item, "length", 0, i64::MAX)? as usize;
                 if n < MIN_LENGTH {
                     return Err(self.err(
-                        span_start(item),
+                        item.span().start,
                         format!(
                             "`length` {n} is below the guide's minimum of {MIN_LENGTH} characters"
                         ),
@@ -171,7 +171,7 @@ impl<'a> Parser<'a> {
                 }
                 if n > MAX_LENGTH {
                     return Err(self.err(
-                        span_start(item),
+                        item.span().start,
                         format!("`length` {n} is above the maximum of {MAX_LENGTH} characters"),
                         format!("use `length = {RECOMMENDED_LENGTH}` (the guide's recommendation)"),
                     ));
@@ -206,7 +206,7 @@ impl<'a> Parser<'a> {
         let entries = self.array_of_tables(envs_item, "environments")?;
         if entries.is_empty() {
             return Err(self.err(
-                span_start(envs_item),
+                envs_item.span().start,
                 "no environments: the manifest needs at least one [[environments]]",
                 "add an environment with a `name` and `targets`",
             ));
@@ -225,7 +225,7 @@ impl<'a> Parser<'a> {
                 &mut locations,
                 &mut formats,
             )?;
-            let name_pos = t.get("name").map_or(pos, span_start);
+            let name_pos = value_start(t, "name", pos);
             if let Some(first) = names.get(&env.name) {
                 return Err(self.err(
                     name_pos,
@@ -245,6 +245,7 @@ impl<'a> Parser<'a> {
         if let Some(item) = root.get("playbooks") {
             let t = self.table(item, "`playbooks`", "[playbooks]")?;
             for (name, _) in t.iter() {
+                let name: &str = name.get_ref();
                 if let Some((path, pos)) = self.string(t, name)? {
                     if Path::new(&path).is_absolute() || path.split('/').any(|c| c == "..") {
                         return Err(self.err(
@@ -263,6 +264,7 @@ impl<'a> Parser<'a> {
             self.check_fields(t, AUDIT_FIELDS, "in [audit]")?;
             if let Some(item) = t.get("syslog") {
                 audit.syslog = item
+                    .get_ref()
                     .as_bool()
                     .ok_or_else(|| self.type_error(item, "syslog", "true or false"))?;
             }
@@ -286,7 +288,7 @@ impl<'a> Parser<'a> {
         &self,
         index: usize,
         pos: usize,
-        t: &dyn TableLike,
+        t: &Table<'_>,
         defaults: &Defaults,
         default_key_pos: Option<usize>,
         locations: &mut HashMap<(PathBuf, Vec<String>), Seen>,
@@ -295,9 +297,10 @@ impl<'a> Parser<'a> {
         let ordinal = format!("environment #{}", index + 1);
         // The name first, so that other errors can say which environment they are in.
         let (name, name_pos) = match t.get("name") {
-            Some(item) if item.as_str().is_some() => {
-                (item.as_str().unwrap().to_string(), span_start(item))
-            }
+            Some(item) if item.get_ref().is_str() => (
+                item.get_ref().as_str().unwrap_or_default().to_string(),
+                item.span().start,
+            ),
             Some(item) => {
                 return Err(self.type_error(item, "name", "a string"));
             }
@@ -347,12 +350,12 @@ impl<'a> Parser<'a> {
         env.verify = self.command(t, "verify")?;
         env.notify = self.command(t, "notify")?;
         if let Some(item) = t.get("logs") {
-            let Some(array) = item.as_array() else {
+            let Some(array) = item.get_ref().as_array() else {
                 return Err(self.type_error(item, "logs", "an array of glob patterns"));
             };
             for v in array.iter() {
-                let pos = v.span().map_or(span_start(item), |s| s.start);
-                match v.as_str() {
+                let pos = v.span().start;
+                match v.get_ref().as_str() {
                     Some(s) if !s.trim().is_empty() => env.logs.push(s.to_string()),
                     Some(_) => {
                         return Err(self.err(
@@ -366,7 +369,7 @@ impl<'a> Parser<'a> {
                             pos,
                             format!(
                                 "each entry of `logs` must be a string, found {}",
-                                value_type(v)
+                                value_type(v.get_ref())
                             ),
                             "write glob patterns as strings, e.g. logs = [\"logs/*.log\"]",
                         ));
@@ -382,24 +385,24 @@ impl<'a> Parser<'a> {
                 "fallback = { path = \"...\", key = \"SECRET_KEY_FALLBACKS\" }",
             )?;
             let fallback_key = format!("{}_FALLBACKS", defaults.key);
-            if let Some(env_item) = ft.get("env") {
+            if ft.contains_key("env") {
                 return Err(self.err(
-                    ft.key("env").and_then(|k| k.span()).map_or(span_start(env_item), |s| s.start),
+                    key_start(ft, "env", item.span().start),
                     format!("the fallback {ctx} is an environment variable; it must be a file"),
                     "old keys are kept in a file the app reads, e.g. fallback = { path = \"deploy/production/.env\", key = \"SECRET_KEY_FALLBACKS\" }",
                 ));
             }
             // The old keys are written where the app reads them, a file: a fallback in the
             // secret store is never written, so `status` would promise a grace it lacks.
-            if let Some(vault_item) = ft.get("vault") {
+            if ft.contains_key("vault") {
                 return Err(self.err(
-                    ft.key("vault").and_then(|k| k.span()).map_or(span_start(vault_item), |s| s.start),
+                    key_start(ft, "vault", item.span().start),
                     format!("the fallback {ctx} is a secret-store path; it must be a file"),
                     "old keys are kept in a file the app reads, e.g. fallback = { path = \"deploy/production/.env\", key = \"SECRET_KEY_FALLBACKS\" }",
                 ));
             }
             let target = self.target(
-                span_start(item),
+                item.span().start,
                 ft,
                 &fallback_key,
                 None,
@@ -408,14 +411,14 @@ impl<'a> Parser<'a> {
             self.claim(
                 &target,
                 &name,
-                ft.get("path").map_or(span_start(item), span_start),
+                value_start(ft, "path", item.span().start),
                 locations,
                 formats,
             )?;
             env.fallback = Some(target);
         }
         if env.grace_days > 0 && env.fallback.is_none() {
-            let pos = t.get("grace_days").map_or(pos, span_start);
+            let pos = value_start(t, "grace_days", pos);
             return Err(self.err(
                 pos,
                 format!("`grace_days` {ctx} needs a `fallback` to keep the old key in"),
@@ -433,7 +436,7 @@ impl<'a> Parser<'a> {
         let targets = self.array_of_tables(targets_item, "targets")?;
         if targets.is_empty() {
             return Err(self.err(
-                span_start(targets_item),
+                targets_item.span().start,
                 format!("environment \"{name}\" has no targets"),
                 "list at least one, e.g. targets = [{ path = \".env\", format = \"dotenv\" }]",
             ));
@@ -457,7 +460,7 @@ impl<'a> Parser<'a> {
             self.claim(
                 &target,
                 &name,
-                tt.get("path").map_or(tpos, span_start),
+                value_start(tt, "path", tpos),
                 locations,
                 formats,
             )?;
@@ -532,12 +535,12 @@ impl<'a> Parser<'a> {
     pub(super) fn target(
         &self,
         pos: usize,
-        t: &dyn TableLike,
+        t: &Table<'_>,
         default_key: &str,
         default_key_pos: Option<usize>,
         what: &str,
     ) -> Result<Target> {
-        let key_pos = |name: &str| t.key(name).and_then(|k| k.span()).map_or(pos, |s| s.start);
+        let key_pos = |name: &str| key_start(t, name, pos);
         for secret in ["token", "vault_token", "secret_id"] {
             if t.contains_key(secret) {
                 return Err(self.err(
@@ -640,7 +643,7 @@ impl<'a> Parser<'a> {
     fn vault_target(
         &self,
         _pos: usize,
-        t: &dyn TableLike,
+        t: &Table<'_>,
         default_key: &str,
         what: &str,
     ) -> Result<Target> {

@@ -44,7 +44,7 @@ impl Default for WatchSettings {
 }
 
 impl Parser<'_> {
-    pub(super) fn watch(&self, item: &Item) -> Result<WatchSettings> {
+    pub(super) fn watch(&self, item: &Item<'_>) -> Result<WatchSettings> {
         let t = self.table(item, "`watch`", "[watch]")?;
         self.check_fields(t, WATCH_FIELDS, "in [watch]")?;
         let mut w = WatchSettings::default();

@@ -129,7 +129,7 @@ impl Manifest {
 }
 
 pub(super) fn quote(s: &str) -> String {
-    Value::from(s).to_string()
+    toml_edit::Value::from(s).to_string()
 }
 
 /// `{ path = "...", format = "...", key = "..." }`; `key` is left out when it is `default_key`.
