@@ -1180,7 +1180,7 @@ fn a_file_growing_while_it_is_read_is_searched_as_it_was_opened() {
 }
 
 /// Whether any process has `path` open.
-fn open_anywhere(path: &std::path::Path) -> bool {
+pub(crate) fn open_anywhere(path: &std::path::Path) -> bool {
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return false;
     };

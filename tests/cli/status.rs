@@ -514,3 +514,117 @@ fn private_file_aged(sb: &Sandbox, rel: &str, content: &str, days: u64) {
         .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400))
         .unwrap();
 }
+
+/// A status pass opens each file once when it is a plain file in a plain folder; every other
+/// case is resolved the full way and reported as before: a link inside the project is read
+/// through, a link or a folder leading outside is refused by name, a dangling link and a
+/// missing folder are told apart, and a file appended to as it is read is read to its end.
+#[test]
+fn targets_behind_links_and_missing_folders_are_told_apart() {
+    use std::os::unix::fs::symlink;
+    let sb = Sandbox::new();
+    let p = sb.root();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join(".env"), format!("SECRET_KEY={DEV}\n")).unwrap();
+    sb.write("real/.env", &format!("SECRET_KEY={DEV}\n"));
+    std::fs::create_dir_all(p.join("linked")).unwrap();
+    symlink("../real/.env", p.join("linked/.env")).unwrap();
+    std::fs::create_dir_all(p.join("out")).unwrap();
+    symlink(outside.path().join(".env"), p.join("out/.env")).unwrap();
+    symlink(outside.path(), p.join("outdir")).unwrap();
+    symlink("nowhere", p.join("dangling")).unwrap();
+    let mut manifest = String::from("version = 1\n");
+    for (name, path) in [
+        ("plain", "real/.env"),
+        ("inside-link", "linked/.env"),
+        ("outside-link", "out/.env"),
+        ("outside-folder", "outdir/.env"),
+        ("dangling-folder", "dangling/.env"),
+        ("missing-folder", "absent/deeper/.env"),
+    ] {
+        manifest.push_str(&format!(
+            "[[environments]]\nname = \"{name}\"\ntargets = [{{ path = \"{path}\" }}]\n"
+        ));
+    }
+    sb.write("keywarden.toml", &manifest);
+    let v = status_json(&sb, &[]);
+    let target = |name: &str| env(&v, name)["targets"][0].clone();
+    let fp = target("plain")["fingerprint"].clone();
+    assert!(fp.is_string(), "{v:#}");
+    assert_eq!(target("plain")["state"], "ok");
+    assert_eq!(target("inside-link")["state"], "ok", "{v:#}");
+    assert_eq!(target("inside-link")["fingerprint"], fp);
+    for (name, says) in [
+        ("outside-link", "outside the project"),
+        ("outside-folder", "outside the project"),
+        (
+            "dangling-folder",
+            "a symlink to a folder that does not exist",
+        ),
+    ] {
+        let t = target(name);
+        assert_eq!(t["state"], "error", "{name}: {t:#}");
+        assert!(t["fingerprint"].is_null(), "{name}: {t:#}");
+        assert!(t["error"].as_str().unwrap().contains(says), "{name}: {t:#}");
+    }
+    assert_eq!(target("missing-folder")["state"], "missing-file", "{v:#}");
+    assert_no_key("status --json", v.to_string().as_bytes(), DEV);
+}
+
+/// The read that asks for one byte more than `fstat` said finds the file grown and reads on
+/// to its end: a key appended between the `fstat` and the read is read, not cut off.
+#[test]
+fn a_target_appended_to_between_fstat_and_read_is_read_to_its_end() {
+    if !crate::common::require("strace", "a file appended to while status reads it") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let env_file = std::fs::canonicalize(sb.write(".env", "DEBUG=0\n")).unwrap();
+    sb.write(
+        "keywarden.toml",
+        "version = 1\n[[environments]]\nname = \"production\"\ntargets = [{ path = \".env\" }]\n",
+    );
+    // The first read of the file waits 3 s on entry, after its open and fstat.
+    let mut cmd = crate::writes::command(
+        &sb,
+        std::path::Path::new("strace"),
+        &["-f", "-qq", "-o", "/dev/null", "-P"],
+    );
+    cmd.arg(&env_file)
+        .args([
+            "-e",
+            "trace=read",
+            "-e",
+            "inject=read:delay_enter=3000000:when=1",
+        ])
+        .arg(crate::writes::bin())
+        .args(["status", "--json"]);
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !crate::scan::open_anywhere(&env_file) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "status never opened the file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // Past its fstat (microseconds after the open) and well inside the delayed read.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&env_file)
+        .unwrap();
+    std::io::Write::write_all(&mut f, format!("SECRET_KEY={DEV}\n").as_bytes()).unwrap();
+    drop(f);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_no_key("status --json", &out.stdout, DEV);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &env(&v, "production")["targets"][0];
+    assert_eq!(t["state"], "ok", "the appended key was cut off: {t:#}");
+    assert_eq!(t["line"], 2, "{t:#}");
+}

@@ -125,7 +125,10 @@ impl Parser<'_> {
     pub(super) fn type_error(&self, item: &Item<'_>, name: &str, expected: &str) -> ManifestError {
         self.err(
             item.span().start,
-            format!("`{name}` must be {expected}, found {}", value_type(item.get_ref())),
+            format!(
+                "`{name}` must be {expected}, found {}",
+                value_type(item.get_ref())
+            ),
             format!("write `{name}` as {expected}"),
         )
     }

@@ -52,3 +52,32 @@ fn the_audit_table_turns_syslog_on_and_round_trips() {
     assert_eq!(unknown.line, 6, "{unknown}");
     assert!(unknown.hint.contains("`syslog`"), "{unknown}");
 }
+
+#[test]
+fn an_integer_too_large_for_64_bits_is_out_of_range_at_its_place() {
+    let text = "version = 1\n[[environments]]\nname = \"prod\"\nrotate_every_days = 99999999999999999999\ntargets = [{ path = \".env\" }]\n";
+    let e = Manifest::parse(text, Path::new(FILE_NAME)).unwrap_err();
+    assert_eq!((e.line, e.column), (4, 21), "{e}");
+    assert!(
+        e.message
+            .contains("`rotate_every_days` must be between 0 and 3650, found 99999999999999999999"),
+        "{e}"
+    );
+    let hex = "version = 0x1\n[[environments]]\nname = \"prod\"\ntargets = [{ path = \".env\" }]\n";
+    assert_eq!(
+        Manifest::parse(hex, Path::new(FILE_NAME)).unwrap().version,
+        1
+    );
+}
+
+#[test]
+fn a_type_error_names_an_array_of_tables_as_such() {
+    let text = "version = 1\n[[environments]]\nname = \"prod\"\ntargets = [{ path = \".env\" }]\n[[defaults]]\nkey = \"X\"\n";
+    let e = Manifest::parse(text, Path::new(FILE_NAME)).unwrap_err();
+    assert!(
+        e.message
+            .contains("`defaults` must be a table ([defaults]), found an array of tables"),
+        "{e}"
+    );
+    assert_eq!(e.line, 5, "{e}");
+}
