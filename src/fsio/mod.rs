@@ -216,13 +216,19 @@ pub fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf> {
 /// Canonical folders already resolved during one read-only pass (a `status` over many
 /// targets shares folders). Never used for writes: they resolve afresh every time.
 #[derive(Debug, Default)]
-pub struct FolderCache(std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>);
+pub struct FolderCache(std::sync::Mutex<std::collections::HashMap<std::ffi::OsString, PathBuf>>);
 
 impl FolderCache {
     /// `fs::canonicalize(dir)`, built from the cached parent plus one `lstat` (a full
     /// `realpath` walks every component from `/` each time).
     pub fn canonical(&self, dir: &Path) -> io::Result<PathBuf> {
-        if let Some(p) = self.0.lock().ok().and_then(|c| c.get(dir).cloned()) {
+        // Keyed by the bytes of the path (hashing a `Path` walks its components).
+        if let Some(p) = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.get(dir.as_os_str()).cloned())
+        {
             return Ok(p);
         }
         let resolved = match (dir.parent(), dir.file_name()) {
@@ -240,7 +246,7 @@ impl FolderCache {
             _ => fs::canonicalize(dir)?,
         };
         if let Ok(mut c) = self.0.lock() {
-            c.insert(dir.to_path_buf(), resolved.clone());
+            c.insert(dir.as_os_str().to_owned(), resolved.clone());
         }
         Ok(resolved)
     }

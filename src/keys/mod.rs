@@ -8,5 +8,6 @@ pub mod encodings;
 pub mod fingerprint;
 pub mod generate;
 pub mod redact;
+mod sampled;
 pub mod secret;
 pub mod strength;

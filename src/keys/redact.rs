@@ -23,6 +23,7 @@
 use super::encodings::{
     JsonStyle, base64_needles, hex_forms, json_escape, percent_forms, secret_buf,
 };
+use super::sampled::Sampled;
 use super::secret::Secret;
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
@@ -46,6 +47,8 @@ fn is_gap(b: u8) -> bool {
 #[derive(Clone)]
 pub struct Needles {
     automaton: Option<Arc<AhoCorasick>>,
+    /// The sampled prefilter of `automaton`, when the needles are long enough.
+    sampled: Option<Arc<Sampled>>,
     /// For each needle, the text that replaces it.
     replacement: Arc<Vec<String>>,
     longest: usize,
@@ -129,6 +132,7 @@ impl Needles {
         };
         Needles {
             automaton: build(&needles),
+            sampled: Sampled::new(needles.iter().map(|n| &n[..])).map(Arc::new),
             longest: needles.iter().map(|n| n.len()).max().unwrap_or(0),
             replacement: Arc::new(replacement),
             compact: build(&compact),
@@ -164,10 +168,7 @@ impl Needles {
     /// exact forms (as is, JSON, base64, percent, hex), each once. Forms wrapped over lines
     /// or spaced out are what the output redactor also catches; a search of files does not.
     pub fn found_in(&self, bytes: &[u8]) -> Vec<&str> {
-        let Some(ac) = &self.automaton else {
-            return Vec::new();
-        };
-        let mut found: Vec<&str> = ac
+        let mut found: Vec<&str> = self
             .find_iter(bytes)
             .map(|m| self.replacement[m.pattern().as_usize()].as_str())
             .collect();
@@ -178,10 +179,8 @@ impl Needles {
 
     /// Where a key starts in `bytes`, in any form, with its text (fingerprint).
     pub fn positions<'a>(&'a self, bytes: &'a [u8]) -> impl Iterator<Item = (usize, &'a str)> + 'a {
-        self.automaton.iter().flat_map(move |ac| {
-            ac.find_iter(bytes)
-                .map(|m| (m.start(), self.replacement[m.pattern().as_usize()].as_str()))
-        })
+        self.find_iter(bytes)
+            .map(|m| (m.start(), self.replacement[m.pattern().as_usize()].as_str()))
     }
 
     /// [`Needles::positions`] over a stream of any length, read in 1 MiB chunks: memory
@@ -212,10 +211,10 @@ impl Needles {
             }
             total += (len - held) as u64;
             let window = &buf[..len];
-            if let Some(ac) = &self.automaton {
+            {
                 // Matches come in order: lines are counted on from the one before.
                 let (mut line, mut counted_to) = (lines_before, 0);
-                for m in ac.find_iter(window).filter(|m| m.end() > held) {
+                for m in self.find_iter(window).filter(|m| m.end() > held) {
                     line += memchr::memchr_iter(b'\n', &window[counted_to..m.start()]).count();
                     counted_to = m.start();
                     each(line + 1, &self.replacement[m.pattern().as_usize()]);
@@ -228,6 +227,19 @@ impl Needles {
             lines_before += memchr::memchr_iter(b'\n', &buf[..cut]).count();
             buf.copy_within(cut..len, 0);
             held = keep;
+        }
+    }
+
+    /// Every match of the needles as they are in `text`, in order: through the sampled
+    /// prefilter when there is one (the same matches, most of the text skipped).
+    fn find_iter<'t>(
+        &'t self,
+        text: &'t [u8],
+    ) -> Box<dyn Iterator<Item = aho_corasick::Match> + 't> {
+        match (&self.automaton, &self.sampled) {
+            (Some(ac), Some(s)) => Box::new(s.find_iter(ac, text)),
+            (Some(ac), None) => Box::new(ac.find_iter(text)),
+            (None, _) => Box::new(std::iter::empty()),
         }
     }
 
@@ -257,10 +269,8 @@ struct Scratch {
 /// and `compact_replacement` (offset by the number of needles) for a compact one.
 fn matches<'s>(n: &Needles, text: &[u8], s: &'s mut Scratch) -> &'s [(usize, usize, usize)] {
     s.ranges.clear();
-    if let Some(ac) = &n.automaton {
-        for m in ac.find_iter(text) {
-            s.ranges.push((m.start(), m.end(), m.pattern().as_usize()));
-        }
+    for m in n.find_iter(text) {
+        s.ranges.push((m.start(), m.end(), m.pattern().as_usize()));
     }
     if let Some(ac) = &n.compact {
         s.view.clear();

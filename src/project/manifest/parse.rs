@@ -3,6 +3,7 @@
 //! [`super`]).
 
 use super::*;
+use std::ffi::OsString;
 
 pub(super) const ROOT_FIELDS: &[&str] = &[
     "version",
@@ -213,8 +214,8 @@ impl<'a> Parser<'a> {
         }
         let mut environments: Vec<Environment> = Vec::new();
         let mut names: HashMap<String, usize> = HashMap::new();
-        let mut locations: HashMap<(PathBuf, Vec<String>), Seen> = HashMap::new();
-        let mut formats: HashMap<PathBuf, (Format, usize)> = HashMap::new();
+        let mut locations: HashMap<(OsString, Vec<String>), Seen> = HashMap::new();
+        let mut formats: HashMap<OsString, (Format, usize)> = HashMap::new();
         for (i, (pos, t)) in entries.into_iter().enumerate() {
             let env = self.environment(
                 i,
@@ -291,8 +292,8 @@ impl<'a> Parser<'a> {
         t: &Table<'_>,
         defaults: &Defaults,
         default_key_pos: Option<usize>,
-        locations: &mut HashMap<(PathBuf, Vec<String>), Seen>,
-        formats: &mut HashMap<PathBuf, (Format, usize)>,
+        locations: &mut HashMap<(OsString, Vec<String>), Seen>,
+        formats: &mut HashMap<OsString, (Format, usize)>,
     ) -> Result<Environment> {
         let ordinal = format!("environment #{}", index + 1);
         // The name first, so that other errors can say which environment they are in.
@@ -476,13 +477,14 @@ impl<'a> Parser<'a> {
         target: &Target,
         env: &str,
         pos: usize,
-        locations: &mut HashMap<(PathBuf, Vec<String>), Seen>,
-        formats: &mut HashMap<PathBuf, (Format, usize)>,
+        locations: &mut HashMap<(OsString, Vec<String>), Seen>,
+        formats: &mut HashMap<OsString, (Format, usize)>,
     ) -> Result<()> {
         let Target::File { path, format, key } = target else {
             return Ok(());
         };
-        let norm = normalize(path);
+        // Compared as bytes: hashing a `PathBuf` walks its components.
+        let norm = normalize(path).into_os_string();
         // Byte offsets; line numbers only for errors.
         let line = pos;
         if let Some((other, first)) = formats.get(&norm)
