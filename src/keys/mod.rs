@@ -8,6 +8,6 @@ pub mod encodings;
 pub mod fingerprint;
 pub mod generate;
 pub mod redact;
-mod sampled;
+pub(crate) mod sampled;
 pub mod secret;
 pub mod strength;

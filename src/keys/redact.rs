@@ -52,8 +52,9 @@ pub struct Needles {
     /// For each needle, the text that replaces it.
     replacement: Arc<Vec<String>>,
     longest: usize,
-    /// The needles without whitespace, searched in the compact view.
-    compact: Option<Arc<AhoCorasick>>,
+    /// The needles without whitespace, searched in the compact view (by output
+    /// redaction; a search of files never needs them).
+    compact: Arc<Compact>,
     /// For each compact needle, the text that replaces it.
     compact_replacement: Arc<Vec<String>>,
     compact_longest: usize,
@@ -111,11 +112,14 @@ impl Needles {
                 compact_replacement.push(shown.clone());
             }
         }
-        let build = |set: &[Zeroizing<Vec<u8>>]| {
+        let sampled = Sampled::new(needles.iter().map(|n| &n[..])).map(Arc::new);
+        let build = |set: &[Zeroizing<Vec<u8>>], sampled: bool| {
             (!set.is_empty()).then(|| {
-                // A full DFA: key forms start with any byte, so no prefilter skips ahead
-                // and the automaton reads every byte; the DFA reads it in one lookup (a
-                // tree scan is 1.5× faster than with the default NFA). Should it not build
+                // Key forms start with any byte: the automaton's own prefilters skip
+                // nothing. Behind the sampled prefilter it reads only short windows, and a
+                // contiguous NFA (quick to build) does; without it (a short key among the
+                // needles) it reads every byte, and a full DFA reads each in one lookup (a
+                // tree scan is 1.5× faster than with the NFA). Should the DFA not build
                 // (state ids overflow on a huge set), the default kind does.
                 let builder = |kind| {
                     AhoCorasick::builder()
@@ -123,20 +127,28 @@ impl Needles {
                         .kind(kind)
                         .build(set.iter().map(|n| &n[..]))
                 };
+                let kind = if sampled {
+                    aho_corasick::AhoCorasickKind::ContiguousNFA
+                } else {
+                    aho_corasick::AhoCorasickKind::DFA
+                };
                 Arc::new(
-                    builder(Some(aho_corasick::AhoCorasickKind::DFA))
+                    builder(Some(kind))
                         .or_else(|_| builder(None))
                         .expect("needles of bounded length always build"),
                 )
             })
         };
         Needles {
-            automaton: build(&needles),
-            sampled: Sampled::new(needles.iter().map(|n| &n[..])).map(Arc::new),
+            automaton: build(&needles, sampled.is_some()),
+            sampled,
             longest: needles.iter().map(|n| n.len()).max().unwrap_or(0),
             replacement: Arc::new(replacement),
-            compact: build(&compact),
             compact_longest: compact.iter().map(|n| n.len()).max().unwrap_or(0),
+            compact: Arc::new(Compact {
+                needles: compact,
+                automaton: std::sync::OnceLock::new(),
+            }),
             compact_replacement: Arc::new(compact_replacement),
         }
     }
@@ -253,6 +265,33 @@ impl Needles {
     }
 }
 
+/// The compact needles and their automaton, built on first use.
+struct Compact {
+    needles: Vec<Zeroizing<Vec<u8>>>,
+    automaton: std::sync::OnceLock<Option<AhoCorasick>>,
+}
+
+impl Compact {
+    /// A full DFA (output is searched byte by byte), or the default kind should it not build.
+    fn automaton(&self) -> Option<&AhoCorasick> {
+        self.automaton
+            .get_or_init(|| {
+                (!self.needles.is_empty()).then(|| {
+                    let builder = |kind| {
+                        AhoCorasick::builder()
+                            .match_kind(MatchKind::LeftmostLongest)
+                            .kind(kind)
+                            .build(self.needles.iter().map(|n| &n[..]))
+                    };
+                    builder(Some(aho_corasick::AhoCorasickKind::DFA))
+                        .or_else(|_| builder(None))
+                        .expect("needles of bounded length always build")
+                })
+            })
+            .as_ref()
+    }
+}
+
 /// Buffers reused from one chunk to the next (no allocation per byte or per match).
 #[derive(Default)]
 struct Scratch {
@@ -272,7 +311,7 @@ fn matches<'s>(n: &Needles, text: &[u8], s: &'s mut Scratch) -> &'s [(usize, usi
     for m in n.find_iter(text) {
         s.ranges.push((m.start(), m.end(), m.pattern().as_usize()));
     }
-    if let Some(ac) = &n.compact {
+    if let Some(ac) = n.compact.automaton() {
         s.view.clear();
         s.at.clear();
         let mut i = 0;

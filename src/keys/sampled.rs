@@ -1,9 +1,9 @@
-//! A sampled prefilter for the key search: every match of the automaton, found while
-//! reading one 8-byte gram of the text in `step`.
+//! A sampled prefilter for multi-pattern search: every match of the automaton, found while
+//! reading one gram of the text (8 bytes, or 4) in `step`.
 //!
 //! Every needle is at least `shortest` bytes long, so an occurrence of one covers
-//! `shortest - 7` consecutive gram positions, and one of them is a multiple of
-//! `step = shortest - 7`. The filter reads the gram at each such position and looks it up
+//! `shortest - q + 1` consecutive gram positions (q the gram's length), and one of them is
+//! a multiple of `step = shortest - q + 1`. The filter reads the gram at each such position and looks it up
 //! among the grams of every needle at every offset (a bit table first, then the sorted
 //! grams). Around each gram found, the window where a needle holding it could lie is handed
 //! to the automaton; overlapping windows are merged into one region first.
@@ -15,30 +15,45 @@
 //! the whole-text search.
 //!
 //! Keys are random: their grams are all but absent from source and logs, and most of the
-//! text is read once in `step` bytes instead of byte by byte.
+//! text is read once in `step` bytes instead of byte by byte. For an automaton that
+//! matches ASCII case-insensitively (the key names of the literal search), grams are
+//! compared with bit 0x20 of every byte set: two bytes equal but for ASCII case are equal
+//! then, so no match is missed, and the automaton decides.
 
 use aho_corasick::{AhoCorasick, Input, Match};
 use zeroize::Zeroizing;
 
-/// The gram length: one unaligned 64-bit load.
-const Q: usize = 8;
 /// Below this step the filter would read nearly every position: the automaton alone does.
 const MIN_STEP: usize = 4;
 /// The bit table: 2^20 bits (128 KiB), a few percent full with thousands of grams.
 const BITS: u32 = 20;
 
 /// The grams of a set of needles (key material: wiped on drop).
-pub(super) struct Sampled {
+pub(crate) struct Sampled {
+    /// The gram length: 8 (one 64-bit load) or 4.
+    q: usize,
+    /// Or-ed into every gram: 0x20 in each byte for a case-insensitive automaton.
+    fold: u64,
     step: usize,
     longest: usize,
     bits: Zeroizing<Vec<u64>>,
     grams: Zeroizing<Vec<u64>>,
 }
 
-fn gram(text: &[u8], at: usize) -> u64 {
-    let mut g = [0u8; Q];
-    g.copy_from_slice(&text[at..at + Q]);
-    u64::from_le_bytes(g)
+impl Sampled {
+    #[inline]
+    fn gram(&self, text: &[u8], at: usize) -> u64 {
+        let g = if self.q == 8 {
+            let mut g = [0u8; 8];
+            g.copy_from_slice(&text[at..at + 8]);
+            u64::from_le_bytes(g)
+        } else {
+            let mut g = [0u8; 4];
+            g.copy_from_slice(&text[at..at + 4]);
+            u64::from(u32::from_le_bytes(g))
+        };
+        g | self.fold
+    }
 }
 
 fn slot(g: u64) -> usize {
@@ -46,32 +61,51 @@ fn slot(g: u64) -> usize {
 }
 
 impl Sampled {
-    /// The filter for `needles`; `None` when the shortest is too short for sampling to skip
-    /// anything (the automaton then reads every byte).
-    pub(super) fn new<'n>(needles: impl Iterator<Item = &'n [u8]> + Clone) -> Option<Sampled> {
+    /// The filter for `needles`, searched byte for byte, in 8-byte grams; `None` when the
+    /// shortest is too short for sampling to skip anything (the automaton then reads every
+    /// byte).
+    pub(crate) fn new<'n>(needles: impl Iterator<Item = &'n [u8]> + Clone) -> Option<Sampled> {
+        Sampled::build(needles, 8, false)
+    }
+
+    /// The filter for short `needles` searched ASCII case-insensitively, in 4-byte grams.
+    pub(crate) fn caseless<'n>(needles: impl Iterator<Item = &'n [u8]> + Clone) -> Option<Sampled> {
+        Sampled::build(needles, 4, true)
+    }
+
+    fn build<'n>(
+        needles: impl Iterator<Item = &'n [u8]> + Clone,
+        q: usize,
+        fold: bool,
+    ) -> Option<Sampled> {
         let shortest = needles.clone().map(<[u8]>::len).min()?;
-        let step = shortest.checked_sub(Q - 1)?;
+        let step = (shortest + 1).checked_sub(q)?;
         if step < MIN_STEP {
             return None;
         }
-        let mut grams: Zeroizing<Vec<u64>> = Zeroizing::new(Vec::new());
-        let mut bits: Zeroizing<Vec<u64>> = Zeroizing::new(vec![0; (1 << BITS) / 64]);
-        for n in needles.clone() {
-            for at in 0..=n.len() - Q {
-                let g = gram(n, at);
-                grams.push(g);
-                let s = slot(g);
-                bits[s / 64] |= 1 << (s % 64);
+        let mut s = Sampled {
+            q,
+            fold: if fold {
+                0x2020_2020_2020_2020 >> (64 - 8 * q)
+            } else {
+                0
+            },
+            step,
+            longest: needles.clone().map(<[u8]>::len).max().unwrap_or(0),
+            bits: Zeroizing::new(vec![0; (1 << BITS) / 64]),
+            grams: Zeroizing::new(Vec::new()),
+        };
+        for n in needles {
+            for at in 0..=n.len() - q {
+                let g = s.gram(n, at);
+                s.grams.push(g);
+                let slot = slot(g);
+                s.bits[slot / 64] |= 1 << (slot % 64);
             }
         }
-        grams.sort_unstable();
-        grams.dedup();
-        Some(Sampled {
-            step,
-            longest: needles.map(<[u8]>::len).max().unwrap_or(0),
-            bits,
-            grams,
-        })
+        s.grams.sort_unstable();
+        s.grams.dedup();
+        Some(s)
     }
 
     fn holds(&self, g: u64) -> bool {
@@ -81,19 +115,19 @@ impl Sampled {
 
     /// The regions of `text` a match may lie in, in order, disjoint and not adjacent.
     fn regions<'t>(&'t self, text: &'t [u8]) -> impl Iterator<Item = (usize, usize)> + 't {
-        let last = text.len().checked_sub(Q);
+        let last = text.len().checked_sub(self.q);
         let mut at = 0usize;
         let mut open: Option<(usize, usize)> = None;
         std::iter::from_fn(move || {
             while last.is_some_and(|l| at <= l) {
                 let i = at;
                 at += self.step;
-                if !self.holds(gram(text, i)) {
+                if !self.holds(self.gram(text, i)) {
                     continue;
                 }
-                // A needle holding the gram at i starts at or after i + Q - longest and ends
+                // A needle holding the gram at i starts at or after i + q - longest and ends
                 // at or before i + longest.
-                let start = (i + Q).saturating_sub(self.longest);
+                let start = (i + self.q).saturating_sub(self.longest);
                 let end = (i + self.longest).min(text.len());
                 match &mut open {
                     Some((_, e)) if start <= *e => *e = (*e).max(end),
@@ -106,7 +140,7 @@ impl Sampled {
     }
 
     /// Every match of `ac` in `text`, as `ac.find_iter(text)` gives them.
-    pub(super) fn find_iter<'t>(
+    pub(crate) fn find_iter<'t>(
         &'t self,
         ac: &'t AhoCorasick,
         text: &'t [u8],
@@ -136,6 +170,20 @@ mod tests {
             ac.find_iter(text).collect(),
             s.find_iter(&ac, text).collect(),
         )
+    }
+
+    #[test]
+    fn caseless_needles_match_as_the_whole_text_search_in_any_case() {
+        let names: [&[u8]; 3] = [b"secret_key", b"secretkey", b"signing_key"];
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(names)
+            .unwrap();
+        let s = Sampled::caseless(names.into_iter()).unwrap();
+        let text = b"x = 1\nSECRET_KEY = 'a'\nsecretKey:SiGnInG_KeY\n_KEY secret_ke\x7fsecret_key";
+        let whole: Vec<Match> = ac.find_iter(&text[..]).collect();
+        assert_eq!(whole.len(), 4, "{whole:?}");
+        assert_eq!(whole, s.find_iter(&ac, &text[..]).collect::<Vec<_>>());
     }
 
     #[test]
@@ -202,6 +250,25 @@ mod tests {
             }
             let (whole, sampled) = both(&needles, &text);
             prop_assert_eq!(whole, sampled);
+        }
+
+        #[test]
+        fn caseless_matches_are_those_of_the_whole_text_search(
+            needles in prop::collection::vec(prop::collection::vec(prop::sample::select(b"aAbB_-\x7f".to_vec()), 9..14), 1..5),
+            pieces in prop::collection::vec((prop::collection::vec(prop::sample::select(b"aAbB_-\x7f\n".to_vec()), 0..20), 0usize..5), 0..12),
+        ) {
+            let mut text = Vec::new();
+            for (filler, which) in &pieces {
+                text.extend_from_slice(filler);
+                if let Some(n) = needles.get(*which) {
+                    // The needle in another case.
+                    text.extend(n.iter().map(|b| if b.is_ascii_alphabetic() { b ^ 0x20 } else { *b }));
+                }
+            }
+            let ac = AhoCorasick::builder().ascii_case_insensitive(true).build(&needles).unwrap();
+            let s = Sampled::caseless(needles.iter().map(|n| &n[..])).unwrap();
+            let whole: Vec<Match> = ac.find_iter(&text).collect();
+            prop_assert_eq!(whole, s.find_iter(&ac, &text).collect::<Vec<_>>());
         }
     }
 }

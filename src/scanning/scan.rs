@@ -16,6 +16,7 @@ use crate::finding::{Code, Finding, Severity};
 use crate::fsio;
 use crate::keys::fingerprint::{Fingerprint, Pepper};
 use crate::keys::redact::Needles;
+use crate::keys::sampled::Sampled;
 use crate::keys::secret::Secret;
 use crate::keys::strength::{self, Label};
 use crate::ops::known::{Known, known};
@@ -621,28 +622,45 @@ pub(super) fn looks_like_dotenv(text: &str) -> bool {
     assignments > 0
 }
 
-/// The 0-based numbers of the lines of `text` that name a key, in order. Only those can
-/// assign one: one case-insensitive multi-pattern pass over the whole text finds them,
-/// and most files have none.
-pub(super) fn key_lines(text: &str) -> Vec<usize> {
-    let mut candidate: Vec<usize> = Vec::new();
+/// The lines of `text` that name a key, in order: each as its 0-based number and the
+/// offset it starts at. Only those can assign one: one case-insensitive multi-pattern pass
+/// over the whole text finds them, and most files have none.
+pub(super) fn key_lines(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut candidate: Vec<(usize, usize)> = Vec::new();
     let mut line_no = 0;
     let mut counted_to = 0;
-    for m in key_names().find_iter(text) {
-        line_no += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..m.start()]).count();
+    let (names, sampled) = key_names();
+    for m in sampled.find_iter(names, bytes) {
+        line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..m.start()]).count();
         counted_to = m.start();
-        if candidate.last() != Some(&line_no) {
-            candidate.push(line_no);
+        if candidate.last().map(|&(n, _)| n) != Some(line_no) {
+            let start = memchr::memrchr(b'\n', &bytes[..m.start()]).map_or(0, |nl| nl + 1);
+            candidate.push((line_no, start));
         }
     }
     candidate
+}
+
+/// The line of `text` starting at byte `start`, as `str::lines` gives it (without its
+/// `\n` or `\r\n`), and where the next one starts, if there is one.
+fn line_at(text: &str, start: usize) -> (&str, Option<usize>) {
+    let rest = &text[start..];
+    match memchr::memchr(b'\n', rest.as_bytes()) {
+        Some(nl) => (
+            rest[..nl].strip_suffix('\r').unwrap_or(&rest[..nl]),
+            // A final `\n` ends the last line; no empty line follows it.
+            Some(start + nl + 1).filter(|&next| next < text.len()),
+        ),
+        None => (rest, None),
+    }
 }
 
 /// The literals given to key names on the `candidate` lines of `text` ([`key_lines`]),
 /// read as a `.env` file (`dotenv`) or as source code, each with its fingerprint.
 pub(super) fn literals_on(
     text: &str,
-    candidate: &[usize],
+    candidate: &[(usize, usize)],
     shown: &str,
     dotenv_file: bool,
     pepper: &Pepper,
@@ -650,10 +668,9 @@ pub(super) fn literals_on(
 ) -> Vec<(Finding, Fingerprint)> {
     let file_name = shown.rsplit('/').next().unwrap_or(shown);
     let example = is_example(file_name);
-    let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    for &i in candidate {
-        let Some(line) = lines.get(i) else { continue };
+    for &(i, start) in candidate {
+        let (line, mut next) = line_at(text, start);
         let found = if dotenv_file {
             dotenv_literal(line)
         } else {
@@ -664,9 +681,12 @@ pub(super) fn literals_on(
                     return None;
                 }
                 let mut joined = line.to_string();
-                for next in lines.iter().skip(i + 1).take(4) {
+                for _ in 0..4 {
+                    let Some(at) = next else { break };
+                    let (following, after) = line_at(text, at);
+                    next = after;
                     joined.push(' ');
-                    joined.push_str(next.trim());
+                    joined.push_str(following.trim());
                     if joined.matches(')').count() >= joined.matches('(').count() {
                         break;
                     }
@@ -740,13 +760,19 @@ pub(super) fn is_example(file_name: &str) -> bool {
 }
 
 /// The key names, matched case-insensitively anywhere.
-fn key_names() -> &'static aho_corasick::AhoCorasick {
-    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+/// The key names, matched in any ASCII case, with the sampled prefilter that skips most of
+/// a text (the shortest name is 9 bytes: one 4-byte gram in 6 is read).
+fn key_names() -> &'static (aho_corasick::AhoCorasick, Sampled) {
+    static AC: std::sync::OnceLock<(aho_corasick::AhoCorasick, Sampled)> =
+        std::sync::OnceLock::new();
     AC.get_or_init(|| {
-        aho_corasick::AhoCorasick::builder()
+        let ac = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(KEY_NAMES)
-            .expect("the key names compile")
+            .expect("the key names compile");
+        let sampled = Sampled::caseless(KEY_NAMES.iter().map(|n| n.as_bytes()))
+            .expect("the key names are long enough to sample");
+        (ac, sampled)
     })
 }
 
@@ -851,6 +877,33 @@ fn classify(literal: &str) -> Option<(String, Literal)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn key_lines_and_line_at_give_the_lines_str_lines_gives() {
+        for text in [
+            "a\nSECRET_KEY = 'x'\r\nb\n",
+            "SECRET_KEY=1",
+            "x\r\n\r\nenv(\"JWT_SECRET\",\r\n  default=\"abc\")\r",
+            "one\ntwo Secret-Key three secretkey\nlast signing_KEY",
+            "\n\n\nsession_secret\n",
+        ] {
+            let lines: Vec<&str> = text.lines().collect();
+            let found = key_lines(text);
+            assert!(!found.is_empty(), "{text:?}");
+            for (n, start) in found {
+                let mut at = Some(start);
+                for k in 0..6 {
+                    let Some(s) = at else {
+                        assert!(n + k >= lines.len(), "{text:?}: line {} cut short", n + k);
+                        break;
+                    };
+                    let (line, next) = line_at(text, s);
+                    assert_eq!(Some(&line), lines.get(n + k), "{text:?}: line {}", n + k);
+                    at = next;
+                }
+            }
+        }
+    }
+
     use super::*;
 
     #[test]
