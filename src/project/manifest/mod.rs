@@ -21,11 +21,12 @@
 //!
 //! # Parsing
 //!
-//! The file is parsed with toml_edit (which keeps every item's byte span) and then walked by
-//! hand rather than deserialised with serde: `serde_spanned` is not re-exported by toml_edit
-//! and not a dependency, and walking the spanned document gives every error, semantic ones
+//! The file is parsed into `toml`'s spanned tree (`DeTable`: every key and value with its
+//! byte span, strings borrowed from the text, keys in document order) and then walked by
+//! hand rather than deserialised with serde: walking it gives every error, semantic ones
 //! included, the exact line and column of the offending key or value, plus context that
-//! serde's messages lack (`in environment "production"`). Unknown fields are errors
+//! serde's messages lack (`in environment "production"`). The tree is a fraction of the
+//! size of toml_edit's format-preserving document (which `init` still uses to write). Unknown fields are errors
 //! everywhere. The `version` is checked first, so a newer manifest is reported as such rather
 //! than as a pile of unknown fields.
 //!

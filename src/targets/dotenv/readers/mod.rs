@@ -167,12 +167,60 @@ pub(super) fn line_at(text: &str, pos: usize) -> usize {
     line
 }
 
+/// Whether every line of `text` is one that every modelled reader reads the same way, by
+/// construction: blank; a comment of plain characters; or `[export ]NAME=VALUE` with a
+/// shell name and a value of plain characters, bare or in single quotes. Lines end in LF
+/// (the last one may not end); no byte-order mark, no CR, no `$`, backslash, backtick or
+/// double quote anywhere. Most `.env` files are such files; the whole-file model (the
+/// property test `plain_files_have_no_disagreements` checks it) finds nothing in them.
+fn plain(text: &str) -> bool {
+    /// Characters every reader takes literally in a bare value.
+    fn bare(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b"_./:@%+,=-".contains(&b)
+    }
+    /// Characters every reader takes literally between single quotes (and in a comment).
+    fn quoted(b: u8) -> bool {
+        (b' '..=b'~').contains(&b) && !b"'\\$`\"".contains(&b)
+    }
+    text.split('\n').all(|line| {
+        let l = line.as_bytes();
+        if l.is_empty() {
+            return true;
+        }
+        if l[0] == b'#' {
+            return l.iter().all(|&b| quoted(b));
+        }
+        let l = l.strip_prefix(b"export ").unwrap_or(l);
+        let Some(eq) = l.iter().position(|&b| b == b'=') else {
+            return false;
+        };
+        let (name, value) = (&l[..eq], &l[eq + 1..]);
+        let name_ok = name
+            .first()
+            .is_some_and(|&b| b == b'_' || b.is_ascii_alphabetic())
+            && name.iter().all(|&b| b == b'_' || b.is_ascii_alphanumeric());
+        name_ok
+            && match value {
+                [b'\'', inner @ .., b'\''] => inner.iter().all(|&b| quoted(b)),
+                _ => value.iter().all(|&b| bare(b)),
+            }
+    })
+}
+
 impl DotenvFile {
     /// Every line of the file that makes a reader read `key` differently from
     /// python-dotenv (the key's own line included), each with the readers and a fix.
     /// Empty when the key is absent and nothing in the file would stop every reader from
     /// reading a line appended at its end.
     pub fn disagreements(&self, key: &str) -> Vec<Disagreement> {
+        if self.bom_len == 0 && plain(&self.text) {
+            return Vec::new();
+        }
+        self.modelled_disagreements(key)
+    }
+
+    /// [`DotenvFile::disagreements`] by the whole-file model, whatever the file.
+    fn modelled_disagreements(&self, key: &str) -> Vec<Disagreement> {
         let mut out = Vec::new();
         let entry = self.get(key);
         if let Some(e) = entry
@@ -580,3 +628,98 @@ pub(super) mod legacy;
 /// where each line of a `.env` file starts a fresh command and where the file has a
 /// syntax error.
 pub(super) mod shell;
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = String> {
+        "[A-Za-z_][A-Za-z0-9_]{0,8}"
+    }
+
+    /// One line of the plain grammar.
+    fn plain_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "#[ -~&&[^'\\\\$`\"]]{0,20}",
+            (any::<bool>(), name(), "[A-Za-z0-9_./:@%+,=-]{0,20}")
+                .prop_map(|(e, n, v)| format!("{}{n}={v}", if e { "export " } else { "" })),
+            (any::<bool>(), name(), "[ -~&&[^'\\\\$`\"]]{0,30}")
+                .prop_map(|(e, n, v)| format!("{}{n}='{v}'", if e { "export " } else { "" })),
+        ]
+    }
+
+    fn names_in(text: &str) -> Vec<String> {
+        let mut names: Vec<String> = text
+            .lines()
+            .filter_map(|l| {
+                let l = l.strip_prefix("export ").unwrap_or(l);
+                (!l.starts_with('#')).then(|| l.split('=').next().unwrap_or("").to_string())
+            })
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.push("SECRET_KEY".to_string());
+        names
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The shortcut is sound: a file `plain` accepts is one the whole-file model finds
+        /// nothing in, for every name in it and for one it lacks.
+        #[test]
+        fn plain_files_have_no_disagreements(
+            lines in prop::collection::vec(plain_line(), 0..8),
+            trailing in any::<bool>(),
+        ) {
+            let mut text = lines.join("\n");
+            if trailing {
+                text.push('\n');
+            }
+            prop_assert!(plain(&text), "{:?}", text);
+            let file = DotenvFile::parse(&text).expect("a plain file parses");
+            for n in names_in(&text) {
+                let d = file.modelled_disagreements(&n);
+                prop_assert!(d.is_empty(), "{:?} for {}: {:?}", text, n, d);
+            }
+        }
+
+        /// Near the edge of the grammar (quotes, `$`, backslashes, CR, spaces, `#` after a
+        /// value): whatever `plain` accepts has no disagreement.
+        #[test]
+        fn what_plain_accepts_near_its_edge_has_no_disagreements(
+            lines in prop::collection::vec("(export )?[A-Za-z_#][A-Za-z0-9_]{0,3}[= ]?['\"$\\\\ #a=\r`{}~!*-]{0,6}", 0..5),
+        ) {
+            let text = lines.join("\n");
+            if plain(&text) && let Ok(file) = DotenvFile::parse(&text) {
+                for n in names_in(&text) {
+                    let d = file.modelled_disagreements(&n);
+                    prop_assert!(d.is_empty(), "{:?} for {}: {:?}", text, n, d);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn typical_files_are_plain_and_odd_ones_are_not() {
+        assert!(plain(
+            "# e1\nDEBUG=0\nSECRET_KEY='Zq8f-Kp3#xL0v!Rt7mW2^bN9dH4sJ6cY'\nDB_URL=postgres://db/e1\n"
+        ));
+        assert!(plain("export SECRET_KEY='a b'\n"));
+        for odd in [
+            "SECRET_KEY=a\r\n",
+            "SECRET_KEY=\"a\"\n",
+            "SECRET_KEY=a b\n",
+            "SECRET_KEY=a#b\n",
+            "SECRET_KEY=$HOME\n",
+            "SECRET_KEY='it\\'s'\n",
+            "\u{feff}SECRET_KEY=a\n",
+            "SECRET_KEY='a' # note\n",
+            " SECRET_KEY=a\n",
+            "SECRET_KEY=~/a\n",
+            "# it's\nSECRET_KEY=a\n",
+        ] {
+            assert!(!plain(odd), "{odd:?}");
+        }
+    }
+}
