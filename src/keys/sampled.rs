@@ -95,6 +95,10 @@ impl Sampled {
             bits: Zeroizing::new(vec![0; (1 << BITS) / 64]),
             grams: Zeroizing::new(Vec::new()),
         };
+        // Room for every gram first: a vector that grew would leave the key material of
+        // its old buffer unwiped in freed memory.
+        s.grams
+            .reserve_exact(needles.clone().map(|n| n.len() + 1 - q).sum());
         for n in needles {
             for at in 0..=n.len() - q {
                 let g = s.gram(n, at);
@@ -184,6 +188,15 @@ mod tests {
         let whole: Vec<Match> = ac.find_iter(&text[..]).collect();
         assert_eq!(whole.len(), 4, "{whole:?}");
         assert_eq!(whole, s.find_iter(&ac, &text[..]).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_grams_are_gathered_without_a_reallocation() {
+        let needles: [&[u8]; 3] = [&[7u8; 64], &[9u8; 40], b"0123456789abcdef"];
+        let s = Sampled::new(needles.into_iter()).unwrap();
+        // Reserved exactly once for every gram (dedup keeps the capacity): no buffer
+        // holding key material was freed unwiped on the way.
+        assert_eq!(s.grams.capacity(), (64 - 7) + (40 - 7) + (16 - 7));
     }
 
     #[test]

@@ -57,11 +57,11 @@ impl Parser<'_> {
             .iter()
             .map(|v| match v.get_ref() {
                 DeValue::Table(t) => Ok((v.span().start, t)),
-                other => Err(self.err(
+                _ => Err(self.err(
                     v.span().start,
                     format!(
                         "each entry of `{name}` must be a table, found {}",
-                        value_type(other)
+                        self.value_type(v)
                     ),
                     format!("write entries as {{ ... }} (or use [[{name}]] sections)"),
                 )),
@@ -127,7 +127,7 @@ impl Parser<'_> {
             item.span().start,
             format!(
                 "`{name}` must be {expected}, found {}",
-                value_type(item.get_ref())
+                self.value_type(item)
             ),
             format!("write `{name}` as {expected}"),
         )
@@ -144,18 +144,34 @@ pub(super) fn value_start(t: &Table<'_>, name: &str, or: usize) -> usize {
     t.get(name).map_or(or, |v| v.span().start)
 }
 
-pub(super) fn value_type(v: &DeValue<'_>) -> &'static str {
-    match v {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(a) if !a.is_empty() && a.iter().all(|v| v.get_ref().is_table()) => {
-            "an array of tables"
+impl Parser<'_> {
+    /// What `item` is, for a type error: as the file writes it (`[[name]]` sections are an
+    /// array of tables; `name = [{ … }]` is an array).
+    pub(super) fn value_type(&self, item: &Item<'_>) -> &'static str {
+        match item.get_ref() {
+            DeValue::String(_) => "a string",
+            DeValue::Integer(_) => "an integer",
+            DeValue::Float(_) => "a float",
+            DeValue::Boolean(_) => "a boolean",
+            DeValue::Datetime(_) => "a date-time",
+            DeValue::Array(_) if self.is_sections(item) => "an array of tables",
+            DeValue::Array(_) => "an array",
+            DeValue::Table(_) => "a table",
         }
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
+    }
+
+    /// Whether `item` is written as `[[name]]` sections: an array whose entries are tables
+    /// starting at a header, not inline (`{`).
+    pub(super) fn is_sections(&self, item: &Item<'_>) -> bool {
+        item.get_ref().as_array().is_some_and(|a| {
+            a.first().is_some_and(|first| {
+                first.get_ref().is_table()
+                    && self
+                        .text
+                        .get(first.span().start..)
+                        .is_some_and(|t| t.starts_with('['))
+            })
+        })
     }
 }
 

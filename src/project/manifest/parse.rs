@@ -78,7 +78,11 @@ impl<'a> Parser<'a> {
     /// `backup_recipients`: age X25519 public keys (`age1…`) that every backup is also
     /// encrypted to, so a team's offline identity can restore one.
     fn recipients(&self, item: &Item<'_>) -> Result<Vec<String>> {
-        let Some(array) = item.get_ref().as_array() else {
+        let Some(array) = item
+            .get_ref()
+            .as_array()
+            .filter(|_| !self.is_sections(item))
+        else {
             return Err(self.type_error(
                 item,
                 "backup_recipients",
@@ -93,7 +97,7 @@ impl<'a> Parser<'a> {
                     pos,
                     format!(
                         "each entry of `backup_recipients` must be a string, found {}",
-                        value_type(v.get_ref())
+                        self.value_type(v)
                     ),
                     "write age recipients as strings, e.g. backup_recipients = [\"age1…\"]",
                 ));
@@ -351,7 +355,11 @@ impl<'a> Parser<'a> {
         env.verify = self.command(t, "verify")?;
         env.notify = self.command(t, "notify")?;
         if let Some(item) = t.get("logs") {
-            let Some(array) = item.get_ref().as_array() else {
+            let Some(array) = item
+                .get_ref()
+                .as_array()
+                .filter(|_| !self.is_sections(item))
+            else {
                 return Err(self.type_error(item, "logs", "an array of glob patterns"));
             };
             for v in array.iter() {
@@ -370,7 +378,7 @@ impl<'a> Parser<'a> {
                             pos,
                             format!(
                                 "each entry of `logs` must be a string, found {}",
-                                value_type(v.get_ref())
+                                self.value_type(v)
                             ),
                             "write glob patterns as strings, e.g. logs = [\"logs/*.log\"]",
                         ));

@@ -81,3 +81,35 @@ fn a_type_error_names_an_array_of_tables_as_such() {
     );
     assert_eq!(e.line, 5, "{e}");
 }
+
+#[test]
+fn sections_and_inline_arrays_of_tables_are_named_as_the_file_writes_them() {
+    let base = "version = 1\n[[environments]]\nname = \"dev\"\ntargets = [{ path = \".env\" }]\n";
+    let path = Path::new(FILE_NAME);
+    let sections =
+        Manifest::parse(&format!("{base}[[environments.logs]]\na = 1\n"), path).unwrap_err();
+    assert_eq!((sections.line, sections.column), (5, 1), "{sections}");
+    assert!(
+        sections
+            .message
+            .contains("`logs` must be an array of glob patterns, found an array of tables"),
+        "{sections}"
+    );
+    let inline = Manifest::parse(
+        "version = 1\ndefaults = [{ key = \"X\" }]\n[[environments]]\nname = \"dev\"\ntargets = [{ path = \".env\" }]\n",
+        path,
+    )
+    .unwrap_err();
+    assert!(
+        inline.message.ends_with("found an array"),
+        "an inline array is an array: {inline}"
+    );
+    let entry = Manifest::parse(&format!("{base}logs = [[{{ a = 1 }}]]\n"), path).unwrap_err();
+    assert!(
+        entry
+            .message
+            .contains("each entry of `logs` must be a string, found an array"),
+        "{entry}"
+    );
+    assert!(!entry.message.contains("of tables"), "{entry}");
+}
