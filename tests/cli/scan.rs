@@ -1127,20 +1127,7 @@ fn a_file_growing_while_it_is_read_is_searched_as_it_was_opened() {
     let sb = keyed_project();
     let log = std::fs::canonicalize(sb.write("app.log", &"GET / 200\n".repeat(1000))).unwrap();
     // The scan's first read of the log waits 3 s: time to append after the open.
-    let mut cmd = crate::writes::command(
-        &sb,
-        std::path::Path::new("strace"),
-        &["-f", "-qq", "-o", "/dev/null", "-P"],
-    );
-    cmd.arg(&log)
-        .args([
-            "-e",
-            "trace=read",
-            "-e",
-            "inject=read:delay_enter=3000000:when=1",
-        ])
-        .arg(crate::writes::bin())
-        .args(["scan", "--json"]);
+    let mut cmd = first_read_delayed(&sb, &log, &["scan", "--json"]);
     let out_file = tempfile::NamedTempFile::new().unwrap();
     let mut child = cmd
         .stdout(out_file.reopen().unwrap())
@@ -1180,6 +1167,30 @@ fn a_file_growing_while_it_is_read_is_searched_as_it_was_opened() {
 }
 
 /// Whether any process has `path` open.
+/// `keywarden ARGS` under strace, its first `read` of `file` held 3 s on entry (after the
+/// open and `fstat`): time for a test to change the file while it is being read.
+pub(crate) fn first_read_delayed(
+    sb: &Sandbox,
+    file: &std::path::Path,
+    args: &[&str],
+) -> std::process::Command {
+    let mut cmd = crate::writes::command(
+        sb,
+        std::path::Path::new("strace"),
+        &["-f", "-qq", "-o", "/dev/null", "-P"],
+    );
+    cmd.arg(file)
+        .args([
+            "-e",
+            "trace=read",
+            "-e",
+            "inject=read:delay_enter=3000000:when=1",
+        ])
+        .arg(crate::writes::bin())
+        .args(args);
+    cmd
+}
+
 pub(crate) fn open_anywhere(path: &std::path::Path) -> bool {
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return false;

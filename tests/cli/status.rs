@@ -585,21 +585,7 @@ fn a_target_appended_to_between_fstat_and_read_is_read_to_its_end() {
         "version = 1\n[[environments]]\nname = \"production\"\ntargets = [{ path = \".env\" }]\n",
     );
     // The first read of the file waits 3 s on entry, after its open and fstat.
-    let mut cmd = crate::writes::command(
-        &sb,
-        std::path::Path::new("strace"),
-        &["-f", "-qq", "-o", "/dev/null", "-P"],
-    );
-    cmd.arg(&env_file)
-        .args([
-            "-e",
-            "trace=read",
-            "-e",
-            "inject=read:delay_enter=3000000:when=1",
-        ])
-        .arg(crate::writes::bin())
-        .args(["status", "--json"]);
-    let child = cmd
+    let child = crate::scan::first_read_delayed(&sb, &env_file, &["status", "--json"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
