@@ -223,14 +223,12 @@ impl Needles {
             }
             total += (len - held) as u64;
             let window = &buf[..len];
-            {
-                // Matches come in order: lines are counted on from the one before.
-                let (mut line, mut counted_to) = (lines_before, 0);
-                for m in self.find_iter(window).filter(|m| m.end() > held) {
-                    line += memchr::memchr_iter(b'\n', &window[counted_to..m.start()]).count();
-                    counted_to = m.start();
-                    each(line + 1, &self.replacement[m.pattern().as_usize()]);
-                }
+            // Matches come in order: lines are counted on from the one before.
+            let (mut line, mut counted_to) = (lines_before, 0);
+            for m in self.find_iter(window).filter(|m| m.end() > held) {
+                line += memchr::memchr_iter(b'\n', &window[counted_to..m.start()]).count();
+                counted_to = m.start();
+                each(line + 1, &self.replacement[m.pattern().as_usize()]);
             }
             if len < buf.len() {
                 return Ok(total);

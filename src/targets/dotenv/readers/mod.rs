@@ -167,12 +167,14 @@ pub(super) fn line_at(text: &str, pos: usize) -> usize {
     line
 }
 
-/// Whether every line of `text` is one that every modelled reader reads the same way, by
-/// construction: blank; a comment of plain characters; or `[export ]NAME=VALUE` with a
-/// shell name and a value of plain characters, bare or in single quotes. Lines end in LF
-/// (the last one may not end); no byte-order mark, no CR, no `$`, backslash, backtick or
-/// double quote anywhere. Most `.env` files are such files; the whole-file model (the
-/// property test `plain_files_have_no_disagreements` checks it) finds nothing in them.
+/// Whether every line of `text` is plain: blank; a comment of plain characters; or
+/// `[export ]NAME=VALUE` with a shell name and a value of plain characters, bare or in
+/// single quotes. Lines end in LF (the last one may not end); no byte-order mark, no CR,
+/// no `$`, backslash, backtick or double quote anywhere. Most `.env` files are such files,
+/// and the whole-file model finds nothing in them (the property test
+/// `plain_files_have_no_disagreements` checks it), so skipping it changes no finding.
+/// (What the model does not know of either: shell variables with a meaning of their own,
+/// such as `OPTIND`, which dash refuses a non-number for.)
 fn plain(text: &str) -> bool {
     /// Characters every reader takes literally in a bare value.
     fn bare(b: u8) -> bool {
