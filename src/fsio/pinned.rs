@@ -432,12 +432,11 @@ fn read_regular(path: &Path, fd: OwnedFd) -> Result<Snapshot> {
     if size > MAX_FILE_BYTES {
         return Err(too_large(path, size));
     }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(size as usize + 1));
     let mut file = std::fs::File::from(fd).take(MAX_FILE_BYTES + 1);
     // One read asks for a byte more than the file holds: when it returns the size `fstat`
     // gave, the file ended there (it did not grow since), and the read that would return 0
     // is not needed. A file that grew, or a short read, goes on to the end.
-    bytes.resize(size as usize + 1, 0);
+    let mut bytes = Zeroizing::new(vec![0u8; size as usize + 1]);
     let first = loop {
         match file.read(&mut bytes[..]) {
             Ok(n) => break n,

@@ -25,7 +25,7 @@ use super::encodings::{
 };
 use super::sampled::Sampled;
 use super::secret::Secret;
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -113,34 +113,18 @@ impl Needles {
             }
         }
         let sampled = Sampled::new(needles.iter().map(|n| &n[..])).map(Arc::new);
-        let build = |set: &[Zeroizing<Vec<u8>>], sampled: bool| {
-            (!set.is_empty()).then(|| {
-                // Key forms start with any byte: the automaton's own prefilters skip
-                // nothing. Behind the sampled prefilter it reads only short windows, and a
-                // contiguous NFA (quick to build) does; without it (a short key among the
-                // needles) it reads every byte, and a full DFA reads each in one lookup (a
-                // tree scan is 1.5× faster than with the NFA). Should the DFA not build
-                // (state ids overflow on a huge set), the default kind does.
-                let builder = |kind| {
-                    AhoCorasick::builder()
-                        .match_kind(MatchKind::LeftmostLongest)
-                        .kind(kind)
-                        .build(set.iter().map(|n| &n[..]))
-                };
-                let kind = if sampled {
-                    aho_corasick::AhoCorasickKind::ContiguousNFA
-                } else {
-                    aho_corasick::AhoCorasickKind::DFA
-                };
-                Arc::new(
-                    builder(Some(kind))
-                        .or_else(|_| builder(None))
-                        .expect("needles of bounded length always build"),
-                )
-            })
+        // Key forms start with any byte: the automaton's own prefilters skip nothing.
+        // Behind the sampled prefilter it reads only short windows, and a contiguous NFA
+        // (quick to build) does; without it (a short key among the needles) it reads every
+        // byte, and a full DFA reads each in one lookup (a tree scan is 1.5× faster than
+        // with the NFA).
+        let kind = if sampled.is_some() {
+            AhoCorasickKind::ContiguousNFA
+        } else {
+            AhoCorasickKind::DFA
         };
         Needles {
-            automaton: build(&needles, sampled.is_some()),
+            automaton: (!needles.is_empty()).then(|| Arc::new(automaton(&needles, kind))),
             sampled,
             longest: needles.iter().map(|n| n.len()).max().unwrap_or(0),
             replacement: Arc::new(replacement),
@@ -270,24 +254,28 @@ struct Compact {
 }
 
 impl Compact {
-    /// A full DFA (output is searched byte by byte), or the default kind should it not build.
+    /// A full DFA: output is searched byte by byte.
     fn automaton(&self) -> Option<&AhoCorasick> {
         self.automaton
             .get_or_init(|| {
-                (!self.needles.is_empty()).then(|| {
-                    let builder = |kind| {
-                        AhoCorasick::builder()
-                            .match_kind(MatchKind::LeftmostLongest)
-                            .kind(kind)
-                            .build(self.needles.iter().map(|n| &n[..]))
-                    };
-                    builder(Some(aho_corasick::AhoCorasickKind::DFA))
-                        .or_else(|_| builder(None))
-                        .expect("needles of bounded length always build")
-                })
+                (!self.needles.is_empty()).then(|| automaton(&self.needles, AhoCorasickKind::DFA))
             })
             .as_ref()
     }
+}
+
+/// The leftmost-longest automaton of `set`, of `kind`, or of the default kind should that
+/// one not build (a full DFA's state ids overflow on a huge set).
+fn automaton(set: &[Zeroizing<Vec<u8>>], kind: AhoCorasickKind) -> AhoCorasick {
+    let builder = |kind| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(kind)
+            .build(set.iter().map(|n| &n[..]))
+    };
+    builder(Some(kind))
+        .or_else(|_| builder(None))
+        .expect("needles of bounded length always build")
 }
 
 /// Buffers reused from one chunk to the next (no allocation per byte or per match).

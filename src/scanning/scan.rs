@@ -759,7 +759,6 @@ pub(super) fn is_example(file_name: &str) -> bool {
         .any(|m| lower.contains(m))
 }
 
-/// The key names, matched case-insensitively anywhere.
 /// The key names, matched in any ASCII case, with the sampled prefilter that skips most of
 /// a text (the shortest name is 9 bytes: one 4-byte gram in 6 is read).
 fn key_names() -> &'static (aho_corasick::AhoCorasick, Sampled) {
@@ -877,6 +876,8 @@ fn classify(literal: &str) -> Option<(String, Literal)> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn key_lines_and_line_at_give_the_lines_str_lines_gives() {
         for text in [
@@ -903,8 +904,6 @@ mod tests {
             }
         }
     }
-
-    use super::*;
 
     #[test]
     fn assigned_literals_are_found_in_the_usual_forms() {
