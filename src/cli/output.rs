@@ -20,6 +20,73 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
     emit_bytes(&buf)
 }
 
+/// Prints what [`print_json`] prints for a value whose list field `field` (at the top
+/// level) is `items`, encoding the items over every core. `without_items` is the value
+/// with that list empty.
+pub fn print_json_with_list<T: Serialize, I: Serialize + Sync>(
+    without_items: &T,
+    field: &str,
+    items: &[I],
+) -> Result<()> {
+    let mut buf = pretty_with_list(without_items, field, items)
+        .map_err(|e| Error::Failed(format!("cannot encode JSON: {e}")))?;
+    buf.push(b'\n');
+    emit_bytes(&buf)
+}
+
+/// `serde_json::to_vec_pretty` of a value whose top-level list `field` holds `items`,
+/// byte for byte, with the items encoded on every core and spliced in. Pretty JSON has a
+/// raw newline only between tokens, never inside a string (it is escaped there), so the
+/// empty list's line is found exactly, and an item's lines are put at their depth by
+/// indenting each after its newline.
+fn pretty_with_list<T: Serialize, I: Serialize + Sync>(
+    without_items: &T,
+    field: &str,
+    items: &[I],
+) -> serde_json::Result<Vec<u8>> {
+    let head = serde_json::to_vec_pretty(without_items)?;
+    if items.is_empty() {
+        return Ok(head);
+    }
+    let key = serde_json::to_string(field)?;
+    let empty = format!("\n  {key}: []");
+    let Some(at) = head
+        .windows(empty.len())
+        .position(|w| w == empty.as_bytes())
+    else {
+        return Err(serde::ser::Error::custom(format!(
+            "no empty top-level list {key} to put the items in"
+        )));
+    };
+    let encoded = crate::ops::parallel::parallel_map(items, |item| {
+        serde_json::to_vec_pretty(item).map(|one| {
+            let mut out = Vec::with_capacity(one.len() + one.len() / 8);
+            for &b in &one {
+                out.push(b);
+                if b == b'\n' {
+                    out.extend_from_slice(b"    ");
+                }
+            }
+            out
+        })
+    });
+    let mut out = Vec::with_capacity(
+        head.len() + encoded.iter().flatten().map(Vec::len).sum::<usize>() + 6 * items.len(),
+    );
+    out.extend_from_slice(&head[..at + empty.len() - 1]);
+    out.push(b'\n');
+    for (i, item) in encoded.into_iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(b"    ");
+        out.extend_from_slice(&item?);
+    }
+    out.extend_from_slice(b"\n  ]");
+    out.extend_from_slice(&head[at + empty.len()..]);
+    Ok(out)
+}
+
 /// Text styling that disappears when colour is off.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -153,6 +220,66 @@ fn emit_bytes(bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Serialize, Clone)]
+    struct Item {
+        name: String,
+        nested: Vec<Vec<u8>>,
+        empty: Vec<u8>,
+        map: std::collections::BTreeMap<String, Option<String>>,
+    }
+
+    #[derive(Serialize, Clone)]
+    struct Top {
+        first: String,
+        list: Vec<Item>,
+        last: Option<String>,
+    }
+
+    /// The spliced encoding is the one-pass encoding, byte for byte: items of every shape,
+    /// strings holding newlines, quotes and the very text of the empty list, any count.
+    #[test]
+    fn a_list_encoded_apart_is_spliced_exactly() {
+        let tricky = "a\n  \"list\": []\\\"\t\u{1}é";
+        let item = |i: usize| Item {
+            name: format!("{tricky}{i}"),
+            nested: vec![vec![], vec![i as u8, 2]],
+            empty: Vec::new(),
+            map: [
+                ("k\n".to_string(), Some(tricky.to_string())),
+                ("z".into(), None),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        for n in [1, 2, 15, 16, 17, 100] {
+            let full = Top {
+                first: tricky.to_string(),
+                list: (0..n).map(item).collect(),
+                last: Some("\n  \"list\": []".into()),
+            };
+            let head = Top {
+                list: Vec::new(),
+                ..full.clone()
+            };
+            let spliced = pretty_with_list(&head, "list", &full.list).unwrap();
+            assert_eq!(
+                String::from_utf8(spliced).unwrap(),
+                serde_json::to_string_pretty(&full).unwrap(),
+                "{n} items"
+            );
+        }
+        let none = Top {
+            first: String::new(),
+            list: Vec::new(),
+            last: None,
+        };
+        assert_eq!(
+            pretty_with_list(&none, "list", &none.list).unwrap(),
+            serde_json::to_vec_pretty(&none).unwrap()
+        );
+        assert!(pretty_with_list(&none, "missing", &[1]).is_err());
+    }
 
     #[test]
     fn printable_escapes_control_characters_and_nothing_else() {

@@ -5,8 +5,10 @@
 //! over the destination and the folder is fsynced, so a crash leaves either the old file
 //! or the new one, never a mix. New files are `0600`.
 
+pub mod pass;
 pub mod pinned;
 
+pub use pass::{ReadPass, ReadScope};
 pub use pinned::{MAX_FILE_BYTES, PinnedDir, Snapshot, open_regular, read_capped};
 
 use crate::error::{Error, Result};
@@ -191,6 +193,13 @@ pub fn make_private(path: &Path) -> Result<()> {
 
 /// Lexically normalises `path` (`.` and `..`), without touching the file system.
 pub fn normalize(path: &Path) -> PathBuf {
+    if is_normal(path) {
+        return path.to_path_buf();
+    }
+    normalize_components(path)
+}
+
+fn normalize_components(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -204,6 +213,16 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Whether `path` is its own normal form: relative, and only plain components joined by
+/// single slashes (no `.`, `..`, empty component or trailing slash), as manifests name
+/// their targets.
+fn is_normal(path: &Path) -> bool {
+    let b = path.as_os_str().as_encoded_bytes();
+    !b.is_empty()
+        && b.split(|&c| c == b'/')
+            .all(|part| !part.is_empty() && part != b"." && part != b"..")
 }
 
 /// Where a write to `path` (inside `root`, which is canonical) really lands. A symlink is
@@ -250,26 +269,6 @@ impl FolderCache {
         }
         Ok(resolved)
     }
-}
-
-/// For a read-only pass: [`resolve_inside_with`] then [`read_capped`] in one `open`
-/// (`O_NOFOLLOW`) instead of an `lstat` and an `open`, when the simple case holds: the
-/// file's folder resolves inside `root` (through `cache`) and the file is not a symlink.
-/// `None` for anything else (a symlink, a folder that is missing, outside or unreadable):
-/// the caller takes the full way, which reports each of those.
-pub fn read_inside_cached(
-    root: &Path,
-    path: &Path,
-    cache: &FolderCache,
-) -> Option<(PathBuf, Result<Option<Snapshot>>)> {
-    let full = root.join(path);
-    let real_parent = cache.canonical(parent_of(&full)).ok()?;
-    if !real_parent.starts_with(root) {
-        return None;
-    }
-    let file = real_parent.join(full.file_name()?);
-    let read = pinned::read_capped_unless_link(&file)?;
-    Some((file, read))
 }
 
 /// [`resolve_inside`], reusing canonical folders from `cache`.
@@ -571,5 +570,15 @@ mod tests {
     fn normalize_resolves_dots() {
         assert_eq!(normalize(Path::new("a/./b/../c")), PathBuf::from("a/c"));
         assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// A path taken as already normal is what the component walk makes of it.
+        #[test]
+        fn the_normal_shortcut_agrees_with_the_walk(p in "[ab./]{0,12}") {
+            let p = Path::new(&p);
+            proptest::prop_assert_eq!(normalize(p), normalize_components(p));
+        }
     }
 }

@@ -422,7 +422,7 @@ fn changed(path: &Path, what: &str) -> Error {
 }
 
 /// Reads an open file if it is a regular file of at most [`MAX_FILE_BYTES`].
-fn read_regular(path: &Path, fd: OwnedFd) -> Result<Snapshot> {
+pub(super) fn read_regular(path: &Path, fd: OwnedFd) -> Result<Snapshot> {
     let st = rfs::fstat(&fd).map_err(|e| Error::reading(path, "read", os_err(e)))?;
     let file_type = FileType::from_raw_mode(st.st_mode);
     if file_type != FileType::RegularFile {
@@ -473,21 +473,6 @@ pub fn read_capped(path: &Path) -> Result<Option<Snapshot>> {
         Err(e) => return Err(Error::reading(path, "read", os_err(e))),
     };
     read_regular(path, fd).map(Some)
-}
-
-/// [`read_capped`] that does not follow `path` itself if it is a symlink: `None` then (the
-/// caller resolves the link and decides whether it may be followed).
-pub fn read_capped_unless_link(path: &Path) -> Option<Result<Option<Snapshot>>> {
-    match rfs::open(
-        path,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-        Mode::empty(),
-    ) {
-        Ok(fd) => Some(read_regular(path, fd).map(Some)),
-        Err(Errno::LOOP) => None,
-        Err(Errno::NOENT) => Some(Ok(None)),
-        Err(e) => Some(Err(Error::reading(path, "read", os_err(e)))),
-    }
 }
 
 /// Opens `path` for reading if it is a regular file, never through a symlink and never

@@ -9,6 +9,7 @@ pub mod checklist;
 pub mod command;
 pub mod current_key;
 pub mod known;
+pub(crate) mod parallel;
 pub mod restore;
 pub mod rotation;
 pub mod run;

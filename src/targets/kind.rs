@@ -21,7 +21,7 @@ pub trait TargetKind {
         &self,
         root: &Path,
         env_var: &dyn Fn(&str) -> Option<OsString>,
-        folders: Option<&fsio::FolderCache>,
+        folders: Option<&fsio::ReadScope>,
     ) -> TargetRead;
 
     /// Prepares `edits`; `Ok(None)` for a kind keywarden does not write. Any problem is an
@@ -63,16 +63,17 @@ impl TargetKind for File<'_> {
         &self,
         root: &Path,
         _env_var: &dyn Fn(&str) -> Option<OsString>,
-        folders: Option<&fsio::FolderCache>,
+        folders: Option<&fsio::ReadScope>,
     ) -> TargetRead {
-        // Regular files only, never blocking on a FIFO, at most 1 MiB; a status pass (with
-        // its folder cache) opens the file once when it is no symlink.
-        let read = match folders.and_then(|c| fsio::read_inside_cached(root, self.path, c)) {
+        // Regular files only, never blocking on a FIFO, at most 1 MiB; a status pass reads
+        // through its open folders when the path has no link on the way.
+        let read = match folders.and_then(|s| s.read(self.path)) {
             Some((file, snap)) => Ok((file, snap)),
-            None => fsio::resolve_inside_with(root, self.path, folders).map(|file| {
-                let snap = fsio::read_capped(&file);
-                (file, snap)
-            }),
+            None => fsio::resolve_inside_with(root, self.path, folders.map(|s| s.pass().folders()))
+                .map(|file| {
+                    let snap = fsio::read_capped(&file);
+                    (file, snap)
+                }),
         };
         let (file, meta, value, findings) = match read {
             Err(e) => (None, None, Err(e), Vec::new()),
@@ -172,7 +173,7 @@ impl TargetKind for EnvVar<'_> {
         &self,
         _root: &Path,
         env_var: &dyn Fn(&str) -> Option<OsString>,
-        _folders: Option<&fsio::FolderCache>,
+        _folders: Option<&fsio::ReadScope>,
     ) -> TargetRead {
         let var = self.var;
         let value = match env_var(var) {

@@ -78,7 +78,7 @@ pub fn read_with(
     root: &Path,
     target: &Target,
     env_var: &dyn Fn(&str) -> Option<OsString>,
-    folders: Option<&fsio::FolderCache>,
+    folders: Option<&fsio::ReadScope>,
 ) -> TargetRead {
     kind::of(target).read(root, env_var, folders)
 }

@@ -614,3 +614,105 @@ fn a_target_appended_to_between_fstat_and_read_is_read_to_its_end() {
     assert_eq!(t["state"], "ok", "the appended key was cut off: {t:#}");
     assert_eq!(t["line"], 2, "{t:#}");
 }
+
+/// Folders are opened through `openat2` (no link on the way, never out of the project) and
+/// listed for leftovers through the same handle; a kernel that refuses `openat2` (too old,
+/// or a seccomp filter: ENOSYS, EPERM) gets the same status the full way, asked once. The
+/// project has every case: plain folders, a folder shared by two environments, a target at
+/// the root, links inside and out, a missing folder, and a leftover temporary file in a
+/// plain folder, in a linked one and at the root.
+#[test]
+fn a_kernel_without_openat2_gets_the_same_status() {
+    use std::os::unix::fs::symlink;
+    if !crate::common::require("strace", "status on a kernel that refuses openat2") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let p = sb.root();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join(".env"), format!("SECRET_KEY={DEV}\n")).unwrap();
+    for rel in ["a/.env", "a/b.env", "deep/er/.env", "real/.env", ".env"] {
+        sb.write(rel, &format!("SECRET_KEY={DEV}\n"));
+    }
+    sb.write(
+        ".streamlit/secrets.toml",
+        &format!("SECRET_KEY = '{DEV}'\n"),
+    );
+    symlink("real", p.join("linked")).unwrap();
+    symlink(outside.path(), p.join("outdir")).unwrap();
+    for rel in [
+        "a/.keywarden-0123456789abcdef.tmp",
+        "real/.keywarden-fedcba9876543210.tmp",
+        ".keywarden-00000000000000ff.tmp",
+    ] {
+        sb.write(rel, &format!("SECRET_KEY={DEV}\n"));
+    }
+    let mut manifest = String::from("version = 1\n");
+    for (name, paths) in [
+        ("one", &["a/.env", ".streamlit/secrets.toml"][..]),
+        ("two", &["a/b.env"][..]),
+        ("clean", &["deep/er/.env"][..]),
+        ("root", &[".env"][..]),
+        ("linked", &["linked/.env"][..]),
+        ("outside", &["outdir/.env"][..]),
+        ("missing", &["absent/.env"][..]),
+    ] {
+        let targets: Vec<String> = paths
+            .iter()
+            .map(|t| format!("{{ path = \"{t}\" }}"))
+            .collect();
+        manifest.push_str(&format!(
+            "[[environments]]\nname = \"{name}\"\ntargets = [{}]\n",
+            targets.join(", ")
+        ));
+    }
+    sb.write("keywarden.toml", &manifest);
+    let plain = crate::writes::keywarden(&sb, &["status", "--json"])
+        .output()
+        .unwrap();
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    let v: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    // Both environments of the shared folder are told of its leftover.
+    for name in ["one", "two", "root", "linked"] {
+        assert!(
+            codes(env(&v, name)).iter().any(|c| c == "KW120"),
+            "{name}: the leftover beside it is not reported: {v:#}"
+        );
+    }
+    assert!(
+        !codes(env(&v, "clean")).iter().any(|c| c == "KW120"),
+        "{v:#}"
+    );
+    for errno in ["ENOSYS", "EPERM"] {
+        let trace = tempfile::NamedTempFile::new().unwrap();
+        let mut cmd = crate::writes::command(
+            &sb,
+            std::path::Path::new("strace"),
+            &["-f", "-qq", "-e", "trace=openat2"],
+        );
+        cmd.arg("-o")
+            .arg(trace.path())
+            .arg("-e")
+            .arg(format!("inject=openat2:error={errno}"))
+            .arg(crate::writes::bin())
+            .args(["status", "--json"]);
+        let refused = cmd.output().unwrap();
+        assert!(refused.status.success(), "{errno}: {}", stderr(&refused));
+        assert_eq!(
+            String::from_utf8_lossy(&refused.stdout),
+            String::from_utf8_lossy(&plain.stdout),
+            "{errno}: another status without openat2"
+        );
+        let calls = std::fs::read_to_string(trace.path()).unwrap();
+        let asked = calls.lines().filter(|l| l.contains("openat2(")).count();
+        assert!(
+            calls.contains("(INJECTED)"),
+            "{errno}: not refused: {calls}"
+        );
+        assert_eq!(
+            asked, 1,
+            "{errno}: a refused openat2 is asked again: {calls}"
+        );
+    }
+    assert_no_key("status --json", &plain.stdout, DEV);
+}

@@ -144,9 +144,10 @@ pub(super) fn target_findings(
     out
 }
 
-/// The same key in two environments: critical when production shares it.
-pub(super) fn flag_shared_keys(envs: &mut [EnvStatus]) {
-    let mut by_fp: BTreeMap<Fingerprint, Vec<usize>> = BTreeMap::new();
+/// The same key in two environments: critical when production shares it. Returns the
+/// environments that got such a finding (in order, each once).
+pub(super) fn flag_shared_keys(envs: &mut [EnvStatus]) -> Vec<usize> {
+    let mut by_fp: BTreeMap<&Fingerprint, Vec<usize>> = BTreeMap::new();
     for (i, e) in envs.iter().enumerate() {
         let mut fps: Vec<&Fingerprint> = e
             .targets
@@ -156,14 +157,15 @@ pub(super) fn flag_shared_keys(envs: &mut [EnvStatus]) {
         fps.sort();
         fps.dedup();
         for fp in fps {
-            by_fp.entry(fp.clone()).or_default().push(i);
+            by_fp.entry(fp).or_default().push(i);
         }
     }
+    let mut found: Vec<(usize, Finding)> = Vec::new();
     for (fp, idx) in by_fp {
         if idx.len() < 2 {
             continue;
         }
-        let names: Vec<String> = idx.iter().map(|&i| envs[i].name.clone()).collect();
+        let names: Vec<&str> = idx.iter().map(|&i| envs[i].name.as_str()).collect();
         let severity = if names.iter().any(|n| is_production(n)) {
             Severity::Critical
         } else {
@@ -172,8 +174,8 @@ pub(super) fn flag_shared_keys(envs: &mut [EnvStatus]) {
         for &i in &idx {
             let others: Vec<&str> = names
                 .iter()
-                .filter(|n| **n != envs[i].name)
-                .map(String::as_str)
+                .copied()
+                .filter(|n| *n != envs[i].name)
                 .collect();
             let f = Finding::new(
                 Code::SharedKey,
@@ -188,7 +190,14 @@ pub(super) fn flag_shared_keys(envs: &mut [EnvStatus]) {
                 envs[i].name
             ))
             .in_environment(envs[i].name.clone());
-            envs[i].findings.push(f);
+            found.push((i, f));
         }
     }
+    let mut flagged: Vec<usize> = found.iter().map(|(i, _)| *i).collect();
+    for (i, f) in found {
+        envs[i].findings.push(f);
+    }
+    flagged.sort_unstable();
+    flagged.dedup();
+    flagged
 }

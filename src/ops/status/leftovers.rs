@@ -18,11 +18,13 @@ pub(super) struct Leftovers {
 }
 
 impl Leftovers {
-    /// Looks once in each distinct folder holding a file target or a fallback.
+    /// Looks once in each distinct folder holding a file target or a fallback: `listed`
+    /// holds the folders the reads already listed, the others are listed here.
     pub(super) fn find(
         project: &Project,
         envs: &[Environment],
         reads: &[Vec<TargetRead>],
+        listed: foldhash::HashMap<OsString, Vec<OsString>>,
     ) -> Leftovers {
         let folders: Vec<Vec<(String, PathBuf)>> = envs
             .iter()
@@ -43,24 +45,34 @@ impl Leftovers {
                 out
             })
             .collect();
-        let mut distinct: Vec<&Path> = folders.iter().flatten().map(|(_, d)| d.as_path()).collect();
+        let mut distinct: Vec<&Path> = folders
+            .iter()
+            .flatten()
+            .map(|(_, d)| d.as_path())
+            .filter(|d| !listed.contains_key(d.as_os_str()))
+            .collect();
         distinct.sort_unstable();
         distinct.dedup();
         // One listing per folder, over every core (a folder per environment is common).
-        let listed = parallel_map(&distinct, |dir| {
+        let more = parallel_map(&distinct, |dir| {
             std::fs::read_dir(dir)
                 .into_iter()
                 .flatten()
                 .flatten()
-                .filter(|e| fsio::pinned::is_temp_name(&e.file_name()))
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect::<Vec<String>>()
+                .map(|e| e.file_name())
+                .filter(|name| fsio::pinned::is_temp_name(name))
+                .collect::<Vec<OsString>>()
         });
-        let found = distinct
+        let found = listed
             .into_iter()
-            .zip(listed)
             .filter(|(_, names)| !names.is_empty())
-            .map(|(dir, names)| (dir.to_path_buf(), names))
+            .map(|(dir, names)| (PathBuf::from(dir), names))
+            .chain(distinct.into_iter().map(Path::to_path_buf).zip(more))
+            .filter(|(_, names)| !names.is_empty())
+            .map(|(dir, names)| {
+                let names = names.iter().map(|n| n.to_string_lossy().into_owned());
+                (dir, names.collect())
+            })
             .collect();
         Leftovers { found, folders }
     }

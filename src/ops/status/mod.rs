@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::finding::{Code, Finding, Severity};
 use crate::fsio;
 use crate::keys::fingerprint::{Fingerprint, Pepper};
-use crate::keys::secret::Secret;
 use crate::keys::strength::{self, Label};
 use crate::project::Project;
 use crate::project::manifest::is_production;
@@ -27,6 +26,7 @@ use std::path::PathBuf;
 
 mod findings;
 mod leftovers;
+use crate::ops::parallel::{parallel_map, parallel_map_owned};
 use findings::*;
 
 #[derive(Debug, Serialize)]
@@ -131,53 +131,34 @@ pub fn collect(project: &Project, state: &State, pepper: &Pepper) -> Result<Proj
             Target::Env { .. } | Target::Vault { .. } => None,
         })
         .collect();
-    let (reads, git) = std::thread::scope(|s| {
-        let git = s.spawn(|| GitView::query(&project.root, &file_paths));
-        let reads = read_all(project, envs, env_var);
-        (reads, git.join().expect("the git query panicked"))
-    });
     let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
     let project_name = project.name();
     let ctx = strength::Context::new(Some(&project_name), &env_names);
+    let (passed, git) = std::thread::scope(|s| {
+        let git = s.spawn(|| GitView::query(&project.root, &file_paths));
+        let passed = read_all(project, envs, env_var, pepper, &ctx);
+        (passed, git.join().expect("the git query panicked"))
+    });
+    let Passed {
+        reads,
+        fps,
+        strengths,
+        listings,
+    } = passed;
     let me = fsio::current_uid();
-    let leftovers = leftovers::Leftovers::find(project, envs, &reads);
-
-    // Fingerprints once per target; strength once per distinct key, over every core.
-    let fps: Vec<Vec<Option<Fingerprint>>> = reads
-        .iter()
-        .map(|rs| {
-            rs.iter()
-                .map(|r| r.key().map(|k| pepper.fingerprint(k)))
-                .collect()
-        })
-        .collect();
-    let mut distinct: Vec<(&Fingerprint, &Secret)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (rs, fs) in reads.iter().zip(&fps) {
-        for (r, fp) in rs.iter().zip(fs) {
-            if let (Some(k), Some(fp)) = (r.key(), fp)
-                && seen.insert(fp)
-            {
-                distinct.push((fp, k));
-            }
-        }
-    }
-    let strengths: HashMap<Fingerprint, strength::Strength> = parallel_map(&distinct, |(fp, k)| {
-        ((*fp).clone(), strength::analyze(k, &ctx))
-    })
-    .into_iter()
-    .collect();
-    let mut environments = Vec::with_capacity(envs.len());
-    for (i, ((env, reads), fps)) in envs.iter().zip(reads).zip(fps).enumerate() {
-        let left = leftovers.findings(i, env);
+    let leftovers = leftovers::Leftovers::find(project, envs, &reads, listings);
+    // Each environment's status over every core; its reads (and the keys in them) are
+    // dropped, and wiped, there too.
+    let per_env: Vec<_> = reads.into_iter().zip(fps).enumerate().collect();
+    let mut environments = parallel_map_owned(per_env, |(i, (reads, fps))| {
+        let env = &envs[i];
         let mut status = env_status(env, reads, fps, state, &strengths, &git, me, now);
-        status.findings.extend(left);
-        environments.push(status);
-    }
-    flag_shared_keys(&mut environments);
-    for e in &mut environments {
-        e.findings
-            .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+        status.findings.extend(leftovers.findings(i, env));
+        sort_findings(&mut status.findings);
+        status
+    });
+    for i in flag_shared_keys(&mut environments) {
+        sort_findings(&mut environments[i].findings);
     }
     Ok(ProjectStatus {
         project: project_name,
@@ -200,42 +181,67 @@ pub fn renew(env: &Environment) -> String {
     }
 }
 
-/// Reads every target of every environment, spread over the machine's cores.
+/// What the parallel pass over the environments found.
+struct Passed {
+    /// Each environment's reads, and each read's fingerprint.
+    reads: Vec<Vec<TargetRead>>,
+    fps: Vec<Vec<Option<Fingerprint>>>,
+    /// The strength of each distinct key, by fingerprint.
+    strengths: HashMap<Fingerprint, strength::Strength>,
+    /// The temporary files in each folder the reads opened (see [`fsio::ReadPass`]).
+    listings: foldhash::HashMap<OsString, Vec<OsString>>,
+}
+
+/// Reads every target of every environment, fingerprints each key and analyses each
+/// distinct one, spread over the machine's cores.
 fn read_all(
     project: &Project,
     envs: &[Environment],
     env_var: &(dyn Fn(&str) -> Option<OsString> + Sync),
-) -> Vec<Vec<TargetRead>> {
-    let folders = fsio::FolderCache::default();
-    let read_env = |e: &Environment| -> Vec<TargetRead> {
-        e.targets
+    pepper: &Pepper,
+    ctx: &strength::Context<'_>,
+) -> Passed {
+    let pass = fsio::ReadPass::new(&project.root);
+    let strengths = std::sync::Mutex::new(HashMap::new());
+    let known = |fp: &Fingerprint| strengths.lock().is_ok_and(|s| s.contains_key(fp));
+    let read_env = |e: &Environment| {
+        let scope = pass.scope();
+        let reads: Vec<TargetRead> = e
+            .targets
             .iter()
-            .map(|t| targets::read_with(&project.root, t, env_var, Some(&folders)))
-            .collect()
+            .map(|t| targets::read_with(&project.root, t, env_var, Some(&scope)))
+            .collect();
+        drop(scope);
+        let fps: Vec<Option<Fingerprint>> = reads
+            .iter()
+            .map(|r| r.key().map(|k| pepper.fingerprint(k)))
+            .collect();
+        // Once per distinct key (two threads may meet the same key at once: the second
+        // analysis is the same value, put in its place).
+        for (r, fp) in reads.iter().zip(&fps) {
+            if let (Some(k), Some(fp)) = (r.key(), fp)
+                && !known(fp)
+            {
+                let analysed = strength::analyze(k, ctx);
+                if let Ok(mut s) = strengths.lock() {
+                    s.insert(fp.clone(), analysed);
+                }
+            }
+        }
+        (reads, fps)
     };
-    parallel_map(envs, read_env)
+    let (reads, fps) = parallel_map(envs, read_env).into_iter().unzip();
+    Passed {
+        reads,
+        fps,
+        strengths: strengths.into_inner().unwrap_or_else(|e| e.into_inner()),
+        listings: pass.into_listings(),
+    }
 }
 
-/// `items.iter().map(f)`, spread over the machine's cores (in order).
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if items.len() < 16 || threads == 1 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a status worker panicked"))
-            .collect()
-    })
+/// The most severe first; equal ones stay in the order they were found.
+fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -3,6 +3,7 @@
 //! [`super`]).
 
 use super::*;
+use std::collections::hash_map::Entry;
 use std::ffi::OsString;
 
 pub(super) const ROOT_FIELDS: &[&str] = &[
@@ -49,6 +50,12 @@ pub(super) struct Parser<'a> {
     pub(super) text: &'a str,
     pub(super) path: &'a Path,
 }
+
+/// Each file target's key location (normalised path and key path), and where it was
+/// first used.
+pub(super) type Claims = foldhash::HashMap<(OsString, Vec<String>), Seen>;
+/// Each file target's format, and where it was last given.
+pub(super) type Formats = foldhash::HashMap<OsString, (Format, usize)>;
 
 /// Where a file target's key location was first used.
 pub(super) struct Seen {
@@ -217,9 +224,9 @@ impl<'a> Parser<'a> {
             ));
         }
         let mut environments: Vec<Environment> = Vec::new();
-        let mut names: HashMap<String, usize> = HashMap::new();
-        let mut locations: HashMap<(OsString, Vec<String>), Seen> = HashMap::new();
-        let mut formats: HashMap<OsString, (Format, usize)> = HashMap::new();
+        let mut names: foldhash::HashMap<String, usize> = Default::default();
+        let mut locations = Claims::default();
+        let mut formats = Formats::default();
         for (i, (pos, t)) in entries.into_iter().enumerate() {
             let env = self.environment(
                 i,
@@ -296,8 +303,8 @@ impl<'a> Parser<'a> {
         t: &Table<'_>,
         defaults: &Defaults,
         default_key_pos: Option<usize>,
-        locations: &mut HashMap<(OsString, Vec<String>), Seen>,
-        formats: &mut HashMap<OsString, (Format, usize)>,
+        locations: &mut Claims,
+        formats: &mut Formats,
     ) -> Result<Environment> {
         let ordinal = format!("environment #{}", index + 1);
         // The name first, so that other errors can say which environment they are in.
@@ -485,8 +492,8 @@ impl<'a> Parser<'a> {
         target: &Target,
         env: &str,
         pos: usize,
-        locations: &mut HashMap<(OsString, Vec<String>), Seen>,
-        formats: &mut HashMap<OsString, (Format, usize)>,
+        locations: &mut Claims,
+        formats: &mut Formats,
     ) -> Result<()> {
         let Target::File { path, format, key } = target else {
             return Ok(());
@@ -495,51 +502,57 @@ impl<'a> Parser<'a> {
         let norm = normalize(path).into_os_string();
         // Byte offsets; line numbers only for errors.
         let line = pos;
-        if let Some((other, first)) = formats.get(&norm)
-            && other != format
-        {
-            return Err(self.err(
-                pos,
-                format!(
-                    "{} is a {format} target here but a {other} target on line {}",
-                    path.display(),
-                    line_col(self.text, *first).0
-                ),
-                "one file has one format: fix the `format` (or the path) of one of them",
-            ));
+        match formats.entry(norm.clone()) {
+            Entry::Occupied(o) if o.get().0 != *format => {
+                let (other, first) = o.get();
+                return Err(self.err(
+                    pos,
+                    format!(
+                        "{} is a {format} target here but a {other} target on line {}",
+                        path.display(),
+                        line_col(self.text, *first).0
+                    ),
+                    "one file has one format: fix the `format` (or the path) of one of them",
+                ));
+            }
+            Entry::Occupied(mut o) => *o.get_mut() = (*format, line),
+            Entry::Vacant(v) => {
+                v.insert((*format, line));
+            }
         }
-        formats.insert(norm.clone(), (*format, line));
         let key_norm = match format {
             Format::Toml => parse_key_path(key).unwrap_or_else(|_| vec![key.clone()]),
             Format::Dotenv => vec![key.clone()],
         };
-        if let Some(seen) = locations.get(&(norm.clone(), key_norm.clone())) {
-            let whose = if seen.env == env {
-                format!(
-                    "already used on line {} by this environment",
-                    line_col(self.text, seen.line).0
-                )
-            } else {
-                format!(
-                    "already used on line {} by environment \"{}\"",
-                    line_col(self.text, seen.line).0,
-                    seen.env
-                )
-            };
-            return Err(self.err(
-                pos,
-                format!("`{key}` in {} is {whose}", path.display()),
-                "one key location belongs to one environment: use another file or another `key`",
-            ));
+        match locations.entry((norm, key_norm)) {
+            Entry::Occupied(o) => {
+                let seen = o.get();
+                let whose = if seen.env == env {
+                    format!(
+                        "already used on line {} by this environment",
+                        line_col(self.text, seen.line).0
+                    )
+                } else {
+                    format!(
+                        "already used on line {} by environment \"{}\"",
+                        line_col(self.text, seen.line).0,
+                        seen.env
+                    )
+                };
+                Err(self.err(
+                    pos,
+                    format!("`{key}` in {} is {whose}", path.display()),
+                    "one key location belongs to one environment: use another file or another `key`",
+                ))
+            }
+            Entry::Vacant(v) => {
+                v.insert(Seen {
+                    env: env.to_string(),
+                    line,
+                });
+                Ok(())
+            }
         }
-        locations.insert(
-            (norm, key_norm),
-            Seen {
-                env: env.to_string(),
-                line,
-            },
-        );
-        Ok(())
     }
 
     pub(super) fn target(

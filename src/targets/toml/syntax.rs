@@ -28,6 +28,13 @@ pub fn parse_key_path(key_path: &str) -> Result<Vec<String>, String> {
     if key_path.trim().is_empty() {
         return Err("the key path is empty".to_string());
     }
+    // One bare key (the common `SECRET_KEY`) is itself, without a parse.
+    if key_path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Ok(vec![key_path.to_string()]);
+    }
     Key::parse(key_path)
         .map(|keys| keys.iter().map(|k| k.get().to_string()).collect())
         .map_err(|e| {

@@ -35,6 +35,38 @@ fn key_paths() {
     assert_eq!(key_path_repr(&["a.b".into(), "c".into()]), "\"a.b\".c");
 }
 
+/// The bare-key shortcut gives what the parse gives, for every bare key and nothing else.
+#[test]
+fn a_bare_key_path_is_the_parse_of_it() {
+    let parsed = |k: &str| -> Vec<String> {
+        toml_edit::Key::parse(k)
+            .unwrap()
+            .iter()
+            .map(|k| k.get().to_string())
+            .collect()
+    };
+    for k in [
+        "SECRET_KEY",
+        "a",
+        "1",
+        "-",
+        "_",
+        "a-b_C9",
+        "0x1F",
+        "1e5",
+        "true",
+        "inf",
+    ] {
+        assert_eq!(parse_key_path(k).unwrap(), parsed(k), "{k}");
+    }
+    for k in ["a.b", " a", "a ", "\"a\"", "'a'", "\"é\""] {
+        assert_eq!(parse_key_path(k).unwrap(), parsed(k), "{k}");
+    }
+    for bad in ["a b", "a=", "#", "a\u{0}", "é"] {
+        assert!(parse_key_path(bad).is_err(), "{bad:?}");
+    }
+}
+
 /// Issue 12, item 7: what toml_edit (TOML 1.1) accepts and tomllib (TOML 1.0) rejects.
 #[test]
 fn toml_1_1_only_syntax_is_refused_with_its_line() {

@@ -67,6 +67,54 @@ static KEYBOARD_TABLES: [[u8; 128]; 2 * KEYBOARD_ROWS.len()] = {
 fn keyboard_tables() -> &'static [[u8; 128]] {
     &KEYBOARD_TABLES
 }
+
+/// For each pair of ASCII bytes `a`, `b`: bit `t` set when `b` comes right after `a` on
+/// keyboard table `t` (computed at compile time). A keyboard run is a stretch of such
+/// pairs sharing a bit, which lets a key with no such stretch skip the tables.
+static KEYBOARD_PAIRS: [[u32; 128]; 128] = {
+    let mut pairs = [[0u32; 128]; 128];
+    let mut t = 0;
+    while t < KEYBOARD_TABLES.len() {
+        let table = &KEYBOARD_TABLES[t];
+        let mut a = 0;
+        while a < 128 {
+            if table[a] != NOT_ON_ROW {
+                let mut b = 0;
+                while b < 128 {
+                    if table[b] != NOT_ON_ROW && table[b] == table[a] + 1 {
+                        pairs[a][b] |= 1 << t;
+                    }
+                    b += 1;
+                }
+            }
+            a += 1;
+        }
+        t += 1;
+    }
+    pairs
+};
+const _: () = assert!(
+    KEYBOARD_TABLES.len() <= 32,
+    "one bit per table in KEYBOARD_PAIRS"
+);
+
+/// Whether `low` may hold a keyboard run of [`MIN_KEYBOARD_LEN`] characters: some
+/// `MIN_KEYBOARD_LEN - 1` consecutive neighbour pairs on one table. `false` is exact (no
+/// run); `true` means the tables must be walked.
+fn may_hold_keyboard_run(low: &[u8]) -> bool {
+    let pairs = MIN_KEYBOARD_LEN - 1;
+    let masks = low
+        .windows(2)
+        .map(|w| KEYBOARD_PAIRS[usize::from(w[0] & 0x7f)][usize::from(w[1] & 0x7f)]);
+    let mut run = [0u32; MIN_KEYBOARD_LEN - 1];
+    for (i, m) in masks.enumerate() {
+        run[i % pairs] = m;
+        if i + 1 >= pairs && run.iter().fold(u32::MAX, |acc, m| acc & m) != 0 {
+            return true;
+        }
+    }
+    false
+}
 const MIN_SEQUENCE_LEN: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

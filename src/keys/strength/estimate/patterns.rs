@@ -281,6 +281,13 @@ impl Text<'_> {
     }
 
     pub(super) fn keyboard(&self, out: &mut Vec<Token>) {
+        if may_hold_keyboard_run(self.low) {
+            self.keyboard_walk(out);
+        }
+    }
+
+    /// Every keyboard run, table by table.
+    pub(super) fn keyboard_walk(&self, out: &mut Vec<Token>) {
         let low = self.low;
         let n = low.len();
         for table in keyboard_tables() {

@@ -125,3 +125,35 @@ fn case_variations() {
     assert_eq!(cb("PASSWORD"), 1.0);
     assert!(cb("PaSsWoRd") > 6.0);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+    /// The pair-table shortcut never hides a keyboard run: a text it lets pass without a
+    /// walk has none. Texts drawn from rows' neighbours so runs are common.
+    #[test]
+    fn the_keyboard_shortcut_hides_no_run(s in "[qwertyuiopasdfghjkl1234567890!@#$%zxcvbnm,./;'\\[\\]=-]{0,24}") {
+        let chars: Vec<char> = s.chars().collect();
+        let low: Vec<u8> = chars.iter().map(|&c| lower_byte(c)).collect();
+        let names = NameIndex::default();
+        let text = Text { chars: &chars, low: &low, per_char: 6.0, names: &names };
+        let mut walked = Vec::new();
+        text.keyboard_walk(&mut walked);
+        let mut kept = Vec::new();
+        text.keyboard(&mut kept);
+        proptest::prop_assert_eq!(kept, walked);
+    }
+}
+
+#[test]
+fn the_keyboard_shortcut_passes_what_it_must() {
+    // Three neighbour pairs on one row, forwards and backwards, and the column zigzag.
+    for s in ["qwer", "rewq", "1qaz", "zaq1", "!@#$", "asdf", "xqwerx"] {
+        let low: Vec<u8> = s.bytes().collect();
+        assert!(may_hold_keyboard_run(&low), "{s}");
+    }
+    // Pairs on different rows, or runs one short.
+    for s in ["qwe", "qwXer", "qwas", ""] {
+        let low: Vec<u8> = s.bytes().collect();
+        assert!(!may_hold_keyboard_run(&low), "{s}");
+    }
+}
