@@ -22,16 +22,26 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
 
 /// Prints what [`print_json`] prints for a value whose list field `field` (at the top
 /// level) is `items`, encoding the items over every core. `without_items` is the value
-/// with that list empty.
+/// with that list empty. The items' text is written as it is joined, never copied whole
+/// a second time.
 pub fn print_json_with_list<T: Serialize, I: Serialize + Sync>(
     without_items: &T,
     field: &str,
     items: &[I],
 ) -> Result<()> {
-    let mut buf = pretty_with_list(without_items, field, items)
+    let spliced = Spliced::encode(without_items, field, items)
         .map_err(|e| Error::Failed(format!("cannot encode JSON: {e}")))?;
-    buf.push(b'\n');
-    emit_bytes(&buf)
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 18, stdout.lock());
+    let written = spliced
+        .write_to(&mut out)
+        .and_then(|_| out.write_all(b"\n"));
+    match written.and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::writing("<stdout>", "write to", e))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `serde_json::to_vec_pretty` of a value whose top-level list `field` holds `items`,
@@ -39,51 +49,82 @@ pub fn print_json_with_list<T: Serialize, I: Serialize + Sync>(
 /// raw newline only between tokens, never inside a string (it is escaped there), so the
 /// empty list's line is found exactly, and an item's lines are put at their depth by
 /// indenting each after its newline.
+struct Spliced {
+    /// The value with the list empty; `list` is where its `[]` is.
+    head: Vec<u8>,
+    list: Option<std::ops::Range<usize>>,
+    /// Each item, indented for its place.
+    items: Vec<Vec<u8>>,
+}
+
+impl Spliced {
+    fn encode<T: Serialize, I: Serialize + Sync>(
+        without_items: &T,
+        field: &str,
+        items: &[I],
+    ) -> serde_json::Result<Spliced> {
+        let head = serde_json::to_vec_pretty(without_items)?;
+        if items.is_empty() {
+            return Ok(Spliced {
+                head,
+                list: None,
+                items: Vec::new(),
+            });
+        }
+        let line = format!("\n  {}: []", serde_json::to_string(field)?);
+        let Some(at) = head.windows(line.len()).position(|w| w == line.as_bytes()) else {
+            return Err(serde::ser::Error::custom(format!(
+                "no empty top-level list `{field}` to put the items in"
+            )));
+        };
+        let encoded = crate::ops::parallel::parallel_map(items, |item| {
+            serde_json::to_vec_pretty(item).map(|one| {
+                let mut out = Vec::with_capacity(one.len() + one.len() / 8);
+                for &b in &one {
+                    out.push(b);
+                    if b == b'\n' {
+                        out.extend_from_slice(b"    ");
+                    }
+                }
+                out
+            })
+        });
+        Ok(Spliced {
+            list: Some(at + line.len() - 2..at + line.len()),
+            head,
+            items: encoded.into_iter().collect::<serde_json::Result<_>>()?,
+        })
+    }
+
+    /// Writes the whole text, dropping each item once written.
+    fn write_to(self, out: &mut impl Write) -> std::io::Result<()> {
+        let Some(list) = self.list else {
+            return out.write_all(&self.head);
+        };
+        out.write_all(&self.head[..list.start])?;
+        out.write_all(b"[\n")?;
+        for (i, item) in self.items.into_iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",\n")?;
+            }
+            out.write_all(b"    ")?;
+            out.write_all(&item)?;
+        }
+        out.write_all(b"\n  ]")?;
+        out.write_all(&self.head[list.end..])
+    }
+}
+
+#[cfg(test)]
 fn pretty_with_list<T: Serialize, I: Serialize + Sync>(
     without_items: &T,
     field: &str,
     items: &[I],
 ) -> serde_json::Result<Vec<u8>> {
-    let head = serde_json::to_vec_pretty(without_items)?;
-    if items.is_empty() {
-        return Ok(head);
-    }
-    let key = serde_json::to_string(field)?;
-    let empty = format!("\n  {key}: []");
-    let Some(at) = head
-        .windows(empty.len())
-        .position(|w| w == empty.as_bytes())
-    else {
-        return Err(serde::ser::Error::custom(format!(
-            "no empty top-level list {key} to put the items in"
-        )));
-    };
-    let encoded = crate::ops::parallel::parallel_map(items, |item| {
-        serde_json::to_vec_pretty(item).map(|one| {
-            let mut out = Vec::with_capacity(one.len() + one.len() / 8);
-            for &b in &one {
-                out.push(b);
-                if b == b'\n' {
-                    out.extend_from_slice(b"    ");
-                }
-            }
-            out
-        })
-    });
-    let mut out = Vec::with_capacity(
-        head.len() + encoded.iter().flatten().map(Vec::len).sum::<usize>() + 6 * items.len(),
-    );
-    out.extend_from_slice(&head[..at + empty.len() - 1]);
-    out.push(b'\n');
-    for (i, item) in encoded.into_iter().enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b",\n");
-        }
-        out.extend_from_slice(b"    ");
-        out.extend_from_slice(&item?);
-    }
-    out.extend_from_slice(b"\n  ]");
-    out.extend_from_slice(&head[at + empty.len()..]);
+    let mut out = Vec::new();
+    Spliced::encode(without_items, field, items)?
+        .write_to(&mut out)
+        .map_err(serde_json::Error::io)?;
     Ok(out)
 }
 
