@@ -43,13 +43,19 @@ pub struct ReadPass {
 }
 
 /// The folders that one thread has open for one group of reads (an environment's
-/// targets); they are closed when it is dropped.
+/// targets): the last few it tried, so that an environment with a thousand folders does
+/// not run the process out of file descriptors; they are closed when it is dropped.
 #[derive(Debug)]
 pub struct ReadScope<'p> {
     pass: &'p ReadPass,
-    /// Each folder (relative to the root) tried so far; `None` if it did not open.
+    /// The last folders (relative to the root) tried, at most [`OPEN_FOLDERS`]; `None`
+    /// for one that did not open.
     open: RefCell<Vec<(PathBuf, Option<OwnedFd>)>>,
 }
+
+/// Folder handles one scope keeps open (an environment's targets are most often in one
+/// or two folders): with one scope per thread, a pass holds a few dozen at most.
+const OPEN_FOLDERS: usize = 4;
 
 impl ReadPass {
     /// A pass over the project at `root` (canonical).
@@ -173,7 +179,18 @@ impl ReadScope<'_> {
             None => {
                 let fd = self.pass.open_folder(&rel);
                 if let Some(fd) = &fd {
-                    self.pass.list_once(self.pass.root.join(&rel), fd.as_fd());
+                    // The root itself is listed as `root`, not `root/`.
+                    let dir = if rel.as_os_str().is_empty() {
+                        self.pass.root.clone()
+                    } else {
+                        self.pass.root.join(&rel)
+                    };
+                    self.pass.list_once(dir, fd.as_fd());
+                }
+                if open.len() == OPEN_FOLDERS {
+                    // The oldest is closed; should it be needed again, it is opened again
+                    // (and not listed twice).
+                    open.remove(0);
                 }
                 open.push((rel, fd));
                 open.len() - 1
@@ -194,5 +211,70 @@ impl ReadScope<'_> {
                 Some((file.clone(), Err(Error::reading(&file, "read", e))))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each folder is listed under its real path (the root as itself), once per pass,
+    /// however many scopes and files read it.
+    #[test]
+    fn folders_are_listed_once_under_their_real_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(root.join("a")).unwrap();
+        for f in [
+            ".env",
+            "a/.env",
+            "a/b.env",
+            "a/.keywarden-0123456789abcdef.tmp",
+        ] {
+            std::fs::write(root.join(f), "A=1\n").unwrap();
+        }
+        let pass = ReadPass::new(&root);
+        for _ in 0..2 {
+            let scope = pass.scope();
+            for f in [".env", "a/.env", "a/b.env"] {
+                let (path, read) = scope.read(Path::new(f)).unwrap();
+                assert_eq!(path, root.join(f));
+                assert_eq!(&read.unwrap().unwrap().bytes[..], b"A=1\n");
+            }
+        }
+        let listed = pass.into_listings();
+        let mut keys: Vec<&OsString> = listed.keys().collect();
+        keys.sort();
+        assert_eq!(keys, [root.as_os_str(), root.join("a").as_os_str()]);
+        assert_eq!(
+            listed[root.join("a").as_os_str()],
+            [".keywarden-0123456789abcdef.tmp"]
+        );
+        assert!(listed[root.as_os_str()].is_empty());
+    }
+
+    /// A scope keeps a few folders open, not one per folder it read.
+    #[test]
+    fn a_scope_keeps_few_folders_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let pass = ReadPass::new(&root);
+        let scope = pass.scope();
+        for i in 0..3 * OPEN_FOLDERS {
+            std::fs::create_dir(root.join(format!("d{i}"))).unwrap();
+            let f = format!("d{i}/.env");
+            std::fs::write(root.join(&f), "A=1\n").unwrap();
+            assert!(scope.read(Path::new(&f)).unwrap().1.unwrap().is_some());
+            assert!(scope.open.borrow().len() <= OPEN_FOLDERS);
+        }
+        // The first folder again: opened anew, read the same.
+        assert!(
+            scope
+                .read(Path::new("d0/.env"))
+                .unwrap()
+                .1
+                .unwrap()
+                .is_some()
+        );
     }
 }

@@ -716,3 +716,40 @@ fn a_kernel_without_openat2_gets_the_same_status() {
     }
     assert_no_key("status --json", &plain.stdout, DEV);
 }
+
+/// An environment with hundreds of folders is read whole under a small file-descriptor
+/// limit: folder handles are not all held at once.
+#[test]
+fn many_folders_do_not_run_out_of_file_descriptors() {
+    let sb = Sandbox::new();
+    let targets: Vec<String> = (0..300)
+        .map(|i| {
+            sb.write(&format!("d{i}/.env"), &format!("SECRET_KEY={DEV}\n"));
+            format!("{{ path = \"d{i}/.env\" }}")
+        })
+        .collect();
+    sb.write(
+        "keywarden.toml",
+        &format!(
+            "version = 1\n[[environments]]\nname = \"development\"\ntargets = [{}]\n",
+            targets.join(", ")
+        ),
+    );
+    let mut cmd = crate::writes::command(
+        &sb,
+        std::path::Path::new("sh"),
+        &["-c", "ulimit -n 40 && exec \"$0\" status --json"],
+    );
+    let out = cmd.arg(crate::writes::bin()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let states: Vec<&Value> = env(&v, "development")["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["state"])
+        .collect();
+    assert_eq!(states.len(), 300);
+    assert!(states.iter().all(|s| *s == "ok"), "{v:#}");
+    assert_no_key("status --json", &out.stdout, DEV);
+}
