@@ -71,9 +71,6 @@ pub fn run_status(args: StatusArgs, project: Option<&Path>) -> Result<u8> {
         // Thousands of environments are encoded over every core.
         let environments = std::mem::take(&mut st.environments);
         output::print_json_with_list(&st, "environments", &environments)?;
-        // The process ends here: the exit frees their thousands of strings at once (they
-        // hold fingerprints, never a key).
-        std::mem::forget(environments);
     } else if args.timeline {
         output::emit(&render_timeline(&st, Style::detect()))?;
     } else {

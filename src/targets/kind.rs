@@ -21,7 +21,7 @@ pub trait TargetKind {
         &self,
         root: &Path,
         env_var: &dyn Fn(&str) -> Option<OsString>,
-        folders: Option<&fsio::ReadScope>,
+        scope: Option<&fsio::ReadScope>,
     ) -> TargetRead;
 
     /// Prepares `edits`; `Ok(None)` for a kind keywarden does not write. Any problem is an
@@ -63,13 +63,13 @@ impl TargetKind for File<'_> {
         &self,
         root: &Path,
         _env_var: &dyn Fn(&str) -> Option<OsString>,
-        folders: Option<&fsio::ReadScope>,
+        scope: Option<&fsio::ReadScope>,
     ) -> TargetRead {
         // Regular files only, never blocking on a FIFO, at most 1 MiB; a status pass reads
         // through its open folders when the path has no link on the way.
-        let read = match folders.and_then(|s| s.read(self.path)) {
+        let read = match scope.and_then(|s| s.read(self.path)) {
             Some((file, snap)) => Ok((file, snap)),
-            None => fsio::resolve_inside_with(root, self.path, folders.map(|s| s.pass().folders()))
+            None => fsio::resolve_inside_with(root, self.path, scope.map(|s| s.pass().folders()))
                 .map(|file| {
                     let snap = fsio::read_capped(&file);
                     (file, snap)
@@ -173,7 +173,7 @@ impl TargetKind for EnvVar<'_> {
         &self,
         _root: &Path,
         env_var: &dyn Fn(&str) -> Option<OsString>,
-        _folders: Option<&fsio::ReadScope>,
+        _scope: Option<&fsio::ReadScope>,
     ) -> TargetRead {
         let var = self.var;
         let value = match env_var(var) {

@@ -73,14 +73,14 @@ pub fn read(
     read_with(root, target, env_var, None)
 }
 
-/// [`read`], sharing resolved folders with the other reads of one pass.
+/// [`read`], through the open folders of one pass's scope.
 pub fn read_with(
     root: &Path,
     target: &Target,
     env_var: &dyn Fn(&str) -> Option<OsString>,
-    folders: Option<&fsio::ReadScope>,
+    scope: Option<&fsio::ReadScope>,
 ) -> TargetRead {
-    kind::of(target).read(root, env_var, folders)
+    kind::of(target).read(root, env_var, scope)
 }
 
 /// The key `target` would read from `text` (a file's content, e.g. a backup), if any.

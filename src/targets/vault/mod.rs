@@ -122,7 +122,7 @@ impl TargetKind for Vault<'_> {
         &self,
         root: &Path,
         _env_var: &dyn Fn(&str) -> Option<OsString>,
-        _folders: Option<&fsio::ReadScope>,
+        _scope: Option<&fsio::ReadScope>,
     ) -> TargetRead {
         let (value, remote) = match self.open(root).and_then(|(c, m, p)| c.read(&m, &p, None)) {
             Ok(cur) => (
