@@ -13,16 +13,13 @@
 //! one, a kernel without `openat2` (before Linux 5.6, or a filter that refuses it).
 
 use super::FolderCache;
-use super::pinned::{Snapshot, is_temp_name, read_regular};
+use super::pinned::{Snapshot, os_err, read_regular, temp_files};
 use crate::error::{Error, Result};
-use rustix::fs::{self as rfs, Mode, OFlags, RawDir, ResolveFlags};
+use rustix::fs::{self as rfs, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use std::cell::RefCell;
-use std::ffi::{OsStr, OsString};
-use std::io;
-use std::mem::MaybeUninit;
+use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -140,22 +137,6 @@ impl ReadPass {
     }
 }
 
-/// The names of keywarden's temporary files in the folder open as `fd` (read from its
-/// start). A listing that fails part-way gives what was read by then, as `read_dir` would.
-fn temp_files(fd: BorrowedFd<'_>) -> Vec<OsString> {
-    let mut buf = [MaybeUninit::<u8>::uninit(); 16 * 1024];
-    let mut dir = RawDir::new(fd, &mut buf);
-    let mut out = Vec::new();
-    while let Some(entry) = dir.next() {
-        let Ok(entry) = entry else { break };
-        let name = OsStr::from_bytes(entry.file_name().to_bytes());
-        if is_temp_name(name) {
-            out.push(name.to_owned());
-        }
-    }
-    out
-}
-
 impl ReadScope<'_> {
     /// The pass this scope belongs to.
     pub fn pass(&self) -> &ReadPass {
@@ -172,20 +153,20 @@ impl ReadScope<'_> {
         }
         let name = path.file_name()?;
         let rel: PathBuf = path.parent()?.components().collect();
-        let file = self.pass.root.join(&rel).join(name);
+        // The folder's real path (the root as itself, not `root/`).
+        let folder = if rel.as_os_str().is_empty() {
+            self.pass.root.clone()
+        } else {
+            self.pass.root.join(&rel)
+        };
+        let file = folder.join(name);
         let mut open = self.open.borrow_mut();
         let index = match open.iter().position(|(r, _)| *r == rel) {
             Some(i) => i,
             None => {
                 let fd = self.pass.open_folder(&rel);
                 if let Some(fd) = &fd {
-                    // The root itself is listed as `root`, not `root/`.
-                    let dir = if rel.as_os_str().is_empty() {
-                        self.pass.root.clone()
-                    } else {
-                        self.pass.root.join(&rel)
-                    };
-                    self.pass.list_once(dir, fd.as_fd());
+                    self.pass.list_once(folder, fd.as_fd());
                 }
                 if open.len() == OPEN_FOLDERS {
                     // The oldest is closed; should it be needed again, it is opened again
@@ -206,10 +187,7 @@ impl ReadScope<'_> {
             Ok(fd) => Some((file.clone(), read_regular(&file, fd).map(Some))),
             Err(Errno::LOOP) => None,
             Err(Errno::NOENT) => Some((file, Ok(None))),
-            Err(e) => {
-                let e = io::Error::from_raw_os_error(e.raw_os_error());
-                Some((file.clone(), Err(Error::reading(&file, "read", e))))
-            }
+            Err(e) => Some((file.clone(), Err(Error::reading(&file, "read", os_err(e))))),
         }
     }
 }

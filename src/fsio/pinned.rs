@@ -20,7 +20,7 @@ use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use zeroize::Zeroizing;
@@ -58,7 +58,7 @@ impl std::fmt::Debug for Snapshot {
     }
 }
 
-fn os_err(e: Errno) -> io::Error {
+pub(super) fn os_err(e: Errno) -> io::Error {
     io::Error::from_raw_os_error(e.raw_os_error())
 }
 
@@ -381,16 +381,7 @@ impl PinnedDir {
 
     /// The names of temporary files a killed keywarden left in this folder.
     pub fn leftover_temp_files(&self) -> Vec<OsString> {
-        let Ok(dup) = rustix::io::fcntl_dupfd_cloexec(&self.fd, 0) else {
-            return Vec::new();
-        };
-        let Ok(dir) = rfs::Dir::new(dup) else {
-            return Vec::new();
-        };
-        dir.filter_map(|e| e.ok())
-            .map(|e| OsString::from(OsStr::from_bytes(e.file_name().to_bytes())))
-            .filter(|n| is_temp_name(n))
-            .collect()
+        temp_files(self.fd.as_fd())
     }
 
     /// Removes a leftover temporary file (see [`PinnedDir::leftover_temp_files`]).
@@ -401,6 +392,23 @@ impl PinnedDir {
         rfs::unlinkat(&self.fd, name, AtFlags::empty())
             .map_err(|e| Error::writing(self.shown(name), "remove", os_err(e)))
     }
+}
+
+/// The names of keywarden's temporary files in the folder open as `fd`, read from the
+/// handle's offset (its start, for a folder just opened). A listing that fails part-way
+/// gives what was read by then, as `read_dir` would.
+pub(super) fn temp_files(fd: std::os::fd::BorrowedFd<'_>) -> Vec<OsString> {
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 16 * 1024];
+    let mut dir = rfs::RawDir::new(fd, &mut buf);
+    let mut out = Vec::new();
+    while let Some(entry) = dir.next() {
+        let Ok(entry) = entry else { break };
+        let name = OsStr::from_bytes(entry.file_name().to_bytes());
+        if is_temp_name(name) {
+            out.push(name.to_owned());
+        }
+    }
+    out
 }
 
 /// Whether `name` is one of keywarden's temporary file names.
