@@ -381,7 +381,17 @@ impl PinnedDir {
 
     /// The names of temporary files a killed keywarden left in this folder.
     pub fn leftover_temp_files(&self) -> Vec<OsString> {
-        temp_files(self.fd.as_fd())
+        // A handle of its own, read from its start: the folder's handle (and any `dup` of
+        // it) shares one offset, which a listing leaves at the end.
+        match rfs::openat(
+            &self.fd,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fresh) => temp_files(fresh.as_fd()),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Removes a leftover temporary file (see [`PinnedDir::leftover_temp_files`]).
@@ -668,6 +678,8 @@ mod tests {
         let dir = PinnedDir::open(&root, &root).unwrap();
         let left = dir.leftover_temp_files();
         assert_eq!(left, [OsString::from(".keywarden-0123456789abcdef.tmp")]);
+        // Each listing reads the folder from its start.
+        assert_eq!(dir.leftover_temp_files(), left);
         dir.remove_temp(&left[0]).unwrap();
         dir.remove_temp(OsStr::new(".env")).unwrap();
         assert!(root.join(".env").exists(), "only temp names are removed");
