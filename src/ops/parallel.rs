@@ -40,7 +40,7 @@ fn run_blocks<R: Send>(blocks: usize, block: impl Fn(usize) -> R + Sync) -> Vec<
         let others: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
         let mut all = work();
         for h in others {
-            all.extend(h.join().expect("a status worker panicked"));
+            all.extend(h.join().expect("a worker panicked"));
         }
         all
     });
