@@ -88,21 +88,37 @@ pub fn prepare(
     })
 }
 
+/// How the child is started, past its command.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Its stdout and stderr go through the redactor (every key keywarden knows replaced
+    /// by its fingerprint).
+    pub redact: bool,
+    /// `BAO_TOKEN` and `VAULT_TOKEN` are passed down as they are.
+    pub keep_store_token: bool,
+}
+
 /// Starts `program args` with `prepared.var` = the key in its environment, waits for it
-/// and returns the exit code to pass on. `redact`: its stdout and stderr go through the
-/// redactor (every key keywarden knows replaced by its fingerprint).
+/// and returns the exit code to pass on.
 pub fn exec(
     prepared: &Prepared,
     program: &OsString,
     args: &[OsString],
-    redact: bool,
+    options: Options,
 ) -> Result<Ran> {
+    let redact = options.redact;
     let mut cmd = Command::new(program);
-    // The backups' passphrase is keywarden's, not the app's: the variable that names its
-    // file is not passed down (the app gets its key, not every key keywarden keeps).
+    // The backups' passphrase and the store's token are keywarden's, not the app's: the
+    // app gets its key, not every key keywarden keeps or the store holds. A variable
+    // the key goes in is set even when it has a token's name (`--var` says so).
     cmd.args(args)
-        .env_remove(crate::records::crypt::PASSPHRASE_FILE_ENV)
-        .env(&prepared.var, prepared.key.expose_secret());
+        .env_remove(crate::records::crypt::PASSPHRASE_FILE_ENV);
+    if !options.keep_store_token {
+        for var in crate::targets::vault::client::TOKEN_VARS {
+            cmd.env_remove(var);
+        }
+    }
+    cmd.env(&prepared.var, prepared.key.expose_secret());
     if redact {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }

@@ -218,7 +218,7 @@ fn a_write_answered_with_a_version_that_goes_backwards_is_not_counted() {
 }
 
 #[test]
-fn run_does_not_pass_the_backups_passphrase_file_down() {
+fn run_passes_down_neither_the_backups_passphrase_file_nor_the_store_token() {
     let sb = Sandbox::new();
     sb.write(
         "keywarden.toml",
@@ -230,22 +230,37 @@ fn run_does_not_pass_the_backups_passphrase_file_down() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = sb
-        .kw()
-        .args([
-            "run",
-            "production",
-            "--",
-            "sh",
-            "-c",
-            "echo \"pass=${KEYWARDEN_PASSPHRASE_FILE-unset} key=${#SECRET_KEY}\"",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let said = stdout(&out);
-    assert!(said.starts_with("pass=unset key="), "{said}");
-    assert!(!said.starts_with("pass=unset key=0"), "{said}");
+    let script = "echo \"pass=${KEYWARDEN_PASSPHRASE_FILE-unset} bao=${BAO_TOKEN-unset} vault=${VAULT_TOKEN-unset} addr=${BAO_ADDR-unset} key=${#SECRET_KEY}\"";
+    let run = |extra: &[&str]| {
+        let out = sb
+            .kw()
+            .env("BAO_TOKEN", "s.bao-token-of-the-shell")
+            .env("VAULT_TOKEN", "s.vault-token-of-the-shell")
+            .env("BAO_ADDR", "http://127.0.0.1:1")
+            .arg("run")
+            .args(extra)
+            .args(["production", "--", "sh", "-c", script])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    // The passphrase file and both token variables are gone; the address (no secret) and
+    // the key are there.
+    let said = run(&[]);
+    assert!(
+        said.starts_with("pass=unset bao=unset vault=unset addr=http://127.0.0.1:1 key="),
+        "{said}"
+    );
+    assert!(!said.contains("key=0\n"), "{said}");
+    // Asked for, the tokens are passed down as they are; the passphrase file never is.
+    let said = run(&["--keep-store-token"]);
+    assert!(
+        said.starts_with(
+            "pass=unset bao=s.bao-token-of-the-shell vault=s.vault-token-of-the-shell addr="
+        ),
+        "{said}"
+    );
 }
 
 #[test]

@@ -15,6 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+/// The variables a store token is read from, in that order. The token opens every secret
+/// its policy allows, not one environment's key: `run` does not pass them down.
+pub const TOKEN_VARS: [&str; 2] = ["BAO_TOKEN", "VAULT_TOKEN"];
+
 /// Where a secret is: the server, the mount and the path below it.
 #[derive(Clone)]
 pub struct Connection {
@@ -118,10 +122,10 @@ impl Connection {
             format!("{hostport}:{}", if scheme == "https" { 443 } else { 80 })
         };
 
-        let (token, token_source) = if let Some(t) = var("BAO_TOKEN") {
-            (t, "BAO_TOKEN".to_string())
-        } else if let Some(t) = var("VAULT_TOKEN") {
-            (t, "VAULT_TOKEN".to_string())
+        let (token, token_source) = if let Some(t) = var(TOKEN_VARS[0]) {
+            (t, TOKEN_VARS[0].to_string())
+        } else if let Some(t) = var(TOKEN_VARS[1]) {
+            (t, TOKEN_VARS[1].to_string())
         } else {
             let from_file = |p: &Path| -> Result<Option<(String, String)>> {
                 // A token others can read is theirs too: a regular file must be the
