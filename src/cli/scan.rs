@@ -266,9 +266,13 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
         )));
     }
     if let Some(gap) = unread_gap {
+        let fix = if args.staged {
+            "Stage them again (`git add`) or repair the repository (`git fsck`)"
+        } else {
+            "Give keywarden read access to them (or remove them)"
+        };
         return Err(Error::Failed(format!(
-            "{gap}; the findings above cover only what was read. Give keywarden read access \
-             to them (or remove them) and scan again"
+            "{gap}; the findings above cover only what was read. {fix} and scan again"
         )));
     }
     Ok(match (args.fail_on, worst(&findings)) {

@@ -87,12 +87,13 @@ impl GitView {
 /// The files staged for the next commit under `root` (added, copied, modified, renamed,
 /// type changed), each handed to `each` with its path relative to `root` and a reader of
 /// its staged content (what the commit will hold, not the work tree's), streamed from git
-/// whatever its size. A file git cannot hand over is an error, never a skip: the gate
-/// must not pass what it did not read.
+/// whatever its size. Returns the files git could not hand over whole, each with why:
+/// never a skip, the gate must not pass what it did not read; the others are still read
+/// (their findings are reported with the failure). A list git cannot give is an error.
 pub fn staged(
     root: &Path,
     each: &mut dyn FnMut(&str, &mut dyn std::io::Read) -> std::io::Result<()>,
-) -> crate::error::Result<()> {
+) -> crate::error::Result<Vec<(String, String)>> {
     use crate::error::Error;
     use std::io::Read as _;
     use std::os::unix::ffi::OsStrExt;
@@ -117,6 +118,7 @@ pub fn staged(
             why.lines().next().unwrap_or("").trim()
         )));
     }
+    let mut unread = Vec::new();
     for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
         // `:./path`: the index entry of this path (a name like `1:x` is not a stage).
         let mut spec = std::ffi::OsString::from(":./");
@@ -155,21 +157,16 @@ pub fn staged(
             let _ = errors.seek(std::io::SeekFrom::Start(0));
             let _ = errors.take(4096).read_to_end(&mut why);
             let why = String::from_utf8_lossy(&why);
-            return Err(Error::Failed(format!(
-                "git could not read the staged {shown}: {}",
-                match read {
-                    Err(e) => e.to_string(),
-                    Ok(()) => why.lines().next().unwrap_or("").trim().to_string(),
-                }
-            )));
-        }
-        if let Err(e) = read {
-            return Err(Error::Failed(format!(
-                "git could not read the staged {shown}: {e}"
-            )));
+            let why = match read {
+                Err(e) => e.to_string(),
+                Ok(()) => why.lines().next().unwrap_or("").trim().to_string(),
+            };
+            unread.push((shown, format!("git could not read the staged file: {why}")));
+        } else if let Err(e) = read {
+            unread.push((shown, format!("git could not read the staged file: {e}")));
         }
     }
-    Ok(())
+    Ok(unread)
 }
 
 fn check_ignore(root: &Path, paths: &[PathBuf]) -> Result<HashSet<PathBuf>, String> {

@@ -282,14 +282,20 @@ pub fn scan_with_progress(
         Files::Staged => {
             // What the commit would hold: the index's content, targets included (a target
             // staged for commit is the leak itself).
-            // A staged file git cannot hand over whole fails the gate (an error, not a
-            // report): the gate never passes what it did not read.
-            super::git::staged(&project.root, &mut |rel, blob| {
+            // A staged file git cannot hand over whole is named as unread and fails the
+            // gate: it never passes what it did not read, and what the other files (or
+            // that one's first bytes) hold is still reported.
+            let failed = super::git::staged(&project.root, &mut |rel, blob| {
                 let ((f, fps), _, error) = search(rel, blob, None);
                 findings.extend(f);
                 in_tree.extend(fps);
                 error.map_or(Ok(()), Err)
             })?;
+            unread.extend(
+                failed
+                    .into_iter()
+                    .map(|(path, error)| Unread { path, error }),
+            );
         }
     }
     let coverage = match history {
@@ -729,16 +735,32 @@ pub(super) fn literals_on(
                 } else {
                     Severity::High
                 };
+                let (place, fix) = if example {
+                    (
+                        "in an example file, which is made to be copied and committed",
+                        "put a placeholder in its place (`keywarden example ENV` writes one); then rotate the key",
+                    )
+                } else if dotenv_file {
+                    (
+                        "in a `.env`-style file",
+                        "keep the key only in the targets keywarden.toml names, out of git; if this file was committed or shared, rotate the key",
+                    )
+                } else {
+                    (
+                        "in source code",
+                        "read the key from the environment only, with no default; then rotate it",
+                    )
+                };
                 Finding::new(
                     Code::HardCoded,
                     severity,
                     format!(
-                        "a hard-coded key ({fp}, strength {}{}) in source code",
+                        "a hard-coded key ({fp}, strength {}{}) {place}",
                         s.label.as_str(),
                         if published { ", a published value" } else { "" }
                     ),
                 )
-                .with_fix("read the key from the environment only, with no default; then rotate it")
+                .with_fix(fix)
             }
         };
         let finding = finding

@@ -400,6 +400,41 @@ fn placeholders_are_medium_examples_hold_them_and_words_are_not_leaks() {
     );
 }
 
+/// A hard-coded key's finding says where it is: source code, a `.env`-style file the
+/// manifest does not name, or an example file (which is made to be copied), each with
+/// its own fix.
+#[test]
+fn a_hard_coded_key_is_named_by_the_kind_of_file_it_is_in() {
+    let sb = Sandbox::new();
+    sb.write(".env", "SECRET_KEY=changethis\n");
+    sb.write(
+        "config/settings.py",
+        "SECRET_KEY = \"Xk9#mQ2$vL7@pR4&zW8!qT5^aB3*\"\n",
+    );
+    sb.write("backend/.env", "SECRET_KEY=Yk9#mQ2$vL7@pR4&zW8!qT5^aB3*\n");
+    sb.write(".env.example", "SECRET_KEY=Zk9#mQ2$vL7@pR4&zW8!qT5^aB3*\n");
+    let (_, v) = scan(&sb, &[]);
+    let said = |t: &str| {
+        let f = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["target"] == t && x["code"] == "KW201")
+            .unwrap_or_else(|| panic!("no KW201 in {t}: {}", messages(&v).join("\n")));
+        format!("{} / {}", f["message"], f["fix"])
+    };
+    let code = said("config/settings.py");
+    assert!(code.contains("in source code"), "{code}");
+    assert!(code.contains("read the key from the environment"), "{code}");
+    let dotenv = said("backend/.env");
+    assert!(dotenv.contains("in a `.env`-style file"), "{dotenv}");
+    assert!(!dotenv.contains("source code"), "{dotenv}");
+    assert!(dotenv.contains("keywarden.toml"), "{dotenv}");
+    let example = said(".env.example");
+    assert!(example.contains("in an example file"), "{example}");
+    assert!(example.contains("keywarden example ENV"), "{example}");
+}
+
 /// The pre-commit hook: what is staged is searched, not the work tree; a key pasted into a
 /// source file and added is caught, as is a secrets file staged itself; a missing
 /// environment file blocks nothing.
@@ -1291,7 +1326,8 @@ fn history_reads_a_committed_env_file_as_a_env_file() {
 }
 
 /// The pre-commit gate never passes what it did not read: a staged file whose content git
-/// cannot hand over (its object gone from the store) fails the scan and is named.
+/// cannot hand over (its object gone from the store) fails the scan and is named; what the
+/// other staged files hold is still reported.
 #[test]
 fn a_staged_file_git_cannot_hand_over_fails_the_gate() {
     if !crate::common::require("git", "scan --staged of a damaged index") {
@@ -1299,7 +1335,12 @@ fn a_staged_file_git_cannot_hand_over_fails_the_gate() {
     }
     let sb = keyed_repository();
     sb.write("app/notes.txt", &format!("pasted {KEY}\n"));
-    git(&sb, &["add", "app/notes.txt"]);
+    // Staged beside it, and read after it: its key is still reported.
+    sb.write(
+        "app/z_settings.py",
+        "SECRET_KEY = \"Xk9#mQ2$vL7@pR4&zW8!qT5^aB3*\"\n",
+    );
+    git(&sb, &["add", "app/notes.txt", "app/z_settings.py"]);
     let blob = git_out(&sb, &["rev-parse", ":app/notes.txt"]);
     std::fs::remove_file(
         sb.root()
@@ -1314,7 +1355,32 @@ fn a_staged_file_git_cannot_hand_over_fails_the_gate() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("git could not read the staged app/notes.txt"),
+        err.contains("app/notes.txt: could not be read (git could not read the staged file"),
         "{err}"
+    );
+    assert!(err.contains("git fsck"), "{err}");
+    let said = stdout(&out);
+    assert!(
+        said.contains("app/z_settings.py") && said.contains("hard-coded key"),
+        "the other staged file's finding is kept: {said}"
+    );
+    assert!(
+        said.contains("1 file(s) or folder(s) could not be read"),
+        "{said}"
+    );
+    // --json names it in `unread`, beside the finding.
+    let out = sb
+        .kw()
+        .args(["scan", "--staged", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unread"][0]["path"], "app/notes.txt", "{v}");
+    assert!(
+        found(&v)
+            .iter()
+            .any(|(c, t, _)| c == "KW201" && t == "app/z_settings.py"),
+        "{v}"
     );
 }
