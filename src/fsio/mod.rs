@@ -9,7 +9,7 @@ pub mod pass;
 pub mod pinned;
 
 pub use pass::{ReadPass, ReadScope};
-pub use pinned::{MAX_FILE_BYTES, PinnedDir, Snapshot, open_regular, read_capped};
+pub use pinned::{Listing, MAX_FILE_BYTES, PinnedDir, Snapshot, open_regular, read_capped};
 
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};

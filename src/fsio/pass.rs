@@ -13,7 +13,7 @@
 //! one, a kernel without `openat2` (before Linux 5.6, or a filter that refuses it).
 
 use super::FolderCache;
-use super::pinned::{Snapshot, os_err, read_regular, temp_files};
+use super::pinned::{Listing, Snapshot, os_err, read_regular, temp_files};
 use crate::error::{Error, Result};
 use rustix::fs::{self as rfs, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
@@ -34,7 +34,7 @@ pub struct ReadPass {
     no_openat2: AtomicBool,
     /// The temporary files in each folder opened so far, by the folder's real path (as
     /// bytes: hashing a `Path` walks its components).
-    listed: Mutex<foldhash::HashMap<OsString, Vec<OsString>>>,
+    listed: Mutex<foldhash::HashMap<OsString, Listing>>,
     /// Canonical folders, for the reads that take the full way.
     folders: FolderCache,
 }
@@ -86,8 +86,8 @@ impl ReadPass {
     }
 
     /// The temporary files found in every folder this pass opened, by the folder's real
-    /// path (a folder with none maps to an empty list; one never opened is absent).
-    pub fn into_listings(self) -> foldhash::HashMap<OsString, Vec<OsString>> {
+    /// path (a folder with none maps to an empty listing; one never opened is absent).
+    pub fn into_listings(self) -> foldhash::HashMap<OsString, Listing> {
         self.listed.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -131,7 +131,7 @@ impl ReadPass {
         self.listings().insert(dir, names);
     }
 
-    fn listings(&self) -> std::sync::MutexGuard<'_, foldhash::HashMap<OsString, Vec<OsString>>> {
+    fn listings(&self) -> std::sync::MutexGuard<'_, foldhash::HashMap<OsString, Listing>> {
         // A panic elsewhere cannot leave the map half-changed: an insert is whole.
         self.listed.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -225,10 +225,11 @@ mod tests {
         keys.sort();
         assert_eq!(keys, [root.as_os_str(), root.join("a").as_os_str()]);
         assert_eq!(
-            listed[root.join("a").as_os_str()],
+            listed[root.join("a").as_os_str()].names,
             [".keywarden-0123456789abcdef.tmp"]
         );
-        assert!(listed[root.as_os_str()].is_empty());
+        assert!(listed[root.as_os_str()].names.is_empty());
+        assert!(listed.values().all(|l| l.failed.is_none()));
     }
 
     /// A scope keeps a few folders open, not one per folder it read.

@@ -389,7 +389,7 @@ impl PinnedDir {
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         ) {
-            Ok(fresh) => temp_files(fresh.as_fd()),
+            Ok(fresh) => temp_files(fresh.as_fd()).names,
             Err(_) => Vec::new(),
         }
     }
@@ -404,21 +404,45 @@ impl PinnedDir {
     }
 }
 
+/// The temporary files of one folder: their names, and the error that stopped the
+/// listing if one did (the names are then those read by then). A folder whose listing
+/// failed may hold more: its leftovers are unknown, not none.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub names: Vec<OsString>,
+    pub failed: Option<String>,
+    /// The failure was a permission refused (a folder this user may enter, not list).
+    pub denied: bool,
+}
+
+impl Listing {
+    /// Records the error that stopped the listing.
+    pub fn fail(&mut self, e: &io::Error) {
+        self.failed = Some(e.to_string());
+        self.denied = e.kind() == io::ErrorKind::PermissionDenied;
+    }
+}
+
 /// The names of keywarden's temporary files in the folder open as `fd`, read from the
-/// handle's offset (its start, for a folder just opened). A listing that fails part-way
-/// gives what was read by then, as `read_dir` would.
-pub(super) fn temp_files(fd: std::os::fd::BorrowedFd<'_>) -> Vec<OsString> {
+/// handle's offset (its start, for a folder just opened).
+pub(super) fn temp_files(fd: std::os::fd::BorrowedFd<'_>) -> Listing {
     let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 16 * 1024];
     let mut dir = rfs::RawDir::new(fd, &mut buf);
-    let mut out = Vec::new();
+    let mut listing = Listing::default();
     while let Some(entry) = dir.next() {
-        let Ok(entry) = entry else { break };
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                listing.fail(&os_err(e));
+                break;
+            }
+        };
         let name = OsStr::from_bytes(entry.file_name().to_bytes());
         if is_temp_name(name) {
-            out.push(name.to_owned());
+            listing.names.push(name.to_owned());
         }
     }
-    out
+    listing
 }
 
 /// Whether `name` is one of keywarden's temporary file names.

@@ -717,6 +717,81 @@ fn a_kernel_without_openat2_gets_the_same_status() {
     assert_no_key("status --json", &plain.stdout, DEV);
 }
 
+/// A folder whose listing fails is said to hide what it may hold: a leftover temporary
+/// file (which may hold a key) would not be seen there, so status says so, with a fix that
+/// fits the error, whether the folder was opened beneath the root or through a link.
+#[test]
+fn a_folder_that_cannot_be_listed_is_said_to_hide_leftovers() {
+    use std::os::unix::fs::symlink;
+    if !crate::common::require("strace", "status with a folder that cannot be listed") {
+        return;
+    }
+    let sb = Sandbox::new();
+    for rel in ["a/.env", "b/.env", "real/.env"] {
+        sb.write(rel, &format!("SECRET_KEY={DEV}\n"));
+    }
+    symlink("real", sb.root().join("linked")).unwrap();
+    sb.write(
+        "keywarden.toml",
+        "version = 1\n[[environments]]\nname = \"plain\"\ntargets = [{ path = \"a/.env\" }]\n[[environments]]\nname = \"other\"\ntargets = [{ path = \"b/.env\" }]\n[[environments]]\nname = \"linked\"\ntargets = [{ path = \"linked/.env\" }]\n",
+    );
+    let root = std::fs::canonicalize(sb.root()).unwrap();
+    let unlisted = |v: &Value, name: &str| -> Vec<(String, String, String)> {
+        env(v, name)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "KW120")
+            .map(|f| {
+                let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
+                (s("severity"), s("message"), s("fix"))
+            })
+            .collect()
+    };
+    // Nothing is said when every listing works.
+    let v = status_json(&sb, &[]);
+    for name in ["plain", "other", "linked"] {
+        assert!(unlisted(&v, name).is_empty(), "{name}: {v:#}");
+    }
+    // `a` is opened beneath the root (openat2); `real` through the link, the full way.
+    for (folder, name) in [("a", "plain"), ("real", "linked")] {
+        for (errno, fix) in [
+            ("EIO", "check the folder and the disk"),
+            ("EACCES", "chmod u+r"),
+        ] {
+            let dir = root.join(folder);
+            let mut cmd = crate::writes::command(
+                &sb,
+                std::path::Path::new("strace"),
+                &["-f", "-qq", "-o", "/dev/null"],
+            );
+            cmd.arg("-P")
+                .arg(&dir)
+                .args(["-e", "trace=getdents64", "-e"])
+                .arg(format!("inject=getdents64:error={errno}"))
+                .arg(crate::writes::bin())
+                .args(["status", "--json"]);
+            let out = cmd.output().unwrap();
+            assert!(out.status.success(), "{errno}: {}", stderr(&out));
+            assert_no_key("status --json", &out.stdout, DEV);
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let said = unlisted(&v, name);
+            assert_eq!(said.len(), 1, "{folder} {errno}: {v:#}");
+            let (severity, message, got_fix) = &said[0];
+            assert_eq!(severity, "medium", "{message}");
+            assert!(
+                message.starts_with(&format!("{}: cannot list the folder: ", dir.display())),
+                "{message}"
+            );
+            assert!(message.contains("would not be seen"), "{message}");
+            assert!(got_fix.contains(fix), "{errno}: {got_fix}");
+            for other in ["plain", "other", "linked"].iter().filter(|n| **n != name) {
+                assert!(unlisted(&v, other).is_empty(), "{other}: {v:#}");
+            }
+        }
+    }
+}
+
 /// An environment with hundreds of folders is read whole under a small file-descriptor
 /// limit: folder handles are not all held at once.
 #[test]

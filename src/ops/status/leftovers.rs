@@ -14,6 +14,8 @@ use std::path::Path;
 #[derive(Debug, Default)]
 pub(super) struct Leftovers {
     found: HashMap<PathBuf, Vec<String>>,
+    /// Folders whose listing failed, with why: what they hold is unknown.
+    unlisted: HashMap<PathBuf, (String, bool)>,
     folders: Vec<Vec<(String, PathBuf)>>,
 }
 
@@ -24,7 +26,7 @@ impl Leftovers {
         project: &Project,
         envs: &[Environment],
         reads: &[Vec<TargetRead>],
-        listed: foldhash::HashMap<OsString, Vec<OsString>>,
+        listed: foldhash::HashMap<OsString, fsio::Listing>,
     ) -> Leftovers {
         let folders: Vec<Vec<(String, PathBuf)>> = envs
             .iter()
@@ -54,33 +56,36 @@ impl Leftovers {
         distinct.sort_unstable();
         distinct.dedup();
         // One listing per folder, over every core (a folder per environment is common).
-        let more = parallel_map(&distinct, |dir| {
-            std::fs::read_dir(dir)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.file_name())
-                .filter(|name| fsio::pinned::is_temp_name(name))
-                .collect::<Vec<OsString>>()
-        });
-        let found = listed
+        let more = parallel_map(&distinct, |dir| list(dir));
+        let mut found = HashMap::new();
+        let mut unlisted = HashMap::new();
+        let listings = listed
             .into_iter()
-            .filter(|(_, names)| !names.is_empty())
-            .map(|(dir, names)| (PathBuf::from(dir), names))
-            .chain(distinct.into_iter().map(Path::to_path_buf).zip(more))
-            .filter(|(_, names)| !names.is_empty())
-            .map(|(dir, names)| {
-                let names = names.iter().map(|n| n.to_string_lossy().into_owned());
-                (dir, names.collect())
-            })
-            .collect();
-        Leftovers { found, folders }
+            .map(|(dir, listing)| (PathBuf::from(dir), listing))
+            .chain(distinct.into_iter().map(Path::to_path_buf).zip(more));
+        for (dir, listing) in listings {
+            if let Some(why) = listing.failed {
+                unlisted.insert(dir.clone(), (why, listing.denied));
+            }
+            if !listing.names.is_empty() {
+                let names = listing.names.iter();
+                let names = names.map(|n| n.to_string_lossy().into_owned()).collect();
+                found.insert(dir, names);
+            }
+        }
+        Leftovers {
+            found,
+            unlisted,
+            folders,
+        }
     }
 
     /// One KW120 finding per leftover file beside the targets or fallback of environment
     /// number `index`.
+    /// One more (medium) per such folder that could not be listed: a leftover there
+    /// would not be seen.
     pub(super) fn findings(&self, index: usize, env: &Environment) -> Vec<Finding> {
-        if self.found.is_empty() {
+        if self.found.is_empty() && self.unlisted.is_empty() {
             return Vec::new();
         }
         let mut seen = HashSet::new();
@@ -106,7 +111,63 @@ impl Leftovers {
                     )),
                 );
             }
+            if let Some((why, denied)) = self.unlisted.get(dir) {
+                let fix = if *denied {
+                    format!(
+                        "let this user read the folder (chmod u+r {}), then run keywarden status again",
+                        dir.display()
+                    )
+                } else {
+                    "check the folder and the disk it is on (the error above), then run keywarden status again".to_string()
+                };
+                out.push(
+                    Finding::new(
+                        Code::LeftoverTemp,
+                        Severity::Medium,
+                        format!(
+                            "{}: cannot list the folder: {why}; a temporary file an interrupted keywarden run left there (it may hold a key) would not be seen",
+                            dir.display()
+                        ),
+                    )
+                    .at_target(label.clone())
+                    .with_fix(fix),
+                );
+            }
         }
         out
     }
+}
+
+/// The temporary files of `dir`. A folder that is not there (or not a folder) holds none;
+/// any other failure is kept in the listing: its leftovers are unknown.
+fn list(dir: &Path) -> fsio::Listing {
+    let mut listing = fsio::Listing::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return listing;
+        }
+        Err(e) => {
+            listing.fail(&e);
+            return listing;
+        }
+    };
+    for entry in entries {
+        match entry {
+            Ok(e) if fsio::pinned::is_temp_name(&e.file_name()) => {
+                listing.names.push(e.file_name());
+            }
+            Ok(_) => {}
+            Err(e) => {
+                listing.fail(&e);
+                break;
+            }
+        }
+    }
+    listing
 }

@@ -189,7 +189,7 @@ struct Passed {
     /// The strength of each distinct key, by fingerprint.
     strengths: HashMap<Fingerprint, strength::Strength>,
     /// The temporary files in each folder the reads opened (see [`fsio::ReadPass`]).
-    listings: foldhash::HashMap<OsString, Vec<OsString>>,
+    listings: foldhash::HashMap<OsString, fsio::Listing>,
 }
 
 /// Reads every target of every environment, fingerprints each key and analyses each
