@@ -96,6 +96,183 @@ fn dotenv_key(sb: &Sandbox) -> String {
     line["SECRET_KEY=".len()..].trim_matches('\'').to_string()
 }
 
+/// `set` and `rotate` of an environment with a store target and a file, killed (aborted)
+/// at every failpoint they pass, the store's among them (before and after its write):
+/// each kill leaves a project whose status explains it (the store and the file disagree
+/// only with KW118), the recovery the README names finishes it, and afterwards the store
+/// and the file hold one key, the one before or the one the killed run drew (never a
+/// third), the secret's other field survives, and no key reaches any output.
+#[test]
+fn set_and_rotate_killed_at_every_failpoint_with_a_store_target_leave_one_key() {
+    let Some(bao) = Bao::start("commands killed at every failpoint with an OpenBao target") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    project(&sb, "");
+    bao.ok(&["kv", "put", PATH, "DATABASE_URL=postgres://db/baguette"]);
+    let out = bao
+        .kw(&sb)
+        .args(["set", "production", "--generate", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut seen: Vec<String> = vec![dotenv_key(&sb)];
+    let keys_now = |sb: &Sandbox| {
+        (
+            bao.field(PATH, "SECRET_KEY").unwrap_or_default(),
+            dotenv_key(sb),
+        )
+    };
+    let no_key = |out: &Output, seen: &[String]| {
+        for k in seen {
+            no_key_in(out, k);
+        }
+    };
+    let mut failures = Vec::new();
+    let mut kills = 0;
+    let mut store_points = 0;
+    let runs: [&[&str]; 2] = [
+        &["set", "production", "--generate", "--yes"],
+        &["rotate", "production", "--yes", "--no-restart"],
+    ];
+    for args in runs {
+        let trace = tempfile::NamedTempFile::new().unwrap();
+        let out = bao
+            .kw(&sb)
+            .args(args)
+            .env("KEYWARDEN_FAILPOINT_TRACE", trace.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let (store, file) = keys_now(&sb);
+        assert_eq!(store, file);
+        seen.push(file);
+        let mut passes: Vec<String> = Vec::new();
+        let points: Vec<String> = std::fs::read_to_string(trace.path())
+            .unwrap()
+            .lines()
+            .map(|name| {
+                passes.push(name.to_string());
+                format!("{name}#{}", passes.iter().filter(|n| *n == name).count())
+            })
+            .collect();
+        store_points += points.iter().filter(|p| p.contains(":store:")).count();
+        for point in points {
+            let at = format!("{} killed at {point}", args.join(" "));
+            let fp_before = status_json(&bao, &sb)["environments"][0]["fingerprint"].clone();
+            let out = bao
+                .kw(&sb)
+                .args(args)
+                .env("KEYWARDEN_FAILPOINT", &point)
+                .output()
+                .unwrap();
+            {
+                use std::os::unix::process::ExitStatusExt;
+                if out.status.signal() != Some(libc::SIGABRT) {
+                    failures.push(format!(
+                        "{at}: not killed: {:?} {}",
+                        out.status,
+                        stderr(&out)
+                    ));
+                    continue;
+                }
+            }
+            kills += 1;
+            let (store, file) = keys_now(&sb);
+            for k in [&store, &file] {
+                if !seen.contains(k) {
+                    seen.push(k.clone());
+                }
+            }
+            no_key(&out, &seen);
+            let st = status_json(&bao, &sb);
+            let found: Vec<String> = st["environments"][0]["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["code"].as_str().unwrap().to_string())
+                .collect();
+            // The keys the recovery may put in place: the one before, one a target holds,
+            // or one the killed run drew (backed up before it was written anywhere).
+            let mut allowed: Vec<Value> = vec![fp_before];
+            allowed.extend(
+                st["environments"][0]["targets"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["fingerprint"].clone()),
+            );
+            let listed = bao.kw(&sb).args(["backups", "--json"]).output().unwrap();
+            no_key(&listed, &seen);
+            let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+            allowed.extend(
+                listed
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|b| b["fingerprint"].clone()),
+            );
+            let journal = found.iter().any(|c| c == "KW118");
+            if store != file && !journal {
+                failures.push(format!(
+                    "{at}: the store and the file disagree and status reports no KW118: {found:?}"
+                ));
+            }
+            let recover: &[&str] = if journal {
+                &["rotate", "production", "--resume", "--yes", "--no-restart"]
+            } else {
+                &["fix", "production"]
+            };
+            let rec = bao.kw(&sb).args(recover).output().unwrap();
+            no_key(&rec, &seen);
+            if !rec.status.success() {
+                failures.push(format!(
+                    "{at}: keywarden {}: exit {:?}: {}",
+                    recover.join(" "),
+                    rec.status.code(),
+                    stderr(&rec).trim()
+                ));
+                continue;
+            }
+            let (store_after, file_after) = keys_now(&sb);
+            if store_after != file_after {
+                failures.push(format!(
+                    "{at}: after recovery the store and the file disagree"
+                ));
+            }
+            if bao.field(PATH, "DATABASE_URL").as_deref() != Some("postgres://db/baguette") {
+                failures.push(format!("{at}: the secret's other field was lost"));
+            }
+            let st = status_json(&bao, &sb);
+            let env = &st["environments"][0];
+            let left: Vec<&str> = env["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|f| f["code"].as_str())
+                .filter(|c| ["KW118", "KW120", "KW102"].contains(c))
+                .collect();
+            if !env["fingerprint"].is_string() || !left.is_empty() {
+                failures.push(format!(
+                    "{at}: after recovery: {left:?} {}",
+                    env["fingerprint"]
+                ));
+            } else if !allowed.contains(&env["fingerprint"]) {
+                failures.push(format!(
+                    "{at}: after recovery {} is in place, none of the keys before, on disk or backed up: {allowed:?}",
+                    env["fingerprint"]
+                ));
+            }
+        }
+    }
+    assert!(
+        store_points >= 2,
+        "no store failpoint was passed: the store's write is not killed at"
+    );
+    assert!(kills >= 6, "only {kills} runs were killed");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 #[test]
 fn set_status_rotate_rollback_and_revoke_against_a_real_openbao() {
     let Some(bao) = Bao::start("the OpenBao target (set, status, rotate, revoke)") else {
