@@ -80,12 +80,13 @@ impl Spliced {
         let encoded = crate::ops::parallel::parallel_map(items, |item| {
             serde_json::to_vec_pretty(item).map(|one| {
                 let mut out = Vec::with_capacity(one.len() + one.len() / 8);
-                for &b in &one {
-                    out.push(b);
-                    if b == b'\n' {
-                        out.extend_from_slice(b"    ");
-                    }
+                let mut from = 0;
+                for nl in memchr::memchr_iter(b'\n', &one) {
+                    out.extend_from_slice(&one[from..=nl]);
+                    out.extend_from_slice(b"    ");
+                    from = nl + 1;
                 }
+                out.extend_from_slice(&one[from..]);
                 out
             })
         });

@@ -161,7 +161,11 @@ impl ReadScope<'_> {
         };
         let file = folder.join(name);
         let mut open = self.open.borrow_mut();
-        let index = match open.iter().position(|(r, _)| *r == rel) {
+        // As bytes: both are built from plain components (comparing `Path`s walks them).
+        let index = match open
+            .iter()
+            .position(|(r, _)| r.as_os_str() == rel.as_os_str())
+        {
             Some(i) => i,
             None => {
                 let fd = self.pass.open_folder(&rel);
