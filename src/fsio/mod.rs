@@ -7,6 +7,7 @@
 
 pub mod pass;
 pub mod pinned;
+pub mod sparse;
 
 pub use pass::{ReadPass, ReadScope};
 pub use pinned::{Listing, MAX_FILE_BYTES, PinnedDir, Snapshot, open_regular, read_capped};
