@@ -136,8 +136,12 @@ impl Context {
 }
 
 /// Variables of keywarden's own that no command it runs may see: where the backups'
-/// passphrase is kept.
-pub const INTERNAL_SECRET_VARS: &[&str] = &[crate::records::crypt::PASSPHRASE_FILE_ENV];
+/// passphrase is kept, and the store's token (it opens every secret its policy allows).
+pub const INTERNAL_SECRET_VARS: &[&str] = &[
+    crate::records::crypt::PASSPHRASE_FILE_ENV,
+    crate::targets::vault::client::TOKEN_VARS[0],
+    crate::targets::vault::client::TOKEN_VARS[1],
+];
 
 /// The names of the variables of this process's environment — the one a child inherits —
 /// that hold one of the keys of `needles` in any form it searches (as is, base64, hex,

@@ -91,6 +91,12 @@ pub enum Command {
     /// Follow the compromised-key or lost-key playbook step by step.
     Incident(incident::Args),
     /// Start a command with an environment's key in its environment (never on argv).
+    ///
+    /// The key is read from the environment's targets (the store included; they must
+    /// agree). CMD's exit code is keywarden's (128+N when signal N killed it); SIGTERM,
+    /// SIGINT and SIGHUP are forwarded to it. Its output is its own, untouched, unless
+    /// --redact. The backups' passphrase file (KEYWARDEN_PASSPHRASE_FILE) and the store's
+    /// token (BAO_TOKEN, VAULT_TOKEN) are not passed down.
     Run(run::Args),
     /// Look for keys in source files and git history.
     Scan(scan::Args),

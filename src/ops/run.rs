@@ -51,14 +51,18 @@ pub fn variable(project: &Project, env_name: &str) -> Result<String> {
         return Ok(var);
     }
     let d = &project.manifest.defaults.key;
-    let is_var = !d.is_empty()
-        && !d.starts_with(|c: char| c.is_ascii_digit())
-        && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    Ok(if is_var {
+    Ok(if is_variable_name(d) {
         d.clone()
     } else {
         crate::project::manifest::DEFAULT_KEY.to_string()
     })
+}
+
+/// A name a shell could export: letters, digits and `_`, not starting with a digit.
+fn is_variable_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Reads the environment's key (every target must agree) and records the hand-out in
@@ -70,7 +74,12 @@ pub fn prepare(
     var: Option<String>,
 ) -> Result<Prepared> {
     let var = match var {
-        Some(v) => v,
+        Some(v) if is_variable_name(&v) => v,
+        Some(v) => {
+            return Err(Error::Usage(format!(
+                "--var {v:?} is not a variable name; use letters, digits and `_`, not starting with a digit (e.g. --var DJANGO_SECRET_KEY)"
+            )));
+        }
         None => variable(project, env_name)?,
     };
     let key = current_key::hand_out(project, pepper, env_name, Handout::Run)?;
@@ -111,13 +120,14 @@ pub fn exec(
     // The backups' passphrase and the store's token are keywarden's, not the app's: the
     // app gets its key, not every key keywarden keeps or the store holds. A variable
     // the key goes in is set even when it has a token's name (`--var` says so).
-    cmd.args(args)
-        .env_remove(crate::records::crypt::PASSPHRASE_FILE_ENV);
-    if !options.keep_store_token {
-        for var in crate::targets::vault::client::TOKEN_VARS {
+    cmd.args(args);
+    let token_vars = crate::targets::vault::client::TOKEN_VARS;
+    for var in crate::context::INTERNAL_SECRET_VARS {
+        if !(options.keep_store_token && token_vars.contains(var)) {
             cmd.env_remove(var);
         }
     }
+    // Last: with `--var BAO_TOKEN`, the key takes the token's place.
     cmd.env(&prepared.var, prepared.key.expose_secret());
     if redact {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());

@@ -77,6 +77,8 @@ fn hostile_restart_and_verify_output_reveals_no_key_anywhere() {
         .args(["rotate", "production", "--yes"])
         .env("SECRET_KEY", STAGING)
         .env("OTHER_COPY", format!("prefix-{DEV}"))
+        .env("BAO_TOKEN", "s.bao-token-of-the-shell")
+        .env("VAULT_TOKEN", "s.vault-token-of-the-shell")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -108,6 +110,13 @@ fn hostile_restart_and_verify_output_reveals_no_key_anywhere() {
         !env.contains(STAGING) && !env.contains(DEV),
         "a key was inherited"
     );
+    // Nor keywarden's own secrets: the store's token, the passphrase file's name.
+    for var in ["BAO_TOKEN=", "VAULT_TOKEN=", "KEYWARDEN_PASSPHRASE_FILE="] {
+        assert!(
+            !env.lines().any(|l| l.starts_with(var)),
+            "{var} reached the restart command"
+        );
+    }
     // Core dumps: keywarden's limit and its child's are 0.
     let limits = sb.read("parent-limits.txt");
     let core = limits

@@ -253,6 +253,56 @@ fn run_passes_down_neither_the_backups_passphrase_file_nor_the_store_token() {
         "{said}"
     );
     assert!(!said.contains("key=0\n"), "{said}");
+    // `--var BAO_TOKEN`: the key takes the token's place, the token is not what it gets.
+    let out = sb
+        .kw()
+        .env("BAO_TOKEN", "s.bao-token-of-the-shell")
+        .args([
+            "run",
+            "production",
+            "--var",
+            "BAO_TOKEN",
+            "--",
+            "sh",
+            "-c",
+            "echo \"${#BAO_TOKEN} ${BAO_TOKEN%%-token-of-the-shell}\"",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got = stdout(&out);
+    let len: usize = got.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(len >= 32, "the child's BAO_TOKEN is not the key: {got}");
+    assert!(!got.contains("s.bao"), "{got}");
+    // A name no shell could export is refused before anything runs.
+    for bad in ["", "X=Y", "1KEY", "SECRET KEY"] {
+        let out = sb
+            .kw()
+            .args([
+                "run",
+                "production",
+                "--var",
+                bad,
+                "--",
+                "sh",
+                "-c",
+                "echo ran",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--var {bad:?}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("is not a variable name"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!stdout(&out).contains("ran"));
+    }
     // Asked for, the tokens are passed down as they are; the passphrase file never is.
     let said = run(&["--keep-store-token"]);
     assert!(
