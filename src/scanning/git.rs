@@ -103,10 +103,11 @@ pub fn staged(
         .args([
             "diff",
             "--cached",
-            "--name-only",
+            "--raw",
+            "--no-renames",
             "-z",
             "--relative",
-            "--diff-filter=ACMRT",
+            "--diff-filter=ACMT",
         ])
         .stderr(Stdio::piped())
         .output()
@@ -119,7 +120,15 @@ pub fn staged(
         )));
     }
     let mut unread = Vec::new();
-    for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+    // `:OLDMODE NEWMODE OLDOID NEWOID STATUS` NUL `PATH` NUL, one pair per file (renames
+    // off: a renamed file is its new path, added). A submodule (mode 160000) is a commit
+    // of another repository, not content of this one: it is not searched here.
+    let fields: Vec<&[u8]> = listed.stdout.split(|&b| b == 0).collect();
+    let entries = fields.chunks_exact(2).filter_map(|pair| {
+        let new_mode = pair[0].split(|&b| b == b' ').nth(1)?;
+        (new_mode != b"160000" && !pair[1].is_empty()).then_some(pair[1])
+    });
+    for name in entries {
         // `:./path`: the index entry of this path (a name like `1:x` is not a stage).
         let mut spec = std::ffi::OsString::from(":./");
         spec.push(std::ffi::OsStr::from_bytes(name));

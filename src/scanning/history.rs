@@ -18,7 +18,9 @@
 //! A git failure (a missing or corrupt object, a bad revision) is never taken for a clean
 //! history: the scan says how far it got and fails.
 
-use super::scan::{is_example, key_lines, literals_on, looks_like_dotenv};
+use super::scan::{
+    IN_DOTENV, IN_EXAMPLE, IN_SOURCE, is_example, key_lines, literals_on, looks_like_dotenv,
+};
 use super::walk::is_env_file;
 use crate::error::{Error, Result};
 use crate::finding::{Code, Finding};
@@ -298,11 +300,15 @@ pub fn scan_history(
             if !seen.insert((path_shown.clone(), fp.to_string())) {
                 continue;
             }
-            let mut f = Finding::new(
-                Code::HardCoded,
-                lit.severity,
-                format!("{place}: {}", lit.message),
-            )
+            // A blob is read without a name: its example path says where it is.
+            let message = if in_example {
+                lit.message
+                    .replace(IN_SOURCE, IN_EXAMPLE)
+                    .replace(IN_DOTENV, IN_EXAMPLE)
+            } else {
+                lit.message.clone()
+            };
+            let mut f = Finding::new(Code::HardCoded, lit.severity, format!("{place}: {message}"))
             .with_fix("the literal stays in every clone of the history: if an app ever ran with it, rotate that app's key");
             if let Some(p) = &path {
                 f = f.at_target(p.clone());

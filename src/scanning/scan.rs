@@ -243,10 +243,11 @@ pub fn scan_with_progress(
                 // handle: a FIFO or device (or a file swapped for one) is skipped, never
                 // waited on or read without end. Read up to the size it had when opened:
                 // a file growing while it is read (a busy log) is searched as it was then,
-                // not followed without end.
+                // not followed without end. Past the part searched for literals, a
+                // sparse file's holes are skipped, not read as gigabytes of zeros.
                 match fsio::open_regular(&path) {
                     Ok(Some((file, size))) => {
-                        let mut capped = std::io::Read::take(file, size);
+                        let mut capped = fsio::sparse::SkipHoles::new(file, size, MAX_FILE + 1);
                         match search(&shown, &mut capped, Some(size)) {
                             (hits, n, None) => Searched::Read(hits, n),
                             (hits, _, Some(e)) => Searched::Unread(hits, unread(e)),
@@ -737,17 +738,17 @@ pub(super) fn literals_on(
                 };
                 let (place, fix) = if example {
                     (
-                        "in an example file, which is made to be copied and committed",
+                        IN_EXAMPLE,
                         "put a placeholder in its place (`keywarden example ENV` writes one); then rotate the key",
                     )
                 } else if dotenv_file {
                     (
-                        "in a `.env`-style file",
+                        IN_DOTENV,
                         "keep the key only in the targets keywarden.toml names, out of git; if this file was committed or shared, rotate the key",
                     )
                 } else {
                     (
-                        "in source code",
+                        IN_SOURCE,
                         "read the key from the environment only, with no default; then rotate it",
                     )
                 };
@@ -772,13 +773,26 @@ pub(super) fn literals_on(
     out
 }
 
-/// An example file (`.env.example`, `secrets.toml.sample`, `*.template`) is where a
-/// placeholder belongs; a real key in one still counts.
+/// Where a hard-coded key's finding says it is.
+pub(super) const IN_SOURCE: &str = "in source code";
+pub(super) const IN_DOTENV: &str = "in a `.env`-style file";
+pub(super) const IN_EXAMPLE: &str = "in an example file, which is made to be copied and committed";
+
+/// An example file (`.env.example`, `secrets.toml.sample`, `settings.example.py`,
+/// `example.env`, `.env.template`, `phpunit.xml.dist`) is where a placeholder belongs; a
+/// real key in one still counts. The word is one of the name's dot-separated parts after
+/// the first (`email_template.py` and `template.py` are source code), or the first of a
+/// `.env` file's name (`example.env`).
 pub(super) fn is_example(file_name: &str) -> bool {
-    let lower = file_name.to_ascii_lowercase();
-    ["example", "sample", "template", ".dist"]
-        .iter()
-        .any(|m| lower.contains(m))
+    let word = |part: &str| {
+        ["example", "examples", "sample", "template", "tpl", "dist"]
+            .iter()
+            .any(|m| part.eq_ignore_ascii_case(m))
+    };
+    let mut parts = file_name.split('.');
+    let first = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    rest.iter().any(|p| word(p)) || (word(first) && rest.first() == Some(&"env"))
 }
 
 /// The key names, matched in any ASCII case, with the sampled prefilter that skips most of
@@ -899,6 +913,37 @@ fn classify(literal: &str) -> Option<(String, Literal)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn example_files_are_told_by_a_part_of_their_name() {
+        for name in [
+            ".env.example",
+            ".env.production.sample",
+            "secrets.toml.example",
+            "settings.example.py",
+            ".env.template",
+            "phpunit.xml.dist",
+            "config.tpl",
+            "example.env",
+            "Sample.env",
+            ".env.EXAMPLE",
+        ] {
+            assert!(is_example(name), "{name}");
+        }
+        for name in [
+            "email_template.py",
+            "template.py",
+            "examples.rs",
+            "dist.py",
+            "sampler.go",
+            ".env",
+            ".env.production",
+            "settings.py",
+            "counterexample.md",
+        ] {
+            assert!(!is_example(name), "{name}");
+        }
+    }
 
     #[test]
     fn key_lines_and_line_at_give_the_lines_str_lines_gives() {

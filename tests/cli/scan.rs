@@ -433,6 +433,41 @@ fn a_hard_coded_key_is_named_by_the_kind_of_file_it_is_in() {
     let example = said(".env.example");
     assert!(example.contains("in an example file"), "{example}");
     assert!(example.contains("keywarden example ENV"), "{example}");
+    // A module whose name holds the word is source code.
+    sb.write(
+        "app/email_template.py",
+        "SECRET_KEY = \"Wk9#mQ2$vL7@pR4&zW8!qT5^aB3*\"\n",
+    );
+    let (_, v) = scan(&sb, &[]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["target"] == "app/email_template.py" && x["code"] == "KW201")
+        .unwrap_or_else(|| panic!("{}", messages(&v).join("\n")));
+    assert!(
+        f["message"].as_str().unwrap().contains("in source code"),
+        "{f}"
+    );
+    // In history, a blob committed at an example path is said to be in an example file.
+    if !crate::common::require("git", "scan --history of a committed example file") {
+        return;
+    }
+    git(&sb, &["init", "-q"]);
+    git(&sb, &["add", ".env.example", "config/settings.py"]);
+    git(&sb, &["commit", "-qm", "examples"]);
+    std::fs::remove_file(sb.root().join(".env.example")).unwrap();
+    git(&sb, &["commit", "-qam", "gone"]);
+    let (_, v) = scan(&sb, &["--history"]);
+    let in_history: Vec<String> = messages(&v)
+        .into_iter()
+        .filter(|m| m.contains("KW201") && m.contains(".env.example") && m.contains("commit "))
+        .collect();
+    assert!(
+        !in_history.is_empty() && in_history.iter().all(|m| m.contains("in an example file")),
+        "{}",
+        messages(&v).join("\n")
+    );
 }
 
 /// The pre-commit hook: what is staged is searched, not the work tree; a key pasted into a
@@ -935,6 +970,45 @@ fn large_text(size: usize, cuts: &[usize]) -> (String, Vec<u64>) {
 }
 
 /// A dump or log larger than any source file is still searched to its end for the keys
+/// A sparse file many gigabytes long (a preallocated database, a disk image) is searched
+/// through its data only: the keys at its start, in its middle and at its end are found at
+/// their lines, and its holes are not read as zeros (which would take minutes).
+#[test]
+fn a_sparse_file_is_searched_through_its_data_not_its_holes() {
+    use std::io::{Seek, SeekFrom, Write};
+    use std::os::unix::fs::MetadataExt;
+    let sb = keyed_project();
+    const GIB: u64 = 1 << 30;
+    let size = 64 * GIB;
+    let path = sb.root().join("data/disk.img");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut f = std::fs::File::create(&path).unwrap();
+    f.set_len(size).unwrap();
+    for (at, text) in [
+        (0, format!("copy={KEY}\n")),
+        (32 * GIB + 5, format!("x\n{KEY}\n")),
+        (size - 200, format!("{KEY}\n")),
+    ] {
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+    f.sync_all().unwrap();
+    drop(f);
+    let stored = std::fs::metadata(&path).unwrap().blocks() * 512;
+    assert!(
+        stored < 64 << 20,
+        "this file system stores the holes of a sparse file ({stored} bytes for {size}): the test needs one that does not (ext4, tmpfs, xfs, btrfs)"
+    );
+    let (code, v) = scan(&sb, &[]);
+    assert_eq!(code, Some(0), "{v}");
+    let got: Vec<Option<u64>> = found(&v)
+        .into_iter()
+        .filter(|(c, t, _)| c == "KW202" && t == "data/disk.img")
+        .map(|(_, _, l)| l)
+        .collect();
+    assert_eq!(got, [Some(1), Some(3), Some(4)], "{v}");
+}
+
 /// keywarden knows, in the tree, in what is staged and in the history, with each key's
 /// line; only source-sized files are searched for literals.
 #[test]
@@ -1323,6 +1397,58 @@ fn history_reads_a_committed_env_file_as_a_env_file() {
         "{v}"
     );
     assert_eq!(unnamed[0]["line"], 1, "{v}");
+}
+
+/// A staged submodule (a gitlink: a commit of another repository) is not this one's
+/// content: the gate neither reads nor fails on it, and still searches the rest.
+#[test]
+fn a_staged_submodule_is_not_taken_for_damage() {
+    if !crate::common::require("git", "scan --staged with a submodule") {
+        return;
+    }
+    let sb = keyed_repository();
+    let inner = tempfile::tempdir().unwrap();
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(["-c", "protocol.file.allow=always"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    };
+    run(inner.path(), &["init", "-q"]);
+    run(
+        inner.path(),
+        &["commit", "-q", "--allow-empty", "-m", "inner"],
+    );
+    run(
+        &sb.root(),
+        &[
+            "submodule",
+            "add",
+            "-q",
+            inner.path().to_str().unwrap(),
+            "vendor/sub",
+        ],
+    );
+    sb.write("app/notes.txt", &format!("pasted {KEY}\n"));
+    git(&sb, &["add", "app/notes.txt"]);
+    let out = sb
+        .kw()
+        .args(["scan", "--staged", "--json"])
+        .output()
+        .unwrap();
+    assert_no_key("stdout", &out.stdout, KEY);
+    assert_no_key("stderr", &out.stderr, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unread"], serde_json::json!([]), "{v}");
+    assert!(!stderr(&out).contains("vendor/sub"), "{}", stderr(&out));
+    assert!(
+        found(&v).iter().any(|(_, t, _)| t == "app/notes.txt"),
+        "the rest is still searched: {v}"
+    );
 }
 
 /// The pre-commit gate never passes what it did not read: a staged file whose content git
