@@ -731,9 +731,12 @@ fn a_folder_that_cannot_be_listed_is_said_to_hide_leftovers() {
         sb.write(rel, &format!("SECRET_KEY={DEV}\n"));
     }
     symlink("real", sb.root().join("linked")).unwrap();
+    // A folder that is not there, and a file where a folder should be: nothing to list,
+    // nothing hidden.
+    sb.write("afile", "not a folder\n");
     sb.write(
         "keywarden.toml",
-        "version = 1\n[[environments]]\nname = \"plain\"\ntargets = [{ path = \"a/.env\" }]\n[[environments]]\nname = \"other\"\ntargets = [{ path = \"b/.env\" }]\n[[environments]]\nname = \"linked\"\ntargets = [{ path = \"linked/.env\" }]\n",
+        "version = 1\n[[environments]]\nname = \"plain\"\ntargets = [{ path = \"a/.env\" }]\n[[environments]]\nname = \"other\"\ntargets = [{ path = \"b/.env\" }]\n[[environments]]\nname = \"linked\"\ntargets = [{ path = \"linked/.env\" }]\n[[environments]]\nname = \"missing\"\ntargets = [{ path = \"absent/.env\" }]\nfallback = { path = \"gone/old.env\" }\n[[environments]]\nname = \"notdir\"\ntargets = [{ path = \"afile/.env\" }]\n",
     );
     let root = std::fs::canonicalize(sb.root()).unwrap();
     let unlisted = |v: &Value, name: &str| -> Vec<(String, String, String)> {
@@ -748,9 +751,9 @@ fn a_folder_that_cannot_be_listed_is_said_to_hide_leftovers() {
             })
             .collect()
     };
-    // Nothing is said when every listing works.
+    // Nothing is said when every listing works, or there is no folder to list.
     let v = status_json(&sb, &[]);
-    for name in ["plain", "other", "linked"] {
+    for name in ["plain", "other", "linked", "missing", "notdir"] {
         assert!(unlisted(&v, name).is_empty(), "{name}: {v:#}");
     }
     // `a` is opened beneath the root (openat2); `real` through the link, the full way.

@@ -114,7 +114,7 @@ impl Leftovers {
             if let Some((why, denied)) = self.unlisted.get(dir) {
                 let fix = if *denied {
                     format!(
-                        "let this user read the folder (chmod u+r {}), then run keywarden status again",
+                        "give this user read permission on the folder (its owner can run chmod u+r {}), then run keywarden status again",
                         dir.display()
                     )
                 } else {
