@@ -97,6 +97,37 @@ pub fn staged(
     use crate::error::Error;
     use std::io::Read as _;
     use std::os::unix::ffi::OsStrExt;
+    // Outside a repository git takes `diff` for `diff --no-index` and says only that
+    // `--cached` is unknown: whether this is a repository git will read is asked first,
+    // so the reason (none here, or another user's, refused until `safe.directory`) is said.
+    let probe = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--git-dir"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| Error::Failed(format!("git could not start: {e}")))?;
+    if !probe.status.success() {
+        let why = String::from_utf8_lossy(&probe.stderr);
+        let why = why
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("git exited with an error");
+        let hint = if why.contains("dubious ownership") || why.contains("safe.directory") {
+            format!(
+                "the repository belongs to another user: if it is yours to scan, run `git config --global --add safe.directory {}`",
+                root.display()
+            )
+        } else {
+            "--staged needs a git repository".to_string()
+        };
+        return Err(Error::Failed(format!(
+            "git cannot read the repository at {}: {why} ({hint})",
+            root.display()
+        )));
+    }
     let listed = Command::new("git")
         .arg("-C")
         .arg(root)

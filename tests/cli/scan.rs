@@ -1451,6 +1451,52 @@ fn a_staged_submodule_is_not_taken_for_damage() {
     );
 }
 
+/// `--staged` where git will not read a repository says why: there is none, or it is
+/// another user's (git refuses it until `safe.directory`), with the command that fixes it.
+#[test]
+fn staged_outside_a_repository_git_reads_says_why() {
+    use std::os::unix::fs::MetadataExt;
+    if !crate::common::require("git", "scan --staged outside a repository") {
+        return;
+    }
+    let sb = keyed_project();
+    let out = sb.kw().args(["scan", "--staged"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--staged needs a git repository"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("unknown option"), "{}", stderr(&out));
+    // Another user's repository: only root can make one here.
+    git(&sb, &["init", "-q"]);
+    let me = std::fs::metadata(sb.root().join(".env")).unwrap().uid();
+    if me != 0 {
+        return;
+    }
+    let chown = std::process::Command::new("chown")
+        .args(["-R", "65534"])
+        .arg(sb.root().join(".git"))
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    // Whatever this machine's git configuration trusts.
+    let out = sb
+        .kw()
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["scan", "--staged"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("dubious ownership"), "{err}");
+    assert!(
+        err.contains("git config --global --add safe.directory"),
+        "{err}"
+    );
+}
+
 /// The pre-commit gate never passes what it did not read: a staged file whose content git
 /// cannot hand over (its object gone from the store) fails the scan and is named; what the
 /// other staged files hold is still reported.
