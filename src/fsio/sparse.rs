@@ -54,6 +54,8 @@ impl SkipHoles {
         };
         let end = match rfs::seek(&self.file, SeekFrom::Hole(start)) {
             Ok(end) => end,
+            // Cut shorter than `start` since: the file ends here.
+            Err(Errno::NXIO) => return Ok(None),
             Err(e) => return Err(io::Error::from_raw_os_error(e.raw_os_error())),
         };
         Ok(Some((start, end)))
@@ -173,6 +175,32 @@ mod tests {
         // Much less is read than the file's length when the file system keeps holes.
         let got = read_all(&f, size, 0, 1 << 20);
         assert!(got.len() < (8 * MB) as usize, "{} bytes", got.len());
+    }
+
+    /// A file cut shorter while it is read ends where it now ends, without an error.
+    #[test]
+    fn a_file_cut_short_while_it_is_read_ends_there() {
+        const MB: u64 = 1 << 20;
+        let (f, _) = sparse(
+            &[(0, b"head"), (8 * MB, b"middle"), (30 * MB, b"tail")],
+            32 * MB,
+        );
+        let mut r = SkipHoles::new(f.reopen().unwrap(), 32 * MB, 0);
+        let mut buf = vec![0u8; 4096];
+        let mut got = Vec::new();
+        let n = r.read(&mut buf).unwrap();
+        got.extend_from_slice(&buf[..n]);
+        f.as_file().set_len(9 * MB).unwrap();
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.contains("head") && text.contains("middle"), "{text:?}");
+        assert!(!text.contains("tail"));
     }
 
     #[test]

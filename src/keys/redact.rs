@@ -184,7 +184,8 @@ impl Needles {
     /// its text (fingerprint). The last `longest - 1` bytes of a chunk are searched again
     /// with the next one, so a key cut between two reads is found; a match that lies
     /// wholly in those bytes was given with the chunk before and is not given twice.
-    /// Returns the bytes read.
+    /// Returns the bytes read; a read error ends the stream with that error, after what
+    /// was read before it has been searched.
     pub fn search_stream(
         &self,
         r: &mut dyn std::io::Read,
@@ -197,12 +198,17 @@ impl Needles {
         let (mut held, mut total, mut lines_before) = (0usize, 0u64, 0usize);
         loop {
             let mut len = held;
+            // An error ends the stream, but what was read before it is searched first.
+            let mut failed = None;
             while len < buf.len() {
                 match r.read(&mut buf[len..]) {
                     Ok(0) => break,
                     Ok(n) => len += n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
                 }
             }
             total += (len - held) as u64;
@@ -213,6 +219,9 @@ impl Needles {
                 line += memchr::memchr_iter(b'\n', &window[counted_to..m.start()]).count();
                 counted_to = m.start();
                 each(line + 1, &self.replacement[m.pattern().as_usize()]);
+            }
+            if let Some(e) = failed {
+                return Err(e);
             }
             if len < buf.len() {
                 return Ok(total);
@@ -817,5 +826,15 @@ mod tests {
             .search_stream(&mut Broken, &mut |_, _| {})
             .unwrap_err();
         assert_eq!(err.to_string(), "disk gone");
+
+        // The keys read before the error, in the chunk it cut short, are still given.
+        let data = format!("a\n{KEY}\nb\n{KEY}\n");
+        let mut r = std::io::Read::chain(data.as_bytes(), Broken);
+        let mut lines = Vec::new();
+        let err = needles()
+            .search_stream(&mut r, &mut |line, _| lines.push(line))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "disk gone");
+        assert_eq!(lines, [2, 4]);
     }
 }
