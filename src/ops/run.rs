@@ -58,6 +58,17 @@ pub fn variable(project: &Project, env_name: &str) -> Result<String> {
     })
 }
 
+/// A variable the dynamic loader, the shell or the command search reads: a key put there
+/// would be run, printed by the loader (`LD_PRELOAD`), or break the command.
+fn reserved(name: &str) -> bool {
+    name.starts_with("LD_")
+        || name.starts_with("DYLD_")
+        || [
+            "PATH", "IFS", "HOME", "SHELL", "ENV", "BASH_ENV", "PS4", "CDPATH",
+        ]
+        .contains(&name)
+}
+
 /// A name a shell could export: letters, digits and `_`, not starting with a digit.
 fn is_variable_name(name: &str) -> bool {
     !name.is_empty()
@@ -74,6 +85,11 @@ pub fn prepare(
     var: Option<String>,
 ) -> Result<Prepared> {
     let var = match var {
+        Some(v) if is_variable_name(&v) && reserved(&v) => {
+            return Err(Error::Usage(format!(
+                "--var {v}: that variable tells the system how to start or run programs (the loader, the shell, the command search), not one an app reads its key from; name the app's variable (e.g. --var DJANGO_SECRET_KEY)"
+            )));
+        }
         Some(v) if is_variable_name(&v) => v,
         Some(v) => {
             return Err(Error::Usage(format!(

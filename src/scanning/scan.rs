@@ -778,21 +778,30 @@ pub(super) const IN_SOURCE: &str = "in source code";
 pub(super) const IN_DOTENV: &str = "in a `.env`-style file";
 pub(super) const IN_EXAMPLE: &str = "in an example file, which is made to be copied and committed";
 
-/// An example file (`.env.example`, `secrets.toml.sample`, `settings.example.py`,
-/// `example.env`, `.env.template`, `phpunit.xml.dist`) is where a placeholder belongs; a
-/// real key in one still counts. The word is one of the name's dot-separated parts after
-/// the first (`email_template.py` and `template.py` are source code), or the first of a
-/// `.env` file's name (`example.env`).
+/// An example file (`.env.example`, `.env-example`, `secrets.toml.sample`,
+/// `settings.example.py`, `example_settings.py`, `example.env`, `.env.template`,
+/// `phpunit.xml.dist`, `settings.py-dist`) is where a placeholder belongs; a real key in
+/// one still counts. The word is a whole word of the name (between `.`, `-` and `_`), not
+/// the name itself (`examples.rs`, `dist.py` are source code); `template` only as a
+/// dot-separated part after the first (`email_template.py` and `template.py` are source
+/// code, `.env.template` is an example).
 pub(super) fn is_example(file_name: &str) -> bool {
-    let word = |part: &str| {
-        ["example", "examples", "sample", "template", "tpl", "dist"]
-            .iter()
-            .any(|m| part.eq_ignore_ascii_case(m))
-    };
-    let mut parts = file_name.split('.');
-    let first = parts.next().unwrap_or("");
-    let rest: Vec<&str> = parts.collect();
-    rest.iter().any(|p| word(p)) || (word(first) && rest.first() == Some(&"env"))
+    const WORDS: [&str; 7] = [
+        "example", "examples", "sample", "samples", "dist", "tpl", "tmpl",
+    ];
+    let is = |part: &str, words: &[&str]| words.iter().any(|m| part.eq_ignore_ascii_case(m));
+    let words: Vec<&str> = file_name
+        .split(['.', '-', '_'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let hit = |w: &&str| is(w, &WORDS);
+    // The first word only with more after it than an extension (`examples.rs` is that
+    // word's module), or before `env` (`example.env`).
+    let first = words.first().is_some_and(hit)
+        && (words.len() > 2 || words.get(1).is_some_and(|w| w.eq_ignore_ascii_case("env")));
+    first
+        || words.iter().skip(1).any(hit)
+        || file_name.split('.').skip(1).any(|p| is(p, &["template"]))
 }
 
 /// The key names, matched in any ASCII case, with the sampled prefilter that skips most of
@@ -927,6 +936,14 @@ mod tests {
             "example.env",
             "Sample.env",
             ".env.EXAMPLE",
+            ".env-example",
+            ".env_example",
+            "settings_example.py",
+            "example_settings.py",
+            "sample_settings.py",
+            "settings.py-dist",
+            ".env.tmpl",
+            "settings.template.py",
         ] {
             assert!(is_example(name), "{name}");
         }
