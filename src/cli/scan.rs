@@ -132,7 +132,16 @@ pub fn run(args: Args, project: Option<&Path>) -> Result<u8> {
     if let Some(l) = &line {
         l.clear();
     }
-    let report = report?;
+    let report = match report {
+        Ok(report) => report,
+        // A code-scanning upload gets a run that says it failed, never an empty file.
+        Err(e) if args.sarif => {
+            let why = format!("the scan did not run: {}", super::words::error(&e));
+            output::print_json(&sarif::report_findings_suppressed(&[], &[], &[why]))?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let root = &opened.project.root;
     let old = if args.no_baseline {
         None

@@ -1468,6 +1468,25 @@ fn staged_outside_a_repository_git_reads_says_why() {
         stderr(&out)
     );
     assert!(!stderr(&out).contains("unknown option"), "{}", stderr(&out));
+    // SARIF for a code-scanning upload: a run that failed, saying why, not an empty file.
+    let out = sb
+        .kw()
+        .args(["scan", "--staged", "--sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inv = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false, "{inv}");
+    let said = inv["toolExecutionNotifications"][0]["message"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(said.contains("--staged needs a git repository"), "{said}");
+    assert_eq!(
+        sarif["runs"][0]["results"],
+        serde_json::json!([]),
+        "{sarif}"
+    );
     // Another user's repository: only root can make one here.
     git(&sb, &["init", "-q"]);
     let me = std::fs::metadata(sb.root().join(".env")).unwrap().uid();
