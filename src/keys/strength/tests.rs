@@ -507,18 +507,39 @@ fn messages_never_quote_the_key() {
 /// The words of the string literals in `mod.rs`: keywarden's own message text.
 fn own_vocabulary() -> std::collections::HashSet<String> {
     let src = include_str!("mod.rs");
+    let code: String = src
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // The string literals, a literal continued over lines (`\` at a line's end) whole.
+    let mut literals = Vec::new();
+    let (mut inside, mut escaped, mut literal) = (false, false, String::new());
+    for c in code.chars() {
+        match (inside, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => {
+                inside = false;
+                literals.push(std::mem::take(&mut literal));
+            }
+            (true, false, c) => literal.push(c),
+            (false, _, '"') => inside = true,
+            _ => {}
+        }
+    }
     let mut words = std::collections::HashSet::new();
-    for line in src.lines().filter(|l| !l.trim_start().starts_with("//")) {
-        for (i, literal) in line.split('"').enumerate() {
-            if i % 2 == 1 {
-                for w in literal.split(|c: char| !c.is_ascii_alphabetic()) {
-                    if !w.is_empty() {
-                        words.insert(w.to_lowercase());
-                    }
-                }
+    for literal in &literals {
+        for w in literal.split(|c: char| !c.is_ascii_alphabetic()) {
+            if !w.is_empty() {
+                words.insert(w.to_lowercase());
             }
         }
     }
+    assert!(
+        words.contains("wanted"),
+        "a literal over two lines is read whole"
+    );
     assert!(words.contains("shorter") && words.len() > 50);
     words
 }
