@@ -423,6 +423,21 @@ impl Listing {
     }
 }
 
+/// The temporary files of the folder at `path`: none when there is no folder there;
+/// any other failure (a permission, an I/O error) is kept in the listing.
+pub fn list_temp_files(path: &Path) -> Listing {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    match rfs::open(path, flags, Mode::empty()) {
+        Ok(fd) => temp_files(fd.as_fd()),
+        Err(Errno::NOENT | Errno::NOTDIR) => Listing::default(),
+        Err(e) => {
+            let mut listing = Listing::default();
+            listing.fail(&os_err(e));
+            listing
+        }
+    }
+}
+
 /// The names of keywarden's temporary files in the folder open as `fd`, read from the
 /// handle's offset (its start, for a folder just opened).
 pub(super) fn temp_files(fd: std::os::fd::BorrowedFd<'_>) -> Listing {

@@ -56,7 +56,7 @@ impl Leftovers {
         distinct.sort_unstable();
         distinct.dedup();
         // One listing per folder, over every core (a folder per environment is common).
-        let more = parallel_map(&distinct, |dir| list(dir));
+        let more = parallel_map(&distinct, |dir| fsio::pinned::list_temp_files(dir));
         let mut found = HashMap::new();
         let mut unlisted = HashMap::new();
         let listings = listed
@@ -136,38 +136,4 @@ impl Leftovers {
         }
         out
     }
-}
-
-/// The temporary files of `dir`. A folder that is not there (or not a folder) holds none;
-/// any other failure is kept in the listing: its leftovers are unknown.
-fn list(dir: &Path) -> fsio::Listing {
-    let mut listing = fsio::Listing::default();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return listing;
-        }
-        Err(e) => {
-            listing.fail(&e);
-            return listing;
-        }
-    };
-    for entry in entries {
-        match entry {
-            Ok(e) if fsio::pinned::is_temp_name(&e.file_name()) => {
-                listing.names.push(e.file_name());
-            }
-            Ok(_) => {}
-            Err(e) => {
-                listing.fail(&e);
-                break;
-            }
-        }
-    }
-    listing
 }
